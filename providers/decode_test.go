@@ -1,0 +1,377 @@
+package providers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// snapshots returns the real published files in testdata (copies of
+// ../shared/data/providers).
+func snapshots(t testing.TB, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", pattern))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no snapshot matches %s: %v", pattern, err)
+	}
+	return files
+}
+
+func rawEntries(t testing.TB, file string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func decodeFile(t testing.TB, file string) List {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l, err := Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return l
+}
+
+// TestV2RoundTrip decodes every provider of every v2 filtered snapshot and
+// checks that encoding the typed record gives back exactly the raw JSON
+// values, key by key.
+func TestV2RoundTrip(t *testing.T) {
+	for _, file := range snapshots(t, "providers-B.v2.*.json") {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			l := decodeFile(t, file)
+			raw := rawEntries(t, file)
+			if l.Format != FormatFiltered {
+				t.Errorf("format = %v, want %v", l.Format, FormatFiltered)
+			}
+			if len(l.Providers) != len(raw) || len(raw) == 0 {
+				t.Fatalf("decoded %d providers, file has %d", len(l.Providers), len(raw))
+			}
+			for i, p := range l.Providers {
+				enc, err := json.Marshal(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got map[string]any
+				if err := json.Unmarshal(enc, &got); err != nil {
+					t.Fatal(err)
+				}
+				for k, want := range raw[i] {
+					if !reflect.DeepEqual(got[k], want) {
+						t.Errorf("%s: %s = %#v, raw JSON has %#v", p.JID, k, got[k], want)
+					}
+				}
+				if len(got) != len(raw[i]) {
+					t.Errorf("%s: encoded %d keys, raw has %d", p.JID, len(got), len(raw[i]))
+				}
+			}
+		})
+	}
+}
+
+// TestV2TypedValues checks the typed view against the raw JSON for the fields
+// whose Go types carry meaning.
+func TestV2TypedValues(t *testing.T) {
+	for _, file := range snapshots(t, "providers-B.v2.*.json") {
+		l := decodeFile(t, file)
+		for i, r := range rawEntries(t, file) {
+			p := l.Providers[i]
+			if got, want := float64(p.UploadFileSize), r["maximumHttpFileUploadFileSize"].(float64); got != want {
+				t.Errorf("%s: UploadFileSize %v, want %v", p.JID, got, want)
+			}
+			if p.UploadFileSize.Unlimited() != (r["maximumHttpFileUploadFileSize"].(float64) == 0) {
+				t.Errorf("%s: Unlimited disagrees with raw 0", p.JID)
+			}
+			if b, ok := p.UploadFileSize.Bytes(); ok && b != int64(r["maximumHttpFileUploadFileSize"].(float64))*1e6 {
+				t.Errorf("%s: Bytes = %d", p.JID, b)
+			}
+			if got, want := float64(p.ArchiveStorageTime), r["maximumMessageArchiveManagementStorageTime"].(float64); got != want {
+				t.Errorf("%s: ArchiveStorageTime %v, want %v", p.JID, got, want)
+			}
+			if p.Since.String() != r["since"] || p.LatestChange.String() != r["latestChange"] {
+				t.Errorf("%s: dates %v %v, want %v %v", p.JID, p.Since, p.LatestChange, r["since"], r["latestChange"])
+			}
+			if string(p.Category) != r["category"] || string(p.Organization) != r["organization"] {
+				t.Errorf("%s: category/organization mismatch", p.JID)
+			}
+			web := r["website"].(map[string]any)
+			if v, lang, ok := p.Website.Pick("xx"); ok {
+				if web[lang] != v {
+					t.Errorf("%s: Website.Pick gave %q for %q", p.JID, v, lang)
+				}
+				if _, hasEn := web["en"]; hasEn && lang != "en" {
+					t.Errorf("%s: Pick fell back to %q though en exists", p.JID, lang)
+				}
+			} else if len(web) != 0 {
+				t.Errorf("%s: Website.Pick found nothing in %v", p.JID, web)
+			}
+		}
+	}
+}
+
+func TestV1(t *testing.T) {
+	file := snapshots(t, "providers-B.v1.*.json")[0]
+	l := decodeFile(t, file)
+	if l.Format != FormatV1 {
+		t.Fatalf("format = %v, want v1", l.Format)
+	}
+	raw := rawEntries(t, file)
+	if len(raw) != len(l.Providers) {
+		t.Fatalf("%d providers, raw %d", len(l.Providers), len(raw))
+	}
+	for i, r := range raw {
+		p := l.Providers[i]
+		if p.LatestChange.String() != r["lastCheck"] {
+			t.Errorf("%s: LatestChange %v, lastCheck %v", p.JID, p.LatestChange, r["lastCheck"])
+		}
+		if company := r["company"].(bool); company != (p.Organization == OrganizationCompany) {
+			t.Errorf("%s: company %v, organization %q", p.JID, company, p.Organization)
+		}
+		enc, _ := json.Marshal(p)
+		var got map[string]any
+		json.Unmarshal(enc, &got)
+		for k, want := range r {
+			if k == "lastCheck" || k == "company" {
+				continue
+			}
+			if !reflect.DeepEqual(got[k], want) {
+				t.Errorf("%s: %s = %#v, raw %#v", p.JID, k, got[k], want)
+			}
+		}
+	}
+}
+
+func TestSimple(t *testing.T) {
+	file := snapshots(t, "providers-Ds.*.json")[0]
+	l := decodeFile(t, file)
+	b, _ := os.ReadFile(file)
+	var raw []string
+	json.Unmarshal(b, &raw)
+	if l.Format != FormatSimple || !reflect.DeepEqual(l.Domains(), raw) {
+		t.Fatalf("format %v, domains %v; want simple %v", l.Format, l.Domains(), raw)
+	}
+	if _, ok := l.Lookup("CONVERSATIONS.IM."); !ok {
+		t.Error("Lookup is not case-insensitive or trips on the trailing dot")
+	}
+}
+
+// fullFromFiltered builds a providers.json (object keyed by domain, values
+// wrapped in content/source) from a real filtered list, marking every other
+// property as unverified.
+func fullFromFiltered(t testing.TB, file string) ([]byte, []map[string]any) {
+	raw := rawEntries(t, file)
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, r := range raw {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		jid, _ := json.Marshal(r["jid"])
+		b.Write(jid)
+		b.WriteString(":{")
+		n := 0
+		for _, f := range Fields() {
+			if f == FieldJID || f == FieldCategory {
+				continue
+			}
+			if n > 0 {
+				b.WriteString(",")
+			}
+			src := ""
+			if n%2 == 0 {
+				src = "https://" + r["jid"].(string) + "/.well-known/xmpp-provider-v2.json"
+			}
+			v, _ := json.Marshal(r[string(f)])
+			s, _ := json.Marshal(src)
+			b.WriteString(`"` + string(f) + `":{"content":` + string(v) + `,"source":` + string(s) + `,"comment":"x"}`)
+			n++
+		}
+		b.WriteString("}")
+	}
+	b.WriteString("}")
+	return b.Bytes(), raw
+}
+
+func TestFull(t *testing.T) {
+	file := snapshots(t, "providers-B.v2.2026-07-22.json")[0]
+	data, raw := fullFromFiltered(t, file)
+	l, err := Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Format != FormatFull || len(l.Providers) != len(raw) {
+		t.Fatalf("format %v with %d providers", l.Format, len(l.Providers))
+	}
+	for i, p := range l.Providers {
+		enc, _ := json.Marshal(p)
+		var got map[string]any
+		json.Unmarshal(enc, &got)
+		for k, want := range raw[i] {
+			if k == "category" {
+				continue
+			}
+			if !reflect.DeepEqual(got[k], want) {
+				t.Errorf("%s: %s = %#v, want %#v", p.JID, k, got[k], want)
+			}
+		}
+		if v, known := p.Verified(FieldLatestChange); !known || !v {
+			t.Errorf("%s: latestChange should be verified (first wrapped field)", p.JID)
+		}
+		if v, _ := p.Verified(FieldWebsite); v {
+			t.Errorf("%s: website should be unverified", p.JID)
+		}
+		if !p.FromProviderFile(FieldLatestChange) {
+			t.Errorf("%s: latestChange source should be the provider file", p.JID)
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	valid, err := os.ReadFile(snapshots(t, "providers-B.v2.2026-07-22.json")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replace the first occurrence of old in the real file.
+	mutate := func(old, new string) string {
+		if !bytes.Contains(valid, []byte(old)) {
+			t.Fatalf("fixture %q not in file", old)
+		}
+		return strings.Replace(string(valid), old, new, 1)
+	}
+	cases := []struct {
+		name     string
+		in       string
+		provider string
+		field    Field
+		is       error
+	}{
+		{"string for int", mutate(`"maximumHttpFileUploadFileSize": 5368`, `"maximumHttpFileUploadFileSize": "5368"`), "07f.de", FieldUploadFileSize, nil},
+		{"fraction", mutate(`"busFactor": 1,`, `"busFactor": 1.5,`), "07f.de", FieldBusFactor, nil},
+		{"huge number", mutate(`"maximumHttpFileUploadFileSize": 5368`, `"maximumHttpFileUploadFileSize": 1e400`), "07f.de", FieldUploadFileSize, nil},
+		{"below sentinel", mutate(`"maximumHttpFileUploadStorageTime": 30`, `"maximumHttpFileUploadStorageTime": -2`), "07f.de", FieldUploadStorageTime, nil},
+		{"bad date", mutate(`"since": "2021-02-24"`, `"since": "24.02.2021"`), "07f.de", FieldSince, nil},
+		{"bad category", mutate(`"category": "A"`, `"category": "E"`), "07f.de", FieldCategory, nil},
+		{"bool as string", mutate(`"freeOfCharge": true`, `"freeOfCharge": "yes"`), "07f.de", FieldFreeOfCharge, nil},
+		{"duplicate key", mutate(`"busFactor": 1,`, `"busFactor": 1, "busFactor": 2,`), "07f.de", FieldBusFactor, nil},
+		{"missing key", mutate(`"busFactor": 1,`, ``), "07f.de", FieldBusFactor, nil},
+		{"invalid utf8", mutate(`"private person"`, "\"priv\xffate\""), "", "", nil},
+		{"null map", mutate(`"groupChatSupport": {}`, `"groupChatSupport": null`), "07f.de", FieldGroupChatSupport, nil},
+		{"duplicate provider", strings.Replace(string(valid), `"jid": "404.city"`, `"jid": "07F.de"`, 1), "07F.de", FieldJID, nil},
+		{"truncated", string(valid[:len(valid)/2]), "", "", nil},
+		{"trailing", string(valid) + "[]", "", "", nil},
+		{"not a list", `"hello"`, "", "", ErrFormat},
+		{"empty", ``, "", "", ErrFormat},
+		{"number in list", `[1]`, "", "", nil},
+		{"mixed", `["a.example", {"jid": "b.example"}]`, "", "", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(c.in))
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v, want a *DecodeError", err)
+			}
+			if c.provider != "" && de.Provider != c.provider {
+				t.Errorf("provider = %q, want %q (%v)", de.Provider, c.provider, err)
+			}
+			if c.field != "" && de.Field != c.field {
+				t.Errorf("field = %q, want %q (%v)", de.Field, c.field, err)
+			}
+			if c.is != nil && !errors.Is(err, c.is) {
+				t.Errorf("err = %v, want errors.Is %v", err, c.is)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestDecodeTooLarge(t *testing.T) {
+	valid, _ := os.ReadFile(snapshots(t, "providers-B.v2.2026-07-22.json")[0])
+	d := Decoder{MaxBytes: int64(len(valid) - 1)}
+	if _, err := d.Decode(bytes.NewReader(valid)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+	d.MaxBytes = int64(len(valid))
+	if _, err := d.Decode(bytes.NewReader(valid)); err != nil {
+		t.Fatalf("exactly at the cap: %v", err)
+	}
+	// An endless stream stops at the default cap.
+	if _, err := Decode(&repeatReader{s: []byte(" ")}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("endless input: %v", err)
+	}
+	if _, err := Decode(&repeatReader{prefix: []byte("["), s: []byte(`"a.example",`)}); err == nil {
+		t.Fatal("endless list decoded")
+	}
+}
+
+type repeatReader struct {
+	prefix, s []byte
+	n         int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if len(r.prefix) > 0 {
+		n := copy(p, r.prefix)
+		r.prefix = r.prefix[n:]
+		return n, nil
+	}
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], r.s[r.n%len(r.s):])
+		r.n += c
+		n += c
+	}
+	return n, nil
+}
+
+func TestEmbedded(t *testing.T) {
+	a := Embedded()
+	if a.Published.String() != "2026-07-22" || a.Len() != 29 || a.Format != FormatFiltered {
+		t.Fatalf("embedded: %v, %d providers, %v", a.Published, a.Len(), a.Format)
+	}
+	a.Providers[0].JID = "changed.example"
+	a.Providers[0].Website["en"] = "changed"
+	a.Providers[0].ServerLocations[0] = "zz"
+	b := Embedded()
+	if b.Providers[0].JID == "changed.example" || b.Providers[0].Website["en"] == "changed" || b.Providers[0].ServerLocations[0] == "zz" {
+		t.Fatal("Embedded shares memory between callers")
+	}
+	raw := decodeFile(t, snapshots(t, "providers-B.v2.2026-07-22.json")[0])
+	raw.Published = b.Published
+	if !reflect.DeepEqual(raw, b) {
+		t.Fatal("Embedded differs from the snapshot in testdata")
+	}
+}
+
+func TestUnmarshalJSONProvider(t *testing.T) {
+	l := Embedded()
+	for _, p := range l.Providers {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q Provider
+		if err := json.Unmarshal(b, &q); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(p, q) {
+			t.Fatalf("%s: round trip through Provider JSON differs", p.JID)
+		}
+	}
+}

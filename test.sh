@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine: installs the servers
+# the integration tests start (Prosody 0.12, ejabberd 23.01, and the tools of
+# the browser and comparison tests), downloads the Go modules, then runs
+# go vet, every test with the race detector, and each fuzz target briefly.
+#
+#   ./test.sh                 # everything
+#   FUZZTIME=60s ./test.sh    # longer fuzzing per target (default 5s; 0 skips)
+#   SKIP_INSTALL=1 ./test.sh  # do not touch apt
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(prosody ejabberd python3-slixmpp chromium ca-certificates)
+if [[ -z "${SKIP_INSTALL:-}" ]]; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "test.sh: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+command -v go >/dev/null || { echo "test.sh: Go 1.24 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
+go mod download
+go vet ./...
+go test -race -count=1 -timeout 30m ./...
+
+fuzztime="${FUZZTIME:-5s}"
+if [[ "$fuzztime" != "0" ]]; then
+  for pkg in $(go list ./...); do
+    for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+      echo "fuzz $pkg $target ($fuzztime)"
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+    done
+  done
+fi
+echo "test.sh: all tests passed"
