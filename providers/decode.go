@@ -501,7 +501,7 @@ func (p *Provider) UnmarshalField(f Field, data []byte) error {
 			return err
 		}
 		c := Category(s)
-		if !c.Valid() {
+		if c != "" && !c.Valid() { // "" is an unknown category
 			return fmt.Errorf("invalid category %q (want A, B, C or D)", s)
 		}
 		p.Category = c
