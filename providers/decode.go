@@ -315,8 +315,8 @@ func (s *decodeState) full() (List, error) {
 		if err != nil {
 			return List{}, err
 		}
-		p := Provider{JID: dom, Sources: make(map[Field]string, len(obj.keys)),
-			BusFactor: -1, UploadFileSize: Unknown, UploadTotalSize: Unknown, UploadStorageTime: Unknown, ArchiveStorageTime: Unknown}
+		p := New(dom)
+		p.Sources = make(map[Field]string, len(obj.keys))
 		for _, k := range obj.keys {
 			f := Field(k)
 			if !knownField(f) || f == FieldJID {
@@ -418,8 +418,7 @@ func isV1(o rawObject) bool {
 }
 
 func (s *decodeState) provider(o rawObject, f Format) (Provider, error) {
-	p := Provider{BusFactor: -1, UploadFileSize: Unknown, UploadTotalSize: Unknown,
-		UploadStorageTime: Unknown, ArchiveStorageTime: Unknown}
+	p := New("")
 	jid, ok := o.vals[string(FieldJID)]
 	if !ok {
 		return p, s.fail(FieldJID, errors.New("missing"))

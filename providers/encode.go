@@ -35,8 +35,7 @@ func (p *Provider) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	v := Provider{BusFactor: -1, UploadFileSize: Unknown, UploadTotalSize: Unknown,
-		UploadStorageTime: Unknown, ArchiveStorageTime: Unknown}
+	v := New("")
 	for _, k := range o.keys {
 		if !knownField(Field(k)) {
 			continue

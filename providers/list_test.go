@@ -2,6 +2,7 @@ package providers
 
 import (
 	"errors"
+	"reflect"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -228,3 +229,38 @@ func TestLocalizedPick(t *testing.T) {
 		t.Error("empty map picked something")
 	}
 }
+
+func TestDateArithmetic(t *testing.T) {
+	a, _ := ParseDate("0001-01-01")
+	b, _ := ParseDate("2026-07-22")
+	if n := a.DaysUntil(b); n != 739818 {
+		t.Errorf("DaysUntil over 2000 years = %d, want 739818", n)
+	}
+	if got := b.AddDays(-365).String(); got != "2025-07-22" {
+		t.Errorf("AddDays(-365) = %s", got)
+	}
+	leap, _ := ParseDate("2024-02-28")
+	if got := leap.AddDays(1).String(); got != "2024-02-29" || leap.DaysUntil(leap.AddDays(366)) != 366 {
+		t.Errorf("leap year: %s", got)
+	}
+}
+
+func TestCopyFieldCoversEveryField(t *testing.T) {
+	src := Embedded().Providers[0]
+	src.Category = CategoryC
+	for _, f := range Fields() {
+		dst := New("")
+		if !dst.CopyField(f, &src) {
+			t.Errorf("CopyField does not know %s", f)
+			continue
+		}
+		if !reflectEqual(dst.Value(f), src.Value(f)) {
+			t.Errorf("%s: copied %v, source %v", f, dst.Value(f), src.Value(f))
+		}
+	}
+	if (&Provider{}).CopyField("nope", &src) {
+		t.Error("CopyField accepted an unknown field")
+	}
+}
+
+func reflectEqual(a, b any) bool { return reflect.DeepEqual(a, b) }

@@ -341,9 +341,17 @@ func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 
 // Before reports whether d is before e.
 func (d Date) Before(e Date) bool { return d.Time().Before(e.Time()) }
 
-// DaysUntil returns the number of whole days from d to e (negative if e is
-// before d).
-func (d Date) DaysUntil(e Date) int { return int(e.Time().Sub(d.Time()).Hours() / 24) }
+// DaysUntil returns the number of days from d to e (negative if e is before
+// d). It is exact for any two dates, however far apart.
+func (d Date) DaysUntil(e Date) int { return int(e.unixDays() - d.unixDays()) }
+
+func (d Date) unixDays() int64 {
+	// Unix seconds are exact for any year; days are whole at midnight UTC.
+	return d.Time().Unix() / 86400
+}
+
+// AddDays returns the date n days after d (before, if n is negative).
+func (d Date) AddDays(n int) Date { return DateOf(d.Time().AddDate(0, 0, n)) }
 
 // String formats the date as YYYY-MM-DD, or "" for the zero date.
 func (d Date) String() string {
@@ -455,6 +463,21 @@ type Provider struct {
 	Sources map[Field]string
 }
 
+// New returns a record for domain jid whose properties are all unknown: the
+// bus factor, sizes and times are -1 (not 0, which would mean "unlimited"),
+// and everything else is empty or false. Decoders start from it, and so
+// should programs that build a record from live observations.
+func New(jid string) Provider {
+	return Provider{
+		JID:                jid,
+		BusFactor:          Unknown,
+		UploadFileSize:     Unknown,
+		UploadTotalSize:    Unknown,
+		UploadStorageTime:  Unknown,
+		ArchiveStorageTime: Unknown,
+	}
+}
+
 // Verified reports whether the value of f was backed by a source in the full
 // providers.json. Records from other formats carry no sources, so it reports
 // false and known=false.
@@ -547,4 +570,78 @@ func cloneListMap(m LocalizedList) LocalizedList {
 		c[k] = slices.Clone(v)
 	}
 	return c
+}
+
+// CopyField sets field f of p to a deep copy of the value in src. It
+// reports false, changing nothing, for a field it does not know. Sources are
+// left alone.
+func (p *Provider) CopyField(f Field, src *Provider) bool {
+	dst := p
+	switch f {
+	case FieldJID:
+		dst.JID = src.JID
+	case FieldCategory:
+		dst.Category = src.Category
+	case FieldLatestChange:
+		dst.LatestChange = src.LatestChange
+	case FieldWebsite:
+		dst.Website = cloneMap(src.Website)
+	case FieldAlternativeJIDs:
+		dst.AlternativeJIDs = slices.Clone(src.AlternativeJIDs)
+	case FieldBusFactor:
+		dst.BusFactor = src.BusFactor
+	case FieldOrganization:
+		dst.Organization = src.Organization
+	case FieldPasswordReset:
+		dst.PasswordReset = cloneMap(src.PasswordReset)
+	case FieldServerTesting:
+		dst.ServerTesting = src.ServerTesting
+	case FieldServerSoftwareName:
+		dst.ServerSoftwareName = src.ServerSoftwareName
+	case FieldServerSoftwareVersion:
+		dst.ServerSoftwareVersion = src.ServerSoftwareVersion
+	case FieldGreenWebCheck:
+		dst.GreenWebCheck = src.GreenWebCheck
+	case FieldInBandRegistration:
+		dst.InBandRegistration = src.InBandRegistration
+	case FieldEmailRequired:
+		dst.EmailRequired = src.EmailRequired
+	case FieldCaptchaRequired:
+		dst.CaptchaRequired = src.CaptchaRequired
+	case FieldRegistrationWebPage:
+		dst.RegistrationWebPage = cloneMap(src.RegistrationWebPage)
+	case FieldComplianceTester:
+		dst.ComplianceTester = src.ComplianceTester
+	case FieldObservatoryC2S:
+		dst.ObservatoryC2S = src.ObservatoryC2S
+	case FieldObservatoryS2S:
+		dst.ObservatoryS2S = src.ObservatoryS2S
+	case FieldUploadFileSize:
+		dst.UploadFileSize = src.UploadFileSize
+	case FieldUploadTotalSize:
+		dst.UploadTotalSize = src.UploadTotalSize
+	case FieldUploadStorageTime:
+		dst.UploadStorageTime = src.UploadStorageTime
+	case FieldArchiveStorageTime:
+		dst.ArchiveStorageTime = src.ArchiveStorageTime
+	case FieldProfessionalHosting:
+		dst.ProfessionalHosting = src.ProfessionalHosting
+	case FieldFreeOfCharge:
+		dst.FreeOfCharge = src.FreeOfCharge
+	case FieldLegalNotice:
+		dst.LegalNotice = cloneMap(src.LegalNotice)
+	case FieldServerLocations:
+		dst.ServerLocations = slices.Clone(src.ServerLocations)
+	case FieldEmailSupport:
+		dst.EmailSupport = cloneListMap(src.EmailSupport)
+	case FieldChatSupport:
+		dst.ChatSupport = cloneListMap(src.ChatSupport)
+	case FieldGroupChatSupport:
+		dst.GroupChatSupport = cloneListMap(src.GroupChatSupport)
+	case FieldSince:
+		dst.Since = src.Since
+	default:
+		return false
+	}
+	return true
 }
