@@ -2,8 +2,8 @@ package providers
 
 import (
 	"errors"
-	"reflect"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )

@@ -116,7 +116,7 @@ func ExampleMerge() {
 	listed, _ := list.Lookup("07f.de")
 
 	live := providers.New("07f.de") // as built by a probe
-	live.UploadFileSize = 10       // XEP-0363 max-file-size, now 10 MB
+	live.UploadFileSize = 10        // XEP-0363 max-file-size, now 10 MB
 	observed := []providers.Field{providers.FieldUploadFileSize}
 
 	p, prov := rating.Merge(listed, live, observed)

@@ -1,7 +1,6 @@
 package rating
 
 import (
-
 	"github.com/xmpp-onboard/onboard/providers"
 )
 
