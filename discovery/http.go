@@ -1,0 +1,151 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+)
+
+// Size limits of the HTTP documents.
+const (
+	// MaxProviderFileBytes is the size limit of a provider file (1 MiB).
+	MaxProviderFileBytes = 1 << 20
+	// MaxHostMetaBytes is the size limit of a host-meta document (64 KiB).
+	MaxHostMetaBytes = 64 << 10
+	// maxRedirects is how many redirects the default client follows.
+	maxRedirects = 5
+)
+
+// httpClient returns the client to use and a function to call when the
+// probe is done. Without Prober.HTTPClient it builds a client for this probe
+// alone (so nothing is shared between probes): https only, a few redirects,
+// dialing through Prober.Dialer.
+func (p *Prober) httpClient() (*http.Client, func()) {
+	if p.HTTPClient != nil {
+		return p.HTTPClient, func() {}
+	}
+	d := p.dialer()
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            d.DialContext,
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    p.httpTimeout(),
+		ResponseHeaderTimeout:  p.httpTimeout(),
+		MaxResponseHeaderBytes: 64 << 10,
+		MaxIdleConns:           4,
+		IdleConnTimeout:        time.Second,
+	}
+	if p.TLSConfig != nil {
+		tr.TLSClientConfig = p.TLSConfig.Clone()
+		tr.TLSClientConfig.ServerName = ""
+		tr.TLSClientConfig.NextProtos = nil
+	}
+	c := &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("discovery: more than %d redirects", maxRedirects)
+			}
+			if req.URL.Scheme != "https" {
+				return fmt.Errorf("%w: redirect to %s", ErrNotHTTPS, req.URL.Redacted())
+			}
+			return nil
+		},
+	}
+	return c, tr.CloseIdleConnections
+}
+
+// fetched is the outcome of one HTTP GET.
+type fetched struct {
+	body   []byte
+	url    string // final URL
+	status int
+	took   time.Duration
+}
+
+// fetch GETs an https URL, reading at most limit bytes of a 200 response.
+func (p *Prober) fetch(ctx context.Context, c *http.Client, url, accept string, limit int64) (fetched, error) {
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, p.httpTimeout())
+	defer cancel()
+	f := fetched{url: url}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return f, err
+	}
+	if req.URL.Scheme != "https" {
+		return f, fmt.Errorf("%w: %s", ErrNotHTTPS, req.URL.Redacted())
+	}
+	req.Header.Set("Accept", accept)
+	if p.UserAgent != "" {
+		req.Header.Set("User-Agent", p.UserAgent)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		f.took = time.Since(t0)
+		return f, httpErr(ctx, err)
+	}
+	defer resp.Body.Close()
+	f.status = resp.StatusCode
+	f.url = resp.Request.URL.String()
+	// An injected client may follow redirects anywhere; refuse the result
+	// of one that left https.
+	if resp.Request.URL.Scheme != "https" {
+		f.took = time.Since(t0)
+		return f, fmt.Errorf("%w: redirected to %s", ErrNotHTTPS, resp.Request.URL.Redacted())
+	}
+	if resp.StatusCode != http.StatusOK {
+		f.took = time.Since(t0)
+		return f, nil
+	}
+	f.body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	f.took = time.Since(t0)
+	if err != nil {
+		return f, httpErr(ctx, err)
+	}
+	if int64(len(f.body)) > limit {
+		f.body = nil
+		return f, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
+	}
+	return f, nil
+}
+
+// httpErr prefers the context's error (a timeout) over what it caused.
+func httpErr(ctx context.Context, err error) error {
+	if c := context.Cause(ctx); c != nil {
+		return fmt.Errorf("discovery: %w", c)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("discovery: %w", context.DeadlineExceeded)
+	}
+	return err
+}
+
+// fetchFailure is the status of a fetch that failed: no web server at all
+// (connection refused, no address) means the document is absent.
+func fetchFailure(err error, took time.Duration) Status {
+	var de *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return absent("no HTTPS server", err, took)
+	case errors.As(err, &de) && de.IsNotFound:
+		return absent("the domain has no address", err, took)
+	}
+	return unknown("fetch failed", err, took)
+}
+
+// httpStatusState maps a non-200 status to a part state: 404 and 410 say
+// the document does not exist.
+func httpStatusState(status int, took time.Duration) Status {
+	switch status {
+	case http.StatusNotFound, http.StatusGone:
+		return absent(fmt.Sprintf("HTTP %d", status), nil, took)
+	}
+	return unknown(fmt.Sprintf("HTTP %d", status), fmt.Errorf("discovery: HTTP status %d", status), took)
+}

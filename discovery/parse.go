@@ -1,0 +1,430 @@
+package discovery
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
+)
+
+// Namespaces the prober reads.
+const (
+	nsStreams     = "http://etherx.jabber.org/streams"
+	nsStreamErr   = "urn:ietf:params:xml:ns:xmpp-streams"
+	nsTLS         = "urn:ietf:params:xml:ns:xmpp-tls"
+	nsSASL        = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsSASL2       = "urn:xmpp:sasl:2"
+	nsBind        = "urn:ietf:params:xml:ns:xmpp-bind"
+	nsBind2       = "urn:xmpp:bind:0"
+	nsSM          = "urn:xmpp:sm:3"
+	nsCSI         = "urn:xmpp:csi:0"
+	nsRegFeature  = "http://jabber.org/features/iq-register"
+	nsIBRToken    = "urn:xmpp:ibr-token:0"
+	nsInvite      = "urn:xmpp:invite"
+	nsCompress    = "http://jabber.org/features/compress"
+	nsCaps        = "http://jabber.org/protocol/caps"
+	nsSASLCB      = "urn:xmpp:sasl-cb:0"
+	nsLimits      = "urn:xmpp:stream-limits:0"
+	nsClient      = "jabber:client"
+	nsStanzaErr   = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	nsDiscoInfo   = "http://jabber.org/protocol/disco#info"
+	nsDiscoItems  = "http://jabber.org/protocol/disco#items"
+	nsVersion     = "jabber:iq:version"
+	nsRegister    = "jabber:iq:register"
+	nsData        = "jabber:x:data"
+	nsOOB         = "jabber:x:oob"
+	nsBOB         = "urn:xmpp:bob"
+	nsMedia       = "urn:xmpp:media-element"
+	nsCaptcha     = "urn:xmpp:captcha"
+	nsUpload      = "urn:xmpp:http:upload:0"
+	nsUploadOld   = "urn:xmpp:http:upload"
+	nsServerInfo  = "http://jabber.org/network/serverinfo"
+	formTypeField = "FORM_TYPE"
+)
+
+// Limits on what is kept from a reply, so a hostile server cannot make a
+// report huge.
+const (
+	maxListItems = 256  // features, identities, items, mechanisms …
+	maxValueLen  = 2048 // one string value
+)
+
+func clipString(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxValueLen {
+		s = s[:maxValueLen]
+	}
+	return s
+}
+
+func appendLimited[T any](list []T, v T) []T {
+	if len(list) >= maxListItems {
+		return list
+	}
+	return append(list, v)
+}
+
+// parseFeatures reads a <stream:features/> element.
+func parseFeatures(n *node) *Features {
+	f := &Features{Advertised: []Name{}}
+	for _, c := range n.Children {
+		f.Advertised = appendLimited(f.Advertised, Name{Space: c.Name.Space, Local: c.Name.Local})
+		switch {
+		case c.is(nsTLS, "starttls"):
+			f.StartTLS = true
+			f.StartTLSRequired = c.child(nsTLS, "required") != nil
+		case c.is(nsSASL, "mechanisms"):
+			for _, m := range c.children(nsSASL, "mechanism") {
+				if t := clipString(m.Text); t != "" {
+					f.Mechanisms = appendLimited(f.Mechanisms, t)
+				}
+			}
+		case c.is(nsSASL2, "authentication"):
+			for _, m := range c.children(nsSASL2, "mechanism") {
+				if t := clipString(m.Text); t != "" {
+					f.SASL2 = appendLimited(f.SASL2, t)
+				}
+			}
+			if in := c.child(nsSASL2, "inline"); in != nil {
+				for _, i := range in.Children {
+					f.SASL2Inline = appendLimited(f.SASL2Inline, Name{Space: i.Name.Space, Local: i.Name.Local})
+					switch {
+					case i.is(nsBind2, "bind"):
+						f.Bind2 = true
+					case i.is(nsSM, "sm"):
+						f.StreamManagement = true
+					}
+				}
+			}
+		case c.is(nsSASLCB, "sasl-channel-binding"):
+			for _, b := range c.children(nsSASLCB, "channel-binding") {
+				if t := clipString(b.attr("type")); t != "" {
+					f.ChannelBindings = appendLimited(f.ChannelBindings, t)
+				}
+			}
+		case c.is(nsRegFeature, "register"):
+			f.Register = true
+		case c.is(nsIBRToken, "register"), c.is(nsInvite, "register"):
+			f.InviteToken = true
+		case c.is(nsSM, "sm"):
+			f.StreamManagement = true
+		case c.is(nsCSI, "csi"):
+			f.CSI = true
+		case c.is(nsBind, "bind"):
+			f.Bind = true
+		case c.is(nsCompress, "compression"):
+			for _, m := range c.children(nsCompress, "method") {
+				if t := clipString(m.Text); t != "" {
+					f.Compression = appendLimited(f.Compression, t)
+				}
+			}
+		case c.is(nsCaps, "c"):
+			f.Caps = &Caps{Hash: clipString(c.attr("hash")), Node: clipString(c.attr("node")), Ver: clipString(c.attr("ver"))}
+		case c.is(nsLimits, "limits"):
+			l := &Limits{}
+			l.MaxBytes, _ = strconv.ParseInt(c.child(nsLimits, "max-bytes").text(), 10, 64)
+			l.IdleSeconds, _ = strconv.ParseInt(c.child(nsLimits, "idle-seconds").text(), 10, 64)
+			f.Limits = l
+		}
+	}
+	return f
+}
+
+// parseStreamError reads a <stream:error/> element.
+func parseStreamError(n *node) *StreamError {
+	var e stream.Error
+	for _, c := range n.Children {
+		if c.Name.Space != nsStreamErr {
+			continue
+		}
+		if c.Name.Local == "text" {
+			e.Text = append(e.Text, struct {
+				Lang  string
+				Value string
+			}{Lang: c.attr("lang"), Value: clipString(c.Text)})
+			continue
+		}
+		if e.Err == "" {
+			e.Err = clipString(c.Name.Local)
+			if c.Name.Local == "see-other-host" {
+				e.Content = clipString(c.Text)
+			}
+		}
+	}
+	if e.Err == "" {
+		e.Err = "undefined-condition"
+	}
+	return &StreamError{Err: e}
+}
+
+// parseStanzaError reads the <error/> child of an error IQ.
+func parseStanzaError(iq *node) stanza.Error {
+	e := stanza.Error{Condition: stanza.UndefinedCondition}
+	en := iq.child("", "error")
+	if en == nil {
+		return e
+	}
+	e.Type = stanza.ErrorType(clipString(en.attr("type")))
+	for _, c := range en.Children {
+		if c.Name.Space != nsStanzaErr {
+			continue
+		}
+		if c.Name.Local == "text" {
+			if t := clipString(c.Text); t != "" {
+				if e.Text == nil {
+					e.Text = map[string]string{}
+				}
+				e.Text[c.attr("lang")] = t
+			}
+			continue
+		}
+		if e.Condition == stanza.UndefinedCondition {
+			e.Condition = stanza.Condition(clipString(c.Name.Local))
+		}
+	}
+	return e
+}
+
+// parseForm reads a data form (XEP-0004).
+func parseForm(x *node) Form {
+	var f Form
+	for _, fl := range x.children(nsData, "field") {
+		ff := FormField{
+			Var:      clipString(fl.attr("var")),
+			Type:     clipString(fl.attr("type")),
+			Label:    clipString(fl.attr("label")),
+			Required: fl.child(nsData, "required") != nil,
+			Media:    fl.child(nsMedia, "media") != nil,
+		}
+		for _, v := range fl.children(nsData, "value") {
+			ff.Values = appendLimited(ff.Values, clipString(v.Text))
+		}
+		if ff.Var == formTypeField && f.Type == "" && len(ff.Values) > 0 {
+			f.Type = ff.Values[0]
+		}
+		f.Fields = appendLimited(f.Fields, ff)
+	}
+	return f
+}
+
+// parseInfo reads a disco#info <query/>.
+func parseInfo(q *node) Info {
+	var in Info
+	for _, c := range q.Children {
+		switch {
+		case c.is(nsDiscoInfo, "identity"):
+			in.Identities = appendLimited(in.Identities, Identity{
+				Category: clipString(c.attr("category")),
+				Type:     clipString(c.attr("type")),
+				Name:     clipString(c.attr("name")),
+				Lang:     clipString(c.attr("lang")),
+			})
+		case c.is(nsDiscoInfo, "feature"):
+			if v := clipString(c.attr("var")); v != "" && !slices.Contains(in.Features, v) {
+				in.Features = appendLimited(in.Features, v)
+			}
+		case c.is(nsData, "x"):
+			in.Forms = appendLimited(in.Forms, parseForm(c))
+		}
+	}
+	return in
+}
+
+// parseItems reads a disco#items <query/>.
+func parseItems(q *node) []Service {
+	var out []Service
+	for _, c := range q.children(nsDiscoItems, "item") {
+		j := clipString(c.attr("jid"))
+		if j == "" {
+			continue
+		}
+		out = appendLimited(out, Service{JID: j, Node: clipString(c.attr("node")), Name: clipString(c.attr("name"))})
+	}
+	return out
+}
+
+// parseVersion reads a jabber:iq:version <query/>.
+func parseVersion(q *node) Software {
+	return Software{
+		Name:    clipString(q.child(nsVersion, "name").text()),
+		Version: clipString(q.child(nsVersion, "version").text()),
+		OS:      clipString(q.child(nsVersion, "os").text()),
+	}
+}
+
+// contactKinds maps XEP-0157 field vars to the Contacts lists.
+var contactKinds = [...]string{"abuse", "admin", "feedback", "sales", "security", "support", "status"}
+
+// contactsFromInfo extracts the XEP-0157 addresses of a disco#info result.
+func contactsFromInfo(in *Info, lang string) Contacts {
+	c := Contacts{Lang: lang}
+	f := in.Form(nsServerInfo)
+	if f == nil {
+		return c
+	}
+	for _, k := range contactKinds {
+		var vals []string
+		for _, v := range f.Values(k + "-addresses") {
+			if v != "" && !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		switch k {
+		case "abuse":
+			c.Abuse = vals
+		case "admin":
+			c.Admin = vals
+		case "feedback":
+			c.Feedback = vals
+		case "sales":
+			c.Sales = vals
+		case "security":
+			c.Security = vals
+		case "support":
+			c.Support = vals
+		case "status":
+			c.StatusPages = vals
+		}
+	}
+	return c
+}
+
+// uploadFromInfo reports whether a disco#info result is an HTTP upload
+// service and its announced size limit.
+func uploadFromInfo(in *Info) (ok bool, maxSize int64) {
+	for _, ns := range []string{nsUpload, nsUploadOld} {
+		if !in.HasFeature(ns) {
+			continue
+		}
+		if f := in.Form(ns); f != nil {
+			for _, v := range f.Values("max-file-size") {
+				if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n > 0 {
+					return true, n
+				}
+			}
+		}
+		return true, 0
+	}
+	return false, 0
+}
+
+// captchaFields are the challenge field vars of XEP-0158 §3.4.
+var captchaFields = []string{
+	"ocr", "qa", "picture_recog", "picture_q", "speech_recog", "speech_q",
+	"video_recog", "video_q", "audio_recog", "captcha-fallback-url",
+}
+
+// parseRegister reads the jabber:iq:register <query/> answering a form
+// request.
+func parseRegister(q *node) Registration {
+	var r Registration
+	r.Instructions = clipString(q.child(nsRegister, "instructions").text())
+	var legacy []string
+	var oobURL string
+	var form *Form
+	bob := false
+	for _, c := range q.Children {
+		switch {
+		case c.Name.Space == nsRegister:
+			switch c.Name.Local {
+			case "instructions", "registered", "remove", "key":
+			default:
+				if !slices.Contains(legacy, c.Name.Local) {
+					legacy = appendLimited(legacy, clipString(c.Name.Local))
+				}
+			}
+		case c.is(nsData, "x") && form == nil:
+			f := parseForm(c)
+			form = &f
+			if ins := clipString(c.child(nsData, "instructions").text()); ins != "" && r.Instructions == "" {
+				r.Instructions = ins
+			}
+		case c.is(nsOOB, "x"):
+			if oobURL == "" {
+				oobURL = clipString(c.child(nsOOB, "url").text())
+			}
+		case c.is(nsBOB, "data"):
+			bob = true
+		}
+	}
+	r.Legacy = len(legacy) > 0
+	r.DataForm = form != nil
+	if form != nil {
+		// A data form wins over legacy fields (XEP-0077 §6).
+		if form.Type == nsCaptcha {
+			r.CAPTCHA = true
+		}
+		for _, f := range form.Fields {
+			if f.Var == "" || f.Type == "hidden" || f.Type == "fixed" {
+				continue
+			}
+			if slices.Contains(captchaFields, f.Var) || f.Media || isHashcashVar(f.Var) {
+				r.CAPTCHA = true
+				r.Challenges = appendLimited(r.Challenges, f.Var)
+				continue
+			}
+			r.Fields = appendLimited(r.Fields, f.Var)
+			if f.Required {
+				r.Required = appendLimited(r.Required, f.Var)
+			}
+		}
+		if form.Values("challenge") != nil && bob {
+			r.CAPTCHA = true
+		}
+	} else {
+		r.Fields = legacy
+		// Every legacy field the server lists must be supplied.
+		r.Required = slices.Clone(legacy)
+	}
+	if bob {
+		r.CAPTCHA = true
+	}
+	r.EmailRequired = slices.Contains(r.Required, "email")
+
+	u := oobURL
+	if u == "" && len(r.Fields) == 0 {
+		u = firstURL(r.Instructions)
+	}
+	switch {
+	case u == "":
+	case isHTTPS(u):
+		r.URL = u
+	default:
+		r.Status.Reason = "registration URL is not https; ignored"
+	}
+	switch {
+	case len(r.Fields) > 0:
+		r.Kind = RegistrationOpen
+	case r.URL != "" || oobURL != "" || r.Instructions != "":
+		r.Kind = RegistrationWeb
+	default:
+		r.Kind = RegistrationUnknown
+	}
+	return r
+}
+
+// isHashcashVar reports a XEP-0158 hashcash challenge var, named after a
+// hash algorithm such as "SHA-256".
+func isHashcashVar(v string) bool {
+	return strings.HasPrefix(v, "SHA-") || strings.HasPrefix(v, "sha-") || v == "MD5"
+}
+
+// firstURL returns the first http or https URL in s.
+func firstURL(s string) string {
+	for _, w := range strings.Fields(s) {
+		w = strings.Trim(w, "<>()[]\"'.,;")
+		if strings.HasPrefix(w, "https://") || strings.HasPrefix(w, "http://") {
+			return w
+		}
+	}
+	return ""
+}
+
+// isHTTPS reports whether s is an absolute https URL with a host.
+func isHTTPS(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}

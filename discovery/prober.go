@@ -1,0 +1,270 @@
+package discovery
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"mellium.im/xmpp/jid"
+)
+
+// Resolver looks up DNS records. *net.Resolver implements it; tests inject
+// fakes.
+type Resolver interface {
+	LookupSRV(ctx context.Context, service, proto, name string) (cname string, addrs []*net.SRV, err error)
+	LookupHost(ctx context.Context, host string) (addrs []string, err error)
+}
+
+// ContextDialer opens network connections. *net.Dialer implements it.
+type ContextDialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Part names parts of a report, for Prober.Skip.
+type Part uint16
+
+// The parts a Prober can skip.
+const (
+	PartSRV          Part = 1 << iota // SRV lookups (the default ports are tried instead)
+	PartStartTLS                      // the STARTTLS port
+	PartDirectTLS                     // the direct TLS port
+	PartRegistration                  // the registration form
+	PartServerInfo                    // disco#info of the domain and its contacts
+	PartSoftware                      // XEP-0092 software version
+	PartServices                      // disco#items and the services' disco#info
+	PartProviderFile                  // the provider file
+	PartHostMeta                      // XEP-0156 host-meta
+)
+
+// Groups of parts.
+const (
+	// PartHTTP are the parts fetched over HTTPS.
+	PartHTTP = PartProviderFile | PartHostMeta
+	// PartXMPP are the parts learned from DNS and XMPP.
+	PartXMPP = PartSRV | PartStartTLS | PartDirectTLS | PartRegistration | PartServerInfo | PartSoftware | PartServices
+)
+
+// Defaults of the Prober's limits.
+const (
+	DefaultTimeout        = 30 * time.Second
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultHTTPTimeout    = 10 * time.Second
+	DefaultMaxStreamBytes = 2 << 20
+	DefaultConcurrency    = 16
+	DefaultPerHost        = 2
+)
+
+// Account is an XMPP account to probe with, for what servers show only to
+// logged-in users. It is used only on a TLS stream whose certificate is
+// valid for the domain.
+type Account struct {
+	// Username is the localpart ("alice") or the bare JID
+	// ("alice@example.org") of the account on the probed domain.
+	Username string
+	// Password is never written to errors, logs or reports.
+	Password string
+	// AllowPlain permits SASL PLAIN when the server offers no SCRAM
+	// mechanism. SCRAM is always preferred.
+	AllowPlain bool
+}
+
+// String returns the username; the password is never formatted.
+func (a Account) String() string {
+	return "discovery.Account{Username: " + a.Username + ", Password: <redacted>}"
+}
+
+// GoString is like String, for the %#v verb.
+func (a Account) GoString() string { return a.String() }
+
+// Prober probes XMPP servers. Its zero value is ready to use: real DNS,
+// real connections, system roots, default limits. A Prober is safe for
+// concurrent use if its fields are not changed.
+type Prober struct {
+	// Resolver looks up SRV records and host addresses; nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+	// Dialer opens TCP connections for XMPP (and for HTTP when HTTPClient
+	// is nil); nil means a net.Dialer. Connections go to the addresses
+	// Resolver returned.
+	Dialer ContextDialer
+	// HTTPClient fetches the provider file and host-meta. nil means a new
+	// client per probe that follows at most five redirects, to https URLs
+	// only. Whatever the client, only https URLs are requested and the
+	// result of a redirect away from https is refused.
+	HTTPClient *http.Client
+	// TLSConfig supplies RootCAs (nil: the system roots), MinVersion
+	// (default TLS 1.2; set it lower to see servers that offer nothing
+	// newer), MaxVersion and the like. The prober sets ServerName to the
+	// probed domain and verifies the certificate itself (its own
+	// verification hooks and InsecureSkipVerify are ignored), so that an
+	// invalid certificate is reported rather than hiding everything behind
+	// it.
+	TLSConfig *tls.Config
+	// Addrs maps domains (lower case, without a trailing dot) to the
+	// "host:port" of their STARTTLS port, bypassing DNS (for example to
+	// probe a server on loopback). Domains in Addrs or DirectTLSAddrs get
+	// no SRV lookup, and only the ports listed are probed.
+	Addrs map[string]string
+	// DirectTLSAddrs maps domains to the "host:port" of their direct TLS
+	// port.
+	DirectTLSAddrs map[string]string
+	// Account, if set, is used to log in and ask what the server does not
+	// answer on an unauthenticated stream. Credentials are sent only to
+	// the account's own domain (a username given as user@domain must
+	// match the probed domain) over TLS with a certificate valid for it.
+	// ProbeAll uses the account only when it is given as user@domain, and
+	// only for that domain.
+	Account *Account
+	// Skip lists parts not to probe; they are reported as Unknown with
+	// ErrSkipped.
+	Skip Part
+	// Timeout bounds the probe of one domain; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// ConnectTimeout bounds each TCP connection attempt; 0 means
+	// DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// HTTPTimeout bounds each HTTP fetch; 0 means DefaultHTTPTimeout.
+	HTTPTimeout time.Duration
+	// MaxStreamBytes caps what is read from one XMPP connection; 0 means
+	// DefaultMaxStreamBytes.
+	MaxStreamBytes int64
+	// Concurrency is how many domains ProbeAll probes at once; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+	// PerHost is how many domains ProbeAll probes at once on one server
+	// (by the IP address of its XMPP port); 0 means DefaultPerHost.
+	PerHost int
+	// NoShuffle makes ProbeAll probe the domains in the given order
+	// instead of a random one (which spreads the load of lists sorted by
+	// name across servers).
+	NoShuffle bool
+	// UserAgent is sent with HTTP requests, if set.
+	UserAgent string
+}
+
+func (p *Prober) timeout() time.Duration { return orDefault(p.Timeout, DefaultTimeout) }
+func (p *Prober) connectTimeout() time.Duration {
+	return orDefault(p.ConnectTimeout, DefaultConnectTimeout)
+}
+func (p *Prober) httpTimeout() time.Duration { return orDefault(p.HTTPTimeout, DefaultHTTPTimeout) }
+func (p *Prober) maxStreamBytes() int64      { return orDefault(p.MaxStreamBytes, DefaultMaxStreamBytes) }
+func (p *Prober) concurrency() int           { return orDefault(p.Concurrency, DefaultConcurrency) }
+func (p *Prober) perHost() int               { return orDefault(p.PerHost, DefaultPerHost) }
+func (p *Prober) skip(part Part) bool        { return p.Skip&part != 0 }
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func (p *Prober) resolver() Resolver {
+	if p.Resolver != nil {
+		return p.Resolver
+	}
+	return net.DefaultResolver
+}
+
+func (p *Prober) dialer() ContextDialer {
+	if p.Dialer != nil {
+		return p.Dialer
+	}
+	return &net.Dialer{}
+}
+
+// Probe probes domain with the zero Prober; see Prober.Probe.
+func Probe(ctx context.Context, domain string) (Report, error) {
+	var p Prober
+	return p.Probe(ctx, domain)
+}
+
+// Probe finds out what the XMPP service at domain offers, within
+// p.Timeout. The error is non-nil only if the probe could not start (an
+// invalid domain, or ctx already done); it is then also in Report.Err.
+// Everything that goes wrong while probing is reported in the parts of the
+// report instead.
+func (p *Prober) Probe(ctx context.Context, domain string) (Report, error) {
+	d, err := normalizeDomain(domain)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		r := failedReport(d, err)
+		return r, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout())
+	defer cancel()
+	r := Report{Domain: d, Started: time.Now()}
+	res := p.resolve(ctx, d)
+	p.run(ctx, d, res, &r, false)
+	r.Took = time.Since(r.Started)
+	return r, nil
+}
+
+// normalizeDomain checks that s is an XMPP domain (a JID with only a
+// domainpart) and returns it lower-cased, without a trailing dot.
+func normalizeDomain(s string) (string, error) {
+	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+	if d == "" {
+		return "", fmt.Errorf("%w: empty", ErrInvalidDomain)
+	}
+	j, err := jid.Parse(d)
+	if err != nil || j.Localpart() != "" || j.Resourcepart() != "" || strings.ContainsAny(d, " /@:[]") {
+		return d, fmt.Errorf("%w: %q", ErrInvalidDomain, s)
+	}
+	return j.Domainpart(), nil
+}
+
+// failedReport is the report of a probe that could not run.
+func failedReport(domain string, err error) Report {
+	r := Report{Domain: domain, Started: time.Now(), Err: err}
+	st := unknown("not probed", err, 0)
+	r.SRV.Status, r.SRVDirectTLS.Status = st, st
+	r.StartTLS.Status, r.DirectTLS.Status = st, st
+	r.Registration.Status, r.Login.Status = st, st
+	r.ServerInfo.Status, r.Contacts.Status, r.Software.Status = st, st, st
+	r.Services.Status, r.Upload.Status, r.MUC.Status, r.Proxy.Status = st, st, st, st
+	r.ProviderFile.Status, r.HostMeta.Status = st, st
+	r.HostMeta.XML.Status, r.HostMeta.JSON.Status = st, st
+	return r
+}
+
+// run probes a resolved domain: HTTP documents and XMPP at the same time.
+// batch is true for ProbeAll, where the account is only used for its own
+// domain.
+func (p *Prober) run(ctx context.Context, domain string, res resolution, r *Report, batch bool) {
+	r.SRV, r.SRVDirectTLS = res.srv, res.srvs
+	var wg sync.WaitGroup
+	if p.skip(PartProviderFile) {
+		r.ProviderFile.Status = skipped()
+	}
+	if p.skip(PartHostMeta) {
+		r.HostMeta.Status, r.HostMeta.XML.Status, r.HostMeta.JSON.Status = skipped(), skipped(), skipped()
+	}
+	if p.Skip&PartHTTP != PartHTTP {
+		c, done := p.httpClient()
+		defer done()
+		if !p.skip(PartProviderFile) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.ProviderFile = p.probeProviderFile(ctx, c, domain)
+			}()
+		}
+		if !p.skip(PartHostMeta) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.HostMeta = p.probeHostMeta(ctx, c, domain)
+			}()
+		}
+	}
+	p.xmpp(ctx, domain, res, r, batch)
+	wg.Wait()
+}
