@@ -1,0 +1,291 @@
+package register
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+// Stage is a step of a registration, reported to [Client.Progress].
+type Stage int
+
+// Stages in the order they happen.
+const (
+	// StageConnecting: a connection to Event.Addr is being opened.
+	StageConnecting Stage = iota + 1
+	// StageSecured: TLS is established (Event.TLS), the certificate was
+	// verified for the domain and the secured stream's features are read
+	// (Event.Features).
+	StageSecured
+	// StageForm: the registration form was received (Event.Form).
+	StageForm
+	// StageSubmitting: the completed form is being sent.
+	StageSubmitting
+	// StageRegistered: the server accepted the registration.
+	StageRegistered
+	// StageLoggingIn: SASL authentication starts.
+	StageLoggingIn
+	// StageLoggedIn: logged in and a resource is bound (Event.Mechanism
+	// is the SASL mechanism used).
+	StageLoggedIn
+)
+
+// String returns the stage's name, such as "form received".
+func (s Stage) String() string {
+	switch s {
+	case StageConnecting:
+		return "connecting"
+	case StageSecured:
+		return "secured"
+	case StageForm:
+		return "form received"
+	case StageSubmitting:
+		return "submitting"
+	case StageRegistered:
+		return "registered"
+	case StageLoggingIn:
+		return "logging in"
+	case StageLoggedIn:
+		return "logged in"
+	}
+	return "Stage(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Event is a progress report.
+type Event struct {
+	Stage     Stage               // what happened
+	Domain    string              // the XMPP domain
+	Addr      string              // address connected to
+	DirectTLS bool                // StageConnecting, StageSecured: XEP-0368
+	TLS       tls.ConnectionState // StageSecured
+	Features  *Features           // StageSecured
+	Form      *Form               // StageForm, StageSubmitting (do not modify)
+	Username  string              // StageRegistered and later
+	Mechanism string              // StageLoggedIn
+}
+
+// Client registers accounts. The zero value is ready to use.
+type Client struct {
+	// Dialer opens the connections.
+	Dialer Dialer
+	// Progress, if not nil, is called (synchronously, on the calling
+	// goroutine) at each stage of Register.
+	Progress func(Event)
+}
+
+// Request describes an account to register.
+type Request struct {
+	// Username is the wanted account name (the JID localpart). It is
+	// normalised with [NormalizeUsername] before it is sent. It may be
+	// empty if Solve fills it, or if Invite names the account.
+	Username string
+	// Password is the wanted password. It may be empty if Solve fills it.
+	Password string
+	// Invite is an invitation: a token or an XMPP URI such as
+	// "xmpp:example.com?register;preauth=TOKEN" (see [ParseInvite]). The
+	// token is sent before the form is requested (XEP-0445). A URI may
+	// name the domain (then Register's domain may be "") and the account.
+	Invite string
+	// Login, if true, logs in with the new account on the same stream
+	// after the registration (SASL and resource binding, no new
+	// connection); Account.Session is then the logged-in session.
+	Login bool
+	// Force submits even if the server does not advertise in-band
+	// registration.
+	Force bool
+	// Solve is called when the form needs more than the username and
+	// password: a CAPTCHA (Form.Captcha) or other required fields (see
+	// [Form.Missing]). It fills the form with [Form.Set]; it may also change
+	// the username and password. If Solve is nil, such a form ends the
+	// registration with an *Error of KindFormIncomplete whose Form field
+	// holds the form; so does an error from Solve (wrapped in Error.Err).
+	// Solve runs while the connection is open and idle: servers drop idle
+	// unauthenticated streams after a while (ejabberd's CAPTCHA is valid
+	// for 120 s).
+	Solve func(ctx context.Context, f *Form) error
+}
+
+// Account is a registered account.
+type Account struct {
+	// JID is the bare address user@domain.
+	JID jid.JID
+	// Password is the password (never printed by String or GoString).
+	Password string
+	// Session is the logged-in session when Request.Login was set, else
+	// nil. The caller owns it: run its Serve method, and end it with
+	// Session.Close (which sends the stream end) and Session.Conn().Close().
+	Session *xmpp.Session
+}
+
+// String returns the address; the password is not shown (value receiver,
+// so printing an Account value is safe too).
+func (a Account) String() string {
+	return "register.Account{" + a.JID.String() + ", password " + redactedStr + "}"
+}
+
+// GoString is String, so that %#v hides the password too.
+func (a Account) GoString() string { return a.String() }
+
+// NormalizeUsername returns the canonical form of an account name (PRECIS
+// UsernameCaseMapped, as servers apply it: "Alice" becomes "alice"), or an
+// *Error of KindInvalidUsername.
+func NormalizeUsername(username string) (string, error) {
+	if username == "" {
+		return "", &Error{Op: opSubmit, Kind: KindInvalidUsername, Err: errors.New("empty username")}
+	}
+	j, err := jid.New(username, "example.net", "")
+	if err != nil {
+		return "", &Error{Op: opSubmit, Kind: KindInvalidUsername, Err: fmt.Errorf("%q is not a valid JID localpart: %w", username, err)}
+	}
+	return j.Localpart(), nil
+}
+
+// Register creates an account on domain: it connects ([Dialer.Dial]),
+// sends the invitation token if any, gets the form, fills in the username
+// and password, lets Solve complete the rest, submits it and, if
+// req.Login is set, logs in on the same stream.
+//
+// domain may be "" when req.Invite is a URI naming the server.
+//
+// Errors are *Error values classified by Kind. When the account was
+// created but the login failed, Register returns the Account (without
+// Session) and an error matching ErrLoginFailed. When the connection fails
+// after the form was sent, the error matches ErrOutcomeUnknown and holds
+// the credentials; [Dialer.Confirm] tells whether the account exists.
+func (c *Client) Register(ctx context.Context, domain string, req Request) (*Account, error) {
+	var token string
+	if req.Invite != "" {
+		inv, err := ParseInvite(req.Invite)
+		if err != nil {
+			return nil, &Error{Op: opPreauth, Kind: KindInviteInvalid, Err: err}
+		}
+		token = inv.Token
+		if inv.Domain != "" {
+			d1, _ := normalizeDomain(domain)
+			switch {
+			case domain == "":
+				domain = inv.Domain
+			case d1 != inv.Domain:
+				return nil, &Error{Op: opPreauth, Kind: KindInviteInvalid, Err: fmt.Errorf("the invitation is for %s, not %s", inv.Domain, domain)}
+			}
+		}
+		if inv.Username != "" {
+			switch u, _ := NormalizeUsername(req.Username); {
+			case req.Username == "":
+				req.Username = inv.Username
+			case u != inv.Username:
+				return nil, &Error{Op: opPreauth, Kind: KindInvalidUsername, Err: fmt.Errorf("the invitation is for the account %q", inv.Username)}
+			}
+		}
+	}
+	if req.Username != "" {
+		u, err := NormalizeUsername(req.Username)
+		if err != nil {
+			return nil, err
+		}
+		req.Username = u
+	}
+	conn, err := c.Dialer.dial(ctx, domain, c.Progress)
+	if err != nil {
+		return nil, err
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			conn.Close()
+		}
+	}()
+	feats := conn.Features()
+	if !feats.Register && !req.Force && token == "" {
+		return nil, &Error{Op: opForm, Kind: KindNotAdvertised}
+	}
+	var f *Form
+	if token != "" {
+		f, err = conn.preauthAndForm(ctx, token)
+	} else {
+		f, err = conn.Form(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.WebOnly() {
+		return nil, &Error{Op: opForm, Kind: KindWebOnly, RedirectURL: f.RedirectURL, Form: f}
+	}
+	if req.Username != "" {
+		if err := f.SetUsername(req.Username); err != nil {
+			return nil, err
+		}
+	}
+	if req.Password != "" {
+		if err := f.SetPassword(req.Password); err != nil {
+			return nil, err
+		}
+	}
+	if f.Captcha != nil || len(f.Missing()) > 0 {
+		if req.Solve == nil {
+			e := &Error{Op: opForm, Kind: KindFormIncomplete, Form: f}
+			for _, fl := range f.Missing() {
+				e.Fields = append(e.Fields, fl.Var)
+			}
+			if f.Captcha != nil && len(e.Fields) == 0 {
+				e.Fields = []string{f.Captcha.Field}
+			}
+			return nil, e
+		}
+		if err := req.Solve(ctx, f); err != nil {
+			e := &Error{Op: opForm, Kind: KindFormIncomplete, Form: f, Err: fmt.Errorf("Solve: %w", err)}
+			for _, fl := range f.Missing() {
+				e.Fields = append(e.Fields, fl.Var)
+			}
+			return nil, e
+		}
+	}
+	user, err := NormalizeUsername(f.Username())
+	if err != nil {
+		return nil, err
+	}
+	if user != f.Username() {
+		f.SetUsername(user)
+	}
+	pass := f.Password()
+	if pass == "" {
+		return nil, &Error{Op: opSubmit, Kind: KindFormIncomplete, Fields: []string{"password"}}
+	}
+	if err := conn.Submit(ctx, f); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindOutcomeUnknown {
+			e.Username, e.Password = user, pass
+		}
+		return nil, err
+	}
+	j, err := jid.New(user, conn.Domain(), "")
+	if err != nil {
+		return nil, &Error{Op: opSubmit, Kind: KindInvalidUsername, Err: err}
+	}
+	acct := &Account{JID: j, Password: pass}
+	if !req.Login {
+		return acct, nil
+	}
+	s, err := conn.Login(ctx, user, pass)
+	if err != nil {
+		e := &Error{Op: opLogin, Kind: KindLoginFailed, Username: user, Password: pass, Err: err}
+		var inner *Error
+		if errors.As(err, &inner) {
+			inner.Username, inner.Password = user, pass
+			if inner.Kind == KindLoginFailed {
+				e = inner
+			} else {
+				e.Err = err
+			}
+		}
+		return acct, e
+	}
+	handedOff = true
+	acct.Session = s
+	return acct, nil
+}

@@ -1,0 +1,828 @@
+package register
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
+)
+
+// Features are the stream features of the secured, unauthenticated
+// stream: what the server offers before anything is submitted.
+type Features struct {
+	// Register is true when the server advertises in-band registration
+	// (XEP-0077 stream feature). Some servers advertise it and still refuse
+	// every submission (ejabberd with a deny rule), or do not advertise it
+	// and still answer; see [Request.Force].
+	Register bool
+	// InviteToken is true when the server advertises XEP-0445
+	// pre-authenticated registration (urn:xmpp:ibr-token:0).
+	InviteToken bool
+	// InviteLegacy is true when the server advertises the older
+	// urn:xmpp:invite feature (Prosody 0.12 sends both).
+	InviteLegacy bool
+	// Mechanisms are the SASL mechanisms offered, in server order.
+	Mechanisms []string
+	// DirectTLS is true when the connection used TLS from the start
+	// (XEP-0368), false after STARTTLS.
+	DirectTLS bool
+	// Other lists the namespaces of all other features advertised.
+	Other []string
+}
+
+// Invites reports whether the server advertises invitation tokens in
+// either form.
+func (f Features) Invites() bool { return f.InviteToken || f.InviteLegacy }
+
+// plainFeatures is what matters on the stream before TLS.
+type plainFeatures struct {
+	starttls bool
+}
+
+// Conn is a TLS-secured, unauthenticated client stream opened by
+// [Dialer.Dial]. It is used for registration and then either closed or
+// turned into a logged-in *xmpp.Session by [Conn.Login].
+//
+// A Conn is not safe for concurrent use, except that Close may be called at
+// any time to abort a call in progress.
+type Conn struct {
+	domain     string
+	addr       string
+	timeout    time.Duration
+	maxStanza  int64
+	debug      func(string, []byte)
+	allowPlain bool
+	progress   func(Event)
+
+	mu  sync.Mutex // serialises calls
+	tcp net.Conn   // the TCP connection (or the direct TLS conn)
+	tls *tls.Conn  // the TLS connection
+	cur net.Conn   // what is read and written now
+	br  *bufio.Reader
+	bb  *byteBudget
+	dec *xml.Decoder
+
+	plainFeatures plainFeatures
+	features      Features
+	streamID      string
+
+	err       error     // sticky: the stream is unusable (guarded by mu)
+	deadline  time.Time // of the step in progress
+	secrets   []string  // sent so far; scrubbed from Debug output
+	closeOnce sync.Once
+	handedOff atomic.Bool // the connection belongs to an xmpp.Session
+}
+
+// Domain returns the XMPP domain of the stream.
+func (c *Conn) Domain() string { return c.domain }
+
+// RemoteAddr returns the address connected to ("host:port").
+func (c *Conn) RemoteAddr() string { return c.addr }
+
+// Features returns the stream features of the secured stream.
+func (c *Conn) Features() Features {
+	f := c.features
+	f.Mechanisms = append([]string(nil), f.Mechanisms...)
+	f.Other = append([]string(nil), f.Other...)
+	return f
+}
+
+// ConnectionState returns the TLS state of the connection.
+func (c *Conn) ConnectionState() tls.ConnectionState {
+	if c.tls == nil {
+		return tls.ConnectionState{}
+	}
+	return c.tls.ConnectionState()
+}
+
+// Close ends the stream and closes the connection. It may be called
+// concurrently with another call to abort it, and more than once. After a
+// successful [Conn.Login] it does nothing (the connection belongs to the
+// session).
+func (c *Conn) Close() error {
+	if c.isHandedOff() {
+		return nil
+	}
+	var err error
+	c.closeOnce.Do(func() {
+		if c.cur != nil {
+			_ = c.cur.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = io.WriteString(c.cur, "</stream:stream>")
+			c.debugRaw("out", []byte("</stream:stream>"))
+		}
+		if c.tcp != nil {
+			err = c.tcp.Close()
+		}
+	})
+	return err
+}
+
+func (c *Conn) isHandedOff() bool { return c.handedOff.Load() }
+
+// closeNow closes the connection without a stream end.
+func (c *Conn) closeNow() {
+	c.closeOnce.Do(func() {
+		if c.tcp != nil {
+			c.tcp.Close()
+		}
+	})
+}
+
+// errUnusable wraps the sticky error for later calls.
+type unusableError struct{ err error }
+
+func (e *unusableError) Error() string {
+	return "register: connection unusable after an earlier error: " + trimPrefix(e.err.Error())
+}
+func (e *unusableError) Unwrap() error { return e.err }
+
+func trimPrefix(s string) string { return strings.TrimPrefix(s, "register: ") }
+
+// fail marks the stream unusable, closes the connection and returns err.
+func (c *Conn) fail(err error) error {
+	if c.err == nil {
+		c.err = err
+	}
+	c.closeNow()
+	return err
+}
+
+// event reports progress.
+func (c *Conn) event(e Event) {
+	if c.progress != nil {
+		e.Domain = c.domain
+		c.progress(e)
+	}
+}
+
+// withTimeout applies the per-step timeout to ctx.
+func (c *Conn) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout > 0 {
+		return context.WithTimeout(ctx, c.timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// do runs one step of the protocol: it serialises calls, bounds the step
+// by ctx and the Timeout (through connection deadlines, so that a server
+// that stalls cannot hang the call) and makes the stream unusable when the
+// step is interrupted.
+func (c *Conn) do(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.handedOff.Load() {
+		return &opError{op: op, err: errors.New("the stream was handed to an xmpp.Session by Login")}
+	}
+	if c.err != nil {
+		return &unusableError{err: c.err}
+	}
+	if err := ctx.Err(); err != nil {
+		return &opError{op: op, err: err}
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	nc := c.cur
+	if nc == nil {
+		nc = c.tcp
+	}
+	var fired bool
+	var mu sync.Mutex
+	finished := false
+	c.deadline = time.Time{}
+	if dl, ok := ctx.Deadline(); ok {
+		c.deadline = dl
+		nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			fired = true
+			nc.SetDeadline(time.Unix(1, 0))
+		}
+	})
+	err := fn(ctx)
+	mu.Lock()
+	finished = true
+	mu.Unlock()
+	stop()
+	if err != nil && (ctx.Err() != nil || !c.deadline.IsZero() && !time.Now().Before(c.deadline)) {
+		// The connection deadline (set from ctx) may expire a moment
+		// before ctx reports it.
+		fired = true
+	}
+	if fired {
+		// The step was interrupted (or raced with the deadline): the
+		// stream may be half-read.
+		cerr := ctx.Err()
+		if cerr == nil {
+			cerr = context.DeadlineExceeded
+		}
+		if err == nil {
+			c.fail(cerr)
+		} else if !errors.Is(err, cerr) {
+			err = ctxErr(cerr, err)
+			c.fail(err)
+		}
+		return err
+	}
+	if c.err == nil && c.cur != nil {
+		c.cur.SetDeadline(time.Time{})
+	}
+	return err
+}
+
+// ctxErr combines the context error with the I/O error it caused.
+func ctxErr(cerr, ioErr error) error {
+	var e *Error
+	if errors.As(ioErr, &e) && e.Kind == KindOutcomeUnknown {
+		// Keep the outcome-unknown error (with the credentials) on top.
+		e.Err = fmt.Errorf("%w (%w)", cerr, e.Err)
+		return ioErr
+	}
+	return fmt.Errorf("%w (%w)", cerr, ioErr)
+}
+
+// randomID returns a random stanza ID.
+func randomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// addSecrets remembers values to scrub from the Debug output.
+func (c *Conn) addSecrets(s ...string) {
+	for _, x := range s {
+		if len(x) >= 3 && len(c.secrets) < 32 {
+			c.secrets = append(c.secrets, x)
+		}
+	}
+}
+
+// debugRaw passes data to the Debug hook.
+func (c *Conn) debugRaw(dir string, b []byte) {
+	if c.debug != nil {
+		c.debug(dir, b)
+	}
+}
+
+// write sends one element.
+func (c *Conn) write(n *node) error {
+	return c.writeAll(n)
+}
+
+// writeAll sends several elements in one write (pipelining).
+func (c *Conn) writeAll(ns ...*node) error {
+	var buf bytes.Buffer
+	for _, n := range ns {
+		buf.Write(n.marshal())
+		if c.debug != nil {
+			c.debug("out", n.redactedWith(c.secrets))
+		}
+	}
+	if _, err := c.cur.Write(buf.Bytes()); err != nil {
+		return c.fail(&opError{op: "write", err: err})
+	}
+	return nil
+}
+
+// startStream sends a stream header and reads the server's header and
+// features.
+func (c *Conn) startStream(secure bool) error {
+	hdr := "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='" + c.domain + "'>"
+	c.debugRaw("out", []byte(hdr))
+	if _, err := io.WriteString(c.cur, hdr); err != nil {
+		return c.fail(&opError{op: "write", err: err})
+	}
+	if err := c.readHeader(); err != nil {
+		return err
+	}
+	n, err := c.readElement()
+	if err != nil {
+		return err
+	}
+	if !n.is(nsStream, "features") {
+		return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <stream:features/>, got <%s xmlns='%s'>", n.name.Local, n.name.Space)})
+	}
+	if !secure {
+		c.plainFeatures = plainFeatures{starttls: n.child(nsTLS, "starttls") != nil}
+		return nil
+	}
+	c.features = parseFeatures(n)
+	c.features.DirectTLS = c.tcp == c.cur
+	return nil
+}
+
+// parseFeatures reads the features of the secured stream.
+func parseFeatures(n *node) Features {
+	var f Features
+	for _, k := range n.kids {
+		switch {
+		case k.is(NSFeature, "register"):
+			f.Register = true
+		case k.is(NSIBRToken, "register"):
+			f.InviteToken = true
+		case k.is(NSInviteLegacy, "register"):
+			f.InviteLegacy = true
+		case k.is(nsSASL, "mechanisms"):
+			for _, m := range k.kids {
+				if m.is(nsSASL, "mechanism") && len(f.Mechanisms) < 64 {
+					if s := strings.TrimSpace(m.text); s != "" && len(s) <= 64 {
+						f.Mechanisms = append(f.Mechanisms, s)
+					}
+				}
+			}
+		case k.name.Space == nsTLS:
+		default:
+			if len(f.Other) < 64 {
+				f.Other = append(f.Other, k.name.Space)
+			}
+		}
+	}
+	return f
+}
+
+// readHeader reads the server's stream header.
+func (c *Conn) readHeader() error {
+	c.bb.reset()
+	for {
+		tok, err := c.dec.Token()
+		if err != nil {
+			return c.fail(c.readErr(err))
+		}
+		switch t := tok.(type) {
+		case xml.ProcInst:
+			if t.Target != "xml" {
+				return c.fail(&ProtocolError{Msg: "processing instruction in stream"})
+			}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return c.fail(&ProtocolError{Msg: "text before the stream header"})
+			}
+		case xml.StartElement:
+			if t.Name.Space != nsStream || t.Name.Local != "stream" {
+				return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected a stream header, got <%s xmlns='%s'>", t.Name.Local, t.Name.Space)})
+			}
+			var version, xmlns string
+			for _, a := range t.Attr {
+				switch {
+				case a.Name.Space == "" && a.Name.Local == "version":
+					version = a.Value
+				case a.Name.Space == "" && a.Name.Local == "id":
+					c.streamID = a.Value
+				case a.Name.Space == "" && a.Name.Local == "xmlns":
+					xmlns = a.Value
+				}
+			}
+			c.debugRaw("in", fmt.Appendf(nil, "<stream:stream xmlns='%s' version='%s' id='%s'>", xmlns, version, c.streamID))
+			if xmlns != nsClient {
+				return c.fail(&ProtocolError{Msg: fmt.Sprintf("stream namespace %q is not jabber:client", xmlns)})
+			}
+			if !strings.HasPrefix(version, "1.") {
+				return c.fail(&ProtocolError{Msg: fmt.Sprintf("unsupported stream version %q", version)})
+			}
+			return nil
+		default:
+			return c.fail(&ProtocolError{Msg: fmt.Sprintf("unexpected %T before the stream header", tok)})
+		}
+	}
+}
+
+// errStreamClosed is returned when the server ends the stream.
+var errStreamClosed = errors.New("register: the server closed the stream")
+
+// readErr classifies an error from the XML decoder.
+func (c *Conn) readErr(err error) error {
+	var le *limitError
+	var pe *ProtocolError
+	var se *xml.SyntaxError
+	switch {
+	case errors.As(err, &le), errors.As(err, &pe):
+		return err
+	case errors.As(err, &se):
+		return &ProtocolError{Msg: "malformed XML", Err: err}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
+	}
+	return &opError{op: "read", err: err}
+}
+
+// readElement reads the next top-level element of the stream. Stream
+// errors and the end of the stream are returned as errors.
+func (c *Conn) readElement() (*node, error) {
+	c.bb.reset()
+	for {
+		tok, err := c.dec.Token()
+		if err != nil {
+			return nil, c.fail(c.readErr(err))
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return nil, c.fail(&ProtocolError{Msg: "text at the stream level"})
+			}
+		case xml.StartElement:
+			n, err := readTree(c.dec, t)
+			if err != nil {
+				return nil, c.fail(c.readErr(err))
+			}
+			if c.debug != nil {
+				c.debug("in", n.redactedWith(c.secrets))
+			}
+			if n.is(nsStream, "error") {
+				return nil, c.fail(&opError{op: "read", err: streamError(n)})
+			}
+			return n, nil
+		case xml.EndElement:
+			c.debugRaw("in", []byte("</stream:stream>"))
+			return nil, c.fail(errStreamClosed)
+		default:
+			return nil, c.fail(&ProtocolError{Msg: fmt.Sprintf("unexpected %T at the stream level", tok)})
+		}
+	}
+}
+
+// streamError converts a <stream:error/>.
+func streamError(n *node) stream.Error {
+	var e stream.Error
+	for _, k := range n.kids {
+		if k.name.Space != nsStreamError {
+			continue
+		}
+		if k.name.Local == "text" {
+			e.Text = append(e.Text, struct {
+				Lang  string
+				Value string
+			}{Lang: attrNS(k, nsXML, "lang"), Value: k.text})
+			continue
+		}
+		if e.Err == "" {
+			e.Err = k.name.Local
+			e.Content = k.text
+		}
+	}
+	if e.Err == "" {
+		e.Err = "undefined-condition"
+	}
+	return e
+}
+
+// attrNS returns the attribute space:local of n.
+func attrNS(n *node, space, local string) string {
+	for _, a := range n.attr {
+		if a.Name.Space == space && a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// attrOf returns an attribute without namespace.
+func attrOf(local, value string) xml.Attr {
+	return xml.Attr{Name: xml.Name{Local: local}, Value: value}
+}
+
+// parseStanzaError returns the <error/> of a stanza.
+func parseStanzaError(st *node) stanza.Error {
+	se := stanza.Error{Condition: stanza.UndefinedCondition}
+	var e *node
+	for _, k := range st.kids {
+		if k.name.Local == "error" && (k.name.Space == nsClient || k.name.Space == "") {
+			e = k
+			break
+		}
+	}
+	if e == nil {
+		return se
+	}
+	se.Type = stanza.ErrorType(e.get("type"))
+	cond := false
+	for _, k := range e.kids {
+		if k.name.Space != nsStanzaError {
+			continue
+		}
+		if k.name.Local == "text" {
+			if k.text == "" {
+				continue
+			}
+			if se.Text == nil {
+				se.Text = make(map[string]string)
+			}
+			se.Text[attrNS(k, nsXML, "lang")] = k.text
+			continue
+		}
+		if !cond {
+			se.Condition = stanza.Condition(k.name.Local)
+			cond = true
+		}
+	}
+	return se
+}
+
+// iq builds an IQ stanza.
+func iq(typ, id string, payload *node) *node {
+	return newNode(nsClient, "iq", "type", typ, "id", id).add(payload)
+}
+
+// await reads elements until the reply to the IQ id arrives. Unrelated
+// elements are skipped (at most maxSkipped of them).
+func (c *Conn) await(id string) (*node, error) {
+	for i := 0; i < maxSkipped; i++ {
+		n, err := c.readElement()
+		if err != nil {
+			return nil, err
+		}
+		if !n.is(nsClient, "iq") || n.get("id") != id {
+			continue
+		}
+		if from := n.get("from"); from != "" && !strings.EqualFold(from, c.domain) {
+			continue
+		}
+		switch n.get("type") {
+		case "result", "error":
+			return n, nil
+		}
+	}
+	return nil, c.fail(&ProtocolError{Msg: "no reply to the request among the elements received"})
+}
+
+// exchange sends an IQ and returns the reply (type result or error).
+func (c *Conn) exchange(typ string, payload *node) (*node, error) {
+	id := randomID()
+	if err := c.write(iq(typ, id, payload)); err != nil {
+		return nil, err
+	}
+	return c.await(id)
+}
+
+// Preauth sends an invitation token (XEP-0445) before the registration
+// form is requested. A refused token returns an *Error of KindInviteInvalid.
+func (c *Conn) Preauth(ctx context.Context, token string) error {
+	if err := checkToken(token); err != nil {
+		return &Error{Op: opPreauth, Kind: KindInviteInvalid, Err: err}
+	}
+	return c.do(ctx, opPreauth, func(ctx context.Context) error {
+		c.addSecrets(token)
+		reply, err := c.exchange("set", newNode(nsPreauth, "preauth", "token", token))
+		if err != nil {
+			return err
+		}
+		if reply.get("type") == "error" {
+			return stanzaErr(opPreauth, parseStanzaError(reply), nil, token)
+		}
+		return nil
+	})
+}
+
+// Form requests the registration form (XEP-0077 §3.1). The CAPTCHA image,
+// if the form has one, is taken from the Bits of Binary data sent with the
+// form or fetched by its cid on the same stream.
+//
+// A server that does not allow registration usually answers with an error
+// (*Error of KindRegistrationClosed). A form that only points to a web
+// page is returned as is (see [Form.WebOnly] and Form.RedirectURL).
+func (c *Conn) Form(ctx context.Context) (*Form, error) {
+	var f *Form
+	err := c.do(ctx, opForm, func(ctx context.Context) error {
+		reply, err := c.exchange("get", newNode(NS, "query"))
+		if err != nil {
+			return err
+		}
+		f, err = c.formReply(reply)
+		if err != nil {
+			return err
+		}
+		return c.fetchBoB(f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.event(Event{Stage: StageForm, Addr: c.addr, Form: f})
+	return f, nil
+}
+
+// formReply turns the reply to a form request into a Form.
+func (c *Conn) formReply(reply *node) (*Form, error) {
+	if reply.get("type") == "error" {
+		return nil, stanzaErr(opForm, parseStanzaError(reply), nil)
+	}
+	q := reply.child(NS, "query")
+	if q == nil {
+		return nil, c.fail(&ProtocolError{Msg: "registration form reply without <query/>"})
+	}
+	f, err := parseQuery(q)
+	if err != nil {
+		return nil, c.fail(err)
+	}
+	return f, nil
+}
+
+// fetchBoB completes the CAPTCHA image: an inline image that was refused
+// is an error; a missing one is fetched by cid (XEP-0231 §3).
+func (c *Conn) fetchBoB(f *Form) error {
+	if f.Captcha == nil || f.Captcha.Image != nil {
+		return nil
+	}
+	if f.bobErr != nil {
+		return &opError{op: opBoB, err: f.bobErr}
+	}
+	if f.bobWant == "" {
+		return nil
+	}
+	reply, err := c.exchange("get", newNode(nsBoB, "data", "cid", f.bobWant))
+	if err != nil {
+		return err
+	}
+	if reply.get("type") == "error" {
+		// The form is still usable with the http URLs, if any.
+		return nil
+	}
+	d := reply.child(nsBoB, "data")
+	if d == nil || strings.TrimSpace(d.get("cid")) != f.bobWant {
+		return &opError{op: opBoB, err: &ProtocolError{Msg: "Bits of Binary reply without the requested data"}}
+	}
+	data, err := decodeBoB(d.text)
+	if err != nil {
+		return &opError{op: opBoB, err: err}
+	}
+	f.Captcha.Image = data
+	if f.Captcha.MIME == "" {
+		f.Captcha.MIME = strings.TrimSpace(d.get("type"))
+	}
+	f.bobWant = ""
+	return nil
+}
+
+// preauthAndForm pipelines the token and the form request (one round
+// trip instead of two).
+func (c *Conn) preauthAndForm(ctx context.Context, token string) (*Form, error) {
+	if err := checkToken(token); err != nil {
+		return nil, &Error{Op: opPreauth, Kind: KindInviteInvalid, Err: err}
+	}
+	var f *Form
+	err := c.do(ctx, opForm, func(ctx context.Context) error {
+		c.addSecrets(token)
+		pid, fid := randomID(), randomID()
+		if err := c.writeAll(
+			iq("set", pid, newNode(nsPreauth, "preauth", "token", token)),
+			iq("get", fid, newNode(NS, "query")),
+		); err != nil {
+			return err
+		}
+		reply, err := c.await(pid)
+		if err != nil {
+			return err
+		}
+		var perr error
+		if reply.get("type") == "error" {
+			perr = stanzaErr(opPreauth, parseStanzaError(reply), nil, token)
+		}
+		reply, err = c.await(fid)
+		if err != nil {
+			return err
+		}
+		if perr != nil {
+			return perr
+		}
+		f, err = c.formReply(reply)
+		if err != nil {
+			return err
+		}
+		return c.fetchBoB(f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.event(Event{Stage: StageForm, Addr: c.addr, Form: f})
+	return f, nil
+}
+
+// pendingClose checks, without waiting, whether the server has already
+// ended the stream (for example an idle timeout while a user was filling
+// the form). It returns the error if so.
+func (c *Conn) pendingClose() error {
+	discarded := 0
+	for {
+		if c.br.Buffered() == 0 {
+			// A deadline already in the past fails without trying to
+			// read; 1 ms lets the read system call run once.
+			c.cur.SetReadDeadline(time.Now().Add(time.Millisecond))
+			_, err := c.br.Peek(1)
+			c.cur.SetReadDeadline(c.deadline)
+			var ne net.Error
+			if err != nil && errors.As(err, &ne) && ne.Timeout() {
+				return nil
+			}
+			if err != nil {
+				return c.fail(c.readErr(err))
+			}
+		}
+		// Whitespace keepalives between elements are dropped (the XML
+		// decoder holds no look-ahead after an element's end).
+		b, _ := c.br.Peek(c.br.Buffered())
+		if len(bytes.TrimLeft(b, " \t\r\n")) != 0 {
+			break
+		}
+		discarded += len(b)
+		if discarded > 64<<10 {
+			return c.fail(&limitError{what: "too much whitespace"})
+		}
+		c.br.Discard(len(b))
+	}
+	// An element is waiting: normally a stream error or the end of the
+	// stream; anything else is read and ignored.
+	dl := time.Now().Add(time.Second)
+	if !c.deadline.IsZero() && c.deadline.Before(dl) {
+		dl = c.deadline
+	}
+	c.cur.SetReadDeadline(dl)
+	defer c.cur.SetReadDeadline(c.deadline)
+	_, err := c.readElement()
+	return err
+}
+
+// Submit sends the completed form (XEP-0077 §3.1): the data form if the
+// server sent one, else the legacy fields. Nothing is sent if required
+// fields are empty (*Error of KindFormIncomplete) or the form only offers
+// web registration (KindWebOnly).
+//
+// A refusal is returned as an *Error that keeps the server's stanza error
+// and classifies it (ErrUsernameTaken, ErrCaptchaFailed, …); the stream
+// stays usable, so the caller can fix the form and submit again (after a
+// CAPTCHA failure, get a new form first). If the connection fails after
+// the form was sent, the error is an *Error of KindOutcomeUnknown holding
+// the username and password; see [Dialer.Confirm].
+func (c *Conn) Submit(ctx context.Context, f *Form) error {
+	if f.WebOnly() {
+		return &Error{Op: opSubmit, Kind: KindWebOnly, RedirectURL: f.RedirectURL}
+	}
+	if m := f.Missing(); len(m) > 0 {
+		e := &Error{Op: opSubmit, Kind: KindFormIncomplete}
+		for _, fl := range m {
+			e.Fields = append(e.Fields, fl.Var)
+		}
+		return e
+	}
+	for _, fl := range f.Fields {
+		for _, v := range fl.Values {
+			if !validXMLString(v) {
+				return &Error{Op: opSubmit, Kind: KindFormIncomplete, Fields: []string{fl.Var}, Err: errors.New("a value is not valid UTF-8 XML text")}
+			}
+		}
+	}
+	user, pass := f.Username(), f.Password()
+	secrets := f.secrets()
+	c.event(Event{Stage: StageSubmitting, Addr: c.addr, Form: f})
+	err := c.do(ctx, opSubmit, func(ctx context.Context) error {
+		c.addSecrets(secrets...)
+		if err := c.pendingClose(); err != nil {
+			return err
+		}
+		unknown := func(err error) error {
+			return &Error{Op: opSubmit, Kind: KindOutcomeUnknown, Username: user, Password: pass, Err: err}
+		}
+		id := randomID()
+		if err := c.write(iq("set", id, f.submission())); err != nil {
+			return unknown(err)
+		}
+		reply, err := c.await(id)
+		if err != nil {
+			return unknown(err)
+		}
+		if reply.get("type") == "error" {
+			e := stanzaErr(opSubmit, parseStanzaError(reply), f, secrets...)
+			if q := reply.child(NS, "query"); q != nil {
+				// A data form of type "form" is a new form (ejabberd echoes
+				// the submitted query, whose form has type "submit" and is
+				// ignored by parseQuery).
+				if nf, err := parseQuery(q); err == nil && nf.IsDataForm && len(nf.Fields) > 0 {
+					if c.fetchBoB(nf) == nil {
+						e.Form = nf
+					}
+				}
+			}
+			return e
+		}
+		return nil
+	})
+	if err == nil {
+		c.event(Event{Stage: StageRegistered, Addr: c.addr, Username: user})
+	}
+	return err
+}

@@ -1,0 +1,386 @@
+package register
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp/jid"
+)
+
+// DefaultTimeout is the default for [Dialer.Timeout].
+const DefaultTimeout = 30 * time.Second
+
+// ContextDialer makes network connections. *net.Dialer implements it, and
+// so do the SOCKS5 dialers of golang.org/x/net/proxy (for Tor, for
+// example).
+type ContextDialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Dialer opens secured, unauthenticated XMPP client streams for
+// registration. The zero value looks up the domain's SRV records and uses
+// the system's roots of trust.
+//
+// A Dialer may be used by several goroutines at once; its fields must not
+// change while it is in use.
+type Dialer struct {
+	// TLSConfig is the base TLS configuration (for example RootCAs with an
+	// extra CA). It is cloned; ServerName is always set to the XMPP domain
+	// and MinVersion is raised to TLS 1.2. A configuration with
+	// InsecureSkipVerify is refused: the certificate must be valid for the
+	// domain.
+	TLSConfig *tls.Config
+
+	// NetDialer makes the TCP connections; nil means a *net.Dialer. A
+	// SOCKS5 proxy dialer can be used here (see the package example);
+	// then host names are resolved by the proxy, but SRV lookups still use
+	// Resolver unless Addr is set.
+	NetDialer ContextDialer
+
+	// Resolver is used for SRV lookups; nil means net.DefaultResolver.
+	Resolver *net.Resolver
+
+	// Addr, if not empty, is the "host:port" to connect to instead of
+	// looking up SRV records (for local servers and tests). The
+	// certificate is still checked against the XMPP domain.
+	Addr string
+
+	// DirectTLS makes the connection to Addr use TLS from the start
+	// (XEP-0368) instead of STARTTLS. It has no effect without Addr: SRV
+	// records say which kind each address is.
+	DirectTLS bool
+
+	// Timeout bounds each network step (connecting, one request and its
+	// reply) in addition to the context; zero means DefaultTimeout (30 s),
+	// a negative value means that only the context bounds the steps.
+	Timeout time.Duration
+
+	// MaxStanza is the largest element accepted from the server, in bytes;
+	// zero means DefaultMaxStanza (1 MiB).
+	MaxStanza int64
+
+	// AllowPLAIN allows SASL PLAIN when the server offers no SCRAM
+	// mechanism. PLAIN is only ever used on the TLS-secured stream.
+	AllowPLAIN bool
+
+	// Debug, if not nil, receives the XML sent ("out") and received ("in")
+	// on the stream, one element at a time, with every secret replaced by
+	// "[redacted]": passwords (legacy <password/> and <old_password/>,
+	// data form fields of type text-private or whose name contains
+	// "password"), SASL payloads and invitation tokens. Received elements
+	// are shown as parsed and re-serialised, not byte for byte. After
+	// [Conn.Login] hands the stream to mellium, Debug sees raw chunks of
+	// the resource binding and then nothing more.
+	Debug func(dir string, xml []byte)
+}
+
+// candidate is an address to try.
+type candidate struct {
+	addr      string
+	directTLS bool
+}
+
+func (d *Dialer) timeout() time.Duration {
+	switch {
+	case d.Timeout == 0:
+		return DefaultTimeout
+	case d.Timeout < 0:
+		return 0
+	}
+	return d.Timeout
+}
+
+func (d *Dialer) maxStanza() int64 {
+	if d.MaxStanza <= 0 {
+		return DefaultMaxStanza
+	}
+	return d.MaxStanza
+}
+
+// normalizeDomain checks and normalises an XMPP domain.
+func normalizeDomain(domain string) (string, error) {
+	domain = strings.TrimSuffix(strings.TrimSpace(domain), ".")
+	if domain == "" {
+		return "", fmt.Errorf("%w: empty", ErrInvalidDomain)
+	}
+	if strings.ContainsAny(domain, "@/:") {
+		return "", fmt.Errorf("%w: %q", ErrInvalidDomain, domain)
+	}
+	j, err := jid.New("", domain, "")
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %w", ErrInvalidDomain, domain, err)
+	}
+	return j.Domainpart(), nil
+}
+
+// tlsConfig returns the TLS configuration for domain.
+func (d *Dialer) tlsConfig(domain string, direct bool) (*tls.Config, error) {
+	cfg := &tls.Config{}
+	if d.TLSConfig != nil {
+		cfg = d.TLSConfig.Clone()
+	}
+	if cfg.InsecureSkipVerify {
+		return nil, &Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("TLSConfig.InsecureSkipVerify is not allowed: the certificate must be checked against the XMPP domain")}
+	}
+	cfg.ServerName = domain
+	if cfg.MinVersion < tls.VersionTLS12 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	if direct && len(cfg.NextProtos) == 0 {
+		cfg.NextProtos = []string{"xmpp-client"}
+	}
+	return cfg, nil
+}
+
+// candidates returns the addresses to try for domain: Addr, or the SRV
+// records of _xmpps-client (direct TLS) and _xmpp-client (STARTTLS) sorted
+// by priority (direct TLS first on ties, as XEP-0368 suggests), or the
+// domain on ports 5222 and 5223 when there are no records.
+func (d *Dialer) candidates(ctx context.Context, domain string) ([]candidate, error) {
+	if d.Addr != "" {
+		if _, _, err := net.SplitHostPort(d.Addr); err != nil {
+			return nil, fmt.Errorf("register: Dialer.Addr: %w", err)
+		}
+		return []candidate{{addr: d.Addr, directTLS: d.DirectTLS}}, nil
+	}
+	r := d.Resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	type result struct {
+		srvs []*net.SRV
+		err  error
+	}
+	tlsc := make(chan result, 1)
+	go func() {
+		_, srvs, err := r.LookupSRV(ctx, "xmpps-client", "tcp", domain)
+		tlsc <- result{srvs, err}
+	}()
+	_, plain, perr := r.LookupSRV(ctx, "xmpp-client", "tcp", domain)
+	tr := <-tlsc
+	notFound := func(err error) bool {
+		var de *net.DNSError
+		return errors.As(err, &de) && de.IsNotFound
+	}
+	if perr != nil && !notFound(perr) && tr.err != nil && !notFound(tr.err) {
+		return nil, fmt.Errorf("register: SRV lookup for %s: %w", domain, errors.Join(perr, tr.err))
+	}
+	type prio struct {
+		candidate
+		prio uint16
+		idx  int
+	}
+	var all []prio
+	// A single record with target "." means the service is decidedly not
+	// available (RFC 2782).
+	usable := func(srvs []*net.SRV) []*net.SRV {
+		if len(srvs) == 1 && (srvs[0].Target == "." || srvs[0].Target == "") {
+			return nil
+		}
+		return srvs
+	}
+	decided := (perr == nil && len(plain) > 0) || (tr.err == nil && len(tr.srvs) > 0)
+	for i, s := range usable(tr.srvs) {
+		all = append(all, prio{candidate{net.JoinHostPort(strings.TrimSuffix(s.Target, "."), strconv.Itoa(int(s.Port))), true}, s.Priority, i})
+	}
+	for i, s := range usable(plain) {
+		all = append(all, prio{candidate{net.JoinHostPort(strings.TrimSuffix(s.Target, "."), strconv.Itoa(int(s.Port))), false}, s.Priority, 1000 + i})
+	}
+	if len(all) == 0 {
+		if decided {
+			return nil, fmt.Errorf("register: %s has no XMPP client service (SRV target \".\")", domain)
+		}
+		return []candidate{{addr: net.JoinHostPort(domain, "5222")}, {addr: net.JoinHostPort(domain, "5223"), directTLS: true}}, nil
+	}
+	// LookupSRV already orders each list by priority and weight; merge the
+	// two lists by priority, direct TLS first on ties.
+	slices.SortStableFunc(all, func(a, b prio) int {
+		if c := cmp.Compare(a.prio, b.prio); c != 0 {
+			return c
+		}
+		if a.directTLS != b.directTLS {
+			if a.directTLS {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	out := make([]candidate, len(all))
+	for i, p := range all {
+		out[i] = p.candidate
+	}
+	return out, nil
+}
+
+// Dial connects to the XMPP server of domain and returns a stream that is
+// secured with TLS (STARTTLS or direct TLS) and whose stream features have
+// been read: ready for [Conn.Features], [Conn.Form], [Conn.Preauth],
+// [Conn.Submit] and [Conn.Login]. Nothing but the stream header and the
+// STARTTLS request is sent before TLS is established and the certificate
+// has been verified for domain; a server that does not offer STARTTLS is
+// refused (ErrNoTLS).
+//
+// Dial tries the addresses from SRV records (or Addr) in order until one
+// accepts a TCP connection (and, for direct TLS, completes the TLS
+// handshake); errors after that are returned without trying other
+// addresses.
+func (d *Dialer) Dial(ctx context.Context, domain string) (*Conn, error) {
+	return d.dial(ctx, domain, nil)
+}
+
+func (d *Dialer) dial(ctx context.Context, domain string, progress func(Event)) (*Conn, error) {
+	domain, err := normalizeDomain(domain)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{
+		domain:     domain,
+		timeout:    d.timeout(),
+		maxStanza:  d.maxStanza(),
+		debug:      d.Debug,
+		allowPlain: d.AllowPLAIN,
+		progress:   progress,
+	}
+	if _, err := d.tlsConfig(domain, false); err != nil {
+		return nil, err
+	}
+	// The SRV lookups are one step bounded by Timeout; so is each
+	// connection attempt.
+	cands, err := func() ([]candidate, error) {
+		ctx, cancel := c.withTimeout(ctx)
+		defer cancel()
+		return d.candidates(ctx, domain)
+	}()
+	if err != nil {
+		return nil, &Error{Op: opDial, Kind: KindConnect, Err: err}
+	}
+	nd := d.NetDialer
+	if nd == nil {
+		nd = &net.Dialer{}
+	}
+	var errs []error
+	for _, cand := range cands {
+		cfg, err := d.tlsConfig(domain, cand.directTLS)
+		if err != nil {
+			return nil, err
+		}
+		c.event(Event{Stage: StageConnecting, Addr: cand.addr, DirectTLS: cand.directTLS})
+		nc, err := c.connect(ctx, nd, cand, cfg)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", cand.addr, err))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		c.addr = cand.addr
+		if err := c.open(ctx, nc, cand.directTLS, cfg); err != nil {
+			c.closeNow()
+			return nil, err
+		}
+		feats := c.Features()
+		c.event(Event{Stage: StageSecured, Addr: c.addr, DirectTLS: cand.directTLS, TLS: c.ConnectionState(), Features: &feats})
+		return c, nil
+	}
+	if len(errs) == 1 {
+		err = errs[0]
+	} else {
+		err = errors.Join(errs...)
+	}
+	k := KindConnect
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		k = KindNoTLS
+	}
+	return nil, &Error{Op: opDial, Kind: k, Err: err}
+}
+
+// connect opens the TCP connection and, for direct TLS, does the TLS
+// handshake.
+func (c *Conn) connect(ctx context.Context, nd ContextDialer, cand candidate, cfg *tls.Config) (net.Conn, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	nc, err := nd.DialContext(ctx, "tcp", cand.addr)
+	if err != nil {
+		return nil, err
+	}
+	if !cand.directTLS {
+		return nc, nil
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	return tc, nil
+}
+
+// open negotiates the stream on a fresh connection: stream header,
+// features, STARTTLS and the secured stream's features.
+func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Config) error {
+	c.tcp = nc
+	if tc, ok := nc.(*tls.Conn); ok {
+		c.tls = tc
+	}
+	return c.do(ctx, opDial, func(ctx context.Context) error {
+		c.reset(nc)
+		if direct {
+			return c.startStream(true)
+		}
+		if err := c.startStream(false); err != nil {
+			return err
+		}
+		if !c.plainFeatures.starttls {
+			return c.fail(&Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("the server does not offer STARTTLS; refusing to continue without TLS")})
+		}
+		if err := c.write(newNode(nsTLS, "starttls")); err != nil {
+			return err
+		}
+		n, err := c.readElement()
+		if err != nil {
+			return err
+		}
+		switch {
+		case n.is(nsTLS, "proceed"):
+		case n.is(nsTLS, "failure"):
+			return c.fail(&Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("the server refused STARTTLS")})
+		default:
+			return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <proceed/>, got <%s xmlns='%s'>", n.name.Local, n.name.Space)})
+		}
+		if c.br.Buffered() > 0 {
+			// Data sent before the TLS handshake cannot be trusted (STARTTLS
+			// command injection).
+			return c.fail(&ProtocolError{Msg: "the server sent data after <proceed/> before TLS"})
+		}
+		tc := tls.Client(c.tcp, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			k := KindUnknown
+			var certErr *tls.CertificateVerificationError
+			if errors.As(err, &certErr) {
+				k = KindNoTLS
+			}
+			return c.fail(&Error{Op: opDial, Kind: k, Err: fmt.Errorf("TLS: %w", err)})
+		}
+		c.tls = tc
+		c.reset(tc)
+		return c.startStream(true)
+	})
+}
+
+// reset starts reading a new stream from r.
+func (c *Conn) reset(nc net.Conn) {
+	c.cur = nc
+	c.br = bufio.NewReaderSize(nc, 4096)
+	c.bb = &byteBudget{r: c.br, max: c.maxStanza}
+	c.dec = newDecoder(c.bb)
+}

@@ -1,0 +1,728 @@
+package register
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+)
+
+// Namespaces and form types of XEP-0077 and XEP-0158.
+const (
+	// NS is the XEP-0077 query namespace.
+	NS = "jabber:iq:register"
+	// NSFeature is the stream feature advertising in-band registration.
+	NSFeature = "http://jabber.org/features/iq-register"
+	// NSIBRToken is the XEP-0445 stream feature for invitation tokens.
+	NSIBRToken = "urn:xmpp:ibr-token:0"
+	// NSInviteLegacy is the older invitation stream feature (XEP-0401
+	// before version 0.5), still sent by Prosody 0.12.
+	NSInviteLegacy = "urn:xmpp:invite"
+	// FormTypeCaptchaLegacy is the FORM_TYPE older ejabberd versions put on
+	// CAPTCHA-protected registration forms. XEP-0158 now says
+	// "jabber:iq:register"; this package accepts both (see doc.go
+	// # Tolerances).
+	FormTypeCaptchaLegacy = "urn:xmpp:captcha"
+	// FormTypeChangePassword is the FORM_TYPE of the form a server may send
+	// in an error to a password change (XEP-0077 §3.3).
+	FormTypeChangePassword = "jabber:iq:register:changepassword"
+	// FormTypeCancel is the FORM_TYPE of the form a server may send in an
+	// error to an account removal (XEP-0077 §3.2).
+	FormTypeCancel = "jabber:iq:register:cancel"
+)
+
+// FieldType is a XEP-0004 field type. Legacy XEP-0077 fields are reported as
+// TextSingle, except the password, which is TextPrivate.
+type FieldType string
+
+// Field types of XEP-0004.
+const (
+	Boolean     FieldType = "boolean"
+	Fixed       FieldType = "fixed"
+	Hidden      FieldType = "hidden"
+	JIDMulti    FieldType = "jid-multi"
+	JIDSingle   FieldType = "jid-single"
+	ListMulti   FieldType = "list-multi"
+	ListSingle  FieldType = "list-single"
+	TextMulti   FieldType = "text-multi"
+	TextPrivate FieldType = "text-private"
+	TextSingle  FieldType = "text-single"
+)
+
+// Option is a choice of a list field.
+type Option struct {
+	Label string // shown to the user
+	Value string // sent
+}
+
+// Media is one XEP-0221 media URI of a field (a CAPTCHA image, for
+// example): a "cid:" URI for Bits of Binary data, or an http(s) URL.
+type Media struct {
+	Type string // MIME type as announced
+	URI  string // "cid:…" or an https URL
+}
+
+// Field is one field of a registration form: a data form field, or a
+// legacy XEP-0077 element (then Legacy is true and Var is the element name,
+// such as "username" or "email").
+type Field struct {
+	Var      string    // field name ("username", "ocr", …); "" only for fixed fields
+	Type     FieldType // TextSingle when the server gave none
+	Label    string    // human-readable name, if any
+	Desc     string    // longer description, if any
+	Required bool      // data forms: marked <required/>
+	Values   []string  // current values (as sent by the server, or as set)
+	Options  []Option  // choices of list fields
+	Media    []Media   // XEP-0221 media (CAPTCHA challenges)
+	Legacy   bool      // a legacy XEP-0077 element, not a data form field
+}
+
+// Value returns the first value, or "".
+func (f *Field) Value() string {
+	if len(f.Values) == 0 {
+		return ""
+	}
+	return f.Values[0]
+}
+
+// fillable reports whether the user is expected to fill f.
+func (f *Field) fillable() bool {
+	return f.Var != "" && f.Type != Hidden && f.Type != Fixed
+}
+
+// Captcha is a XEP-0158 challenge found in a registration form.
+type Captcha struct {
+	// Type is the challenge type, the var of the answer field: "ocr",
+	// "qa", "picture_recog", "picture_q", "speech_recog", "speech_q",
+	// "audio_recog", "video_recog", "video_q", or a hash name such as
+	// "SHA-256" for hashcash.
+	Type string
+	// Field is the var of the field that takes the answer (the same as
+	// Type).
+	Field string
+	// Label is the field's label: the question for "qa", the hint or
+	// hashcash prefix for others.
+	Label string
+	// Image is the challenge media (an image for "ocr" and
+	// "picture_recog"), from Bits of Binary data sent with the form or
+	// fetched by its cid; nil when there is none.
+	Image []byte
+	// MIME is the media type of Image as announced by the server.
+	MIME string
+	// CID is the Bits of Binary content ID of Image, without "cid:".
+	CID string
+	// URLs lists https media URLs of the challenge (alternatives to Image,
+	// never fetched by this package).
+	URLs []string
+	// Challenge is the challenge ID (hidden field "challenge").
+	Challenge string
+	// Answers is the number of challenges to answer (hidden field
+	// "answers"); 0 or 1 means one.
+	Answers int
+}
+
+// Form is the registration form of a server, as one typed view of
+// everything the server sent: instructions, the data form or legacy fields,
+// a CAPTCHA, and a web registration link.
+//
+// If the server sent a data form, Fields are its fields and the
+// submission is the data form (XEP-0077 §6: a data form wins over legacy
+// fields); LegacyFields then lists the legacy fields for information.
+// Otherwise Fields are the legacy fields.
+type Form struct {
+	// Instructions are the instructions of the query (and of the data
+	// form, on a new line, if both are present and differ).
+	Instructions string
+	// Title is the data form's title.
+	Title string
+	// IsDataForm reports whether Fields come from a XEP-0004 data form.
+	IsDataForm bool
+	// FormType is the data form's FORM_TYPE, "" without one.
+	FormType string
+	// Fields are the fields to fill, in server order.
+	Fields []Field
+	// LegacyFields are the legacy fields when a data form is used too.
+	LegacyFields []Field
+	// Captcha is the CAPTCHA challenge, or nil.
+	Captcha *Captcha
+	// RedirectURL is an https URL for web registration, from a XEP-0066
+	// out-of-band element or, failing that, the instructions; "" when
+	// none was offered (non-https URLs are ignored).
+	RedirectURL string
+	// Registered is set when the server says the requester is already
+	// registered (authenticated queries only).
+	Registered bool
+
+	bob      map[string]bobData // cid → data, from the form's <data/> elements
+	bobErr   error              // first problem with an inline <data/> element
+	bobWant  string             // cid to fetch when not inline
+	legacyNS bool               // submission uses legacy fields
+}
+
+type bobData struct {
+	mime string
+	data []byte
+}
+
+// Field returns the field named name, or nil.
+func (f *Form) Field(name string) *Field {
+	for i := range f.Fields {
+		if f.Fields[i].Var == name {
+			return &f.Fields[i]
+		}
+	}
+	return nil
+}
+
+// Set sets the value of the field name (replacing all values). For a
+// data form the legacy field of the same name, if any, is set too. It
+// returns an error matching ErrFormIncomplete if the form has no such
+// field, and refuses values that cannot be sent in XML.
+func (f *Form) Set(name, value string) error {
+	return f.SetValues(name, value)
+}
+
+// SetValues sets the values of a multi-valued field.
+func (f *Form) SetValues(name string, values ...string) error {
+	for _, v := range values {
+		if !validXMLString(v) {
+			return &Error{Op: opForm, Kind: KindFormIncomplete, Fields: []string{name},
+				Err: fmt.Errorf("value of %q is not valid UTF-8 XML text", name)}
+		}
+	}
+	fl := f.Field(name)
+	if fl == nil {
+		return &Error{Op: opForm, Kind: KindFormIncomplete, Fields: []string{name},
+			Err: fmt.Errorf("the form has no field %q", name)}
+	}
+	fl.Values = append([]string(nil), values...)
+	for i := range f.LegacyFields {
+		if f.LegacyFields[i].Var == name {
+			f.LegacyFields[i].Values = append([]string(nil), values...)
+		}
+	}
+	return nil
+}
+
+// SetUsername sets the "username" field. It does not normalise the name;
+// [Client.Register] does (see [NormalizeUsername]).
+func (f *Form) SetUsername(username string) error { return f.Set("username", username) }
+
+// SetPassword sets the "password" field.
+func (f *Form) SetPassword(password string) error { return f.Set("password", password) }
+
+// Username returns the value of the "username" field.
+func (f *Form) Username() string {
+	if fl := f.Field("username"); fl != nil {
+		return fl.Value()
+	}
+	return ""
+}
+
+// Password returns the value of the "password" field.
+func (f *Form) Password() string {
+	if fl := f.Field("password"); fl != nil {
+		return fl.Value()
+	}
+	return ""
+}
+
+// Missing returns the fields that must be filled before the form can be
+// submitted: required data form fields without a value (hidden and fixed
+// fields excepted), or every legacy field without a value (XEP-0077 treats
+// all listed legacy fields as required).
+func (f *Form) Missing() []Field {
+	var out []Field
+	for _, fl := range f.Fields {
+		if !fl.fillable() {
+			continue
+		}
+		if (fl.Required || fl.Legacy) && strings.TrimSpace(strings.Join(fl.Values, "")) == "" {
+			out = append(out, fl)
+		}
+	}
+	return out
+}
+
+// WebOnly reports whether the form offers nothing to fill in, only
+// instructions and possibly a web registration link (RedirectURL).
+func (f *Form) WebOnly() bool {
+	for _, fl := range f.Fields {
+		if fl.fillable() {
+			return false
+		}
+	}
+	return true
+}
+
+// Clone returns a deep copy of f.
+func (f *Form) Clone() *Form {
+	if f == nil {
+		return nil
+	}
+	g := *f
+	g.Fields = cloneFields(f.Fields)
+	g.LegacyFields = cloneFields(f.LegacyFields)
+	if f.Captcha != nil {
+		c := *f.Captcha
+		c.Image = append([]byte(nil), f.Captcha.Image...)
+		c.URLs = append([]string(nil), f.Captcha.URLs...)
+		g.Captcha = &c
+	}
+	return &g
+}
+
+func cloneFields(in []Field) []Field {
+	if in == nil {
+		return nil
+	}
+	out := make([]Field, len(in))
+	for i, f := range in {
+		f.Values = append([]string(nil), f.Values...)
+		f.Options = append([]Option(nil), f.Options...)
+		f.Media = append([]Media(nil), f.Media...)
+		out[i] = f
+	}
+	return out
+}
+
+// String describes the form without values of secret fields (value
+// receiver, so printing a Form value is safe too).
+func (f Form) String() string {
+	var b strings.Builder
+	kind := "legacy"
+	if f.IsDataForm {
+		kind = "data form " + f.FormType
+	}
+	fmt.Fprintf(&b, "register.Form{%s;", kind)
+	for _, fl := range f.Fields {
+		v := fmt.Sprintf("%q", fl.Values)
+		if secretField(fl.Var, string(fl.Type)) && len(fl.Values) > 0 {
+			v = redactedStr
+		}
+		fmt.Fprintf(&b, " %s(%s)=%s", fl.Var, fl.Type, v)
+	}
+	if f.Captcha != nil {
+		fmt.Fprintf(&b, "; captcha %s %s %d bytes", f.Captcha.Type, f.Captcha.MIME, len(f.Captcha.Image))
+	}
+	if f.RedirectURL != "" {
+		fmt.Fprintf(&b, "; redirect %s", f.RedirectURL)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String, so that %#v hides passwords too.
+func (f Form) GoString() string { return f.String() }
+
+// legacyNames are the XEP-0077 legacy field elements (§14 schema), with
+// labels for applications that show legacy fields.
+var legacyLabels = map[string]string{
+	"username": "Username", "nick": "Nickname", "password": "Password",
+	"name": "Full name", "first": "Given name", "last": "Family name",
+	"email": "E-mail", "address": "Address", "city": "City", "state": "State",
+	"zip": "Postal code", "phone": "Phone", "url": "URL", "date": "Date",
+	"misc": "Miscellaneous", "text": "Text", "key": "Key",
+}
+
+// captchaTypes are the XEP-0158 challenge field vars (besides hash names).
+var captchaTypes = map[string]bool{
+	"audio_recog": true, "ocr": true, "picture_q": true, "picture_recog": true,
+	"qa": true, "speech_q": true, "speech_recog": true, "video_q": true,
+	"video_recog": true,
+}
+
+// isCaptchaVar reports whether v names a XEP-0158 challenge field.
+func isCaptchaVar(v string) bool {
+	if captchaTypes[v] {
+		return true
+	}
+	switch v {
+	case "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-512":
+		return true
+	}
+	return false
+}
+
+// knownFormType reports whether a data form of this FORM_TYPE is a
+// registration form this package understands.
+func knownFormType(ft string) bool {
+	switch ft {
+	case "", NS, FormTypeCaptchaLegacy, FormTypeChangePassword, FormTypeCancel:
+		return true
+	}
+	return false
+}
+
+// parseQuery builds a Form from a <query xmlns='jabber:iq:register'/>
+// element. Inline Bits of Binary data are decoded (at most MaxBoBSize
+// bytes each); problems with them are kept for the caller, who may still
+// fetch the image by cid.
+func parseQuery(q *node) (*Form, error) {
+	if !q.is(NS, "query") {
+		return nil, &ProtocolError{Msg: fmt.Sprintf("expected a %s query, got <%s xmlns='%s'>", NS, q.name.Local, q.name.Space)}
+	}
+	f := &Form{}
+	var instr []string
+	var legacy []Field
+	var xform *node
+	var oobURL string
+	nfields := 0
+	for _, k := range q.kids {
+		switch {
+		case k.name.Space == NS:
+			switch k.name.Local {
+			case "instructions":
+				if s := strings.TrimSpace(k.text); s != "" {
+					instr = append(instr, s)
+				}
+			case "registered":
+				f.Registered = true
+			case "remove":
+			default:
+				nfields++
+				if nfields > MaxFields {
+					return nil, &limitError{what: fmt.Sprintf("more than %d form fields", MaxFields)}
+				}
+				fl := Field{Var: k.name.Local, Type: TextSingle, Legacy: true, Label: legacyLabels[k.name.Local]}
+				if k.name.Local == "password" || isPasswordName(k.name.Local) {
+					fl.Type = TextPrivate
+				}
+				if k.name.Local == "key" {
+					// Obsolete transaction key: echo it back unchanged.
+					fl.Type = Hidden
+				}
+				if v := k.text; v != "" && k.name.Local != "password" {
+					fl.Values = []string{v}
+				}
+				if dup(legacy, fl.Var) {
+					continue
+				}
+				legacy = append(legacy, fl)
+			}
+		case k.is(nsData, "x"):
+			if xform == nil && k.get("type") != "submit" && k.get("type") != "cancel" {
+				xform = k
+			}
+		case k.is(nsOOB, "x"):
+			if u := k.child(nsOOB, "url"); u != nil && oobURL == "" {
+				oobURL = strings.TrimSpace(u.text)
+			}
+		case k.is(nsBoB, "data"):
+			f.addBoB(k)
+		}
+	}
+	if xform != nil {
+		df, err := parseDataForm(xform, MaxFields-nfields)
+		if err != nil {
+			return nil, err
+		}
+		if knownFormType(df.FormType) || len(legacy) == 0 {
+			f.IsDataForm = true
+			f.FormType = df.FormType
+			f.Title = df.Title
+			f.Fields = df.Fields
+			f.LegacyFields = legacy
+			if df.Instructions != "" && !contains(instr, df.Instructions) {
+				instr = append(instr, df.Instructions)
+			}
+		} else {
+			f.Fields = legacy
+		}
+	} else {
+		f.Fields = legacy
+	}
+	f.legacyNS = !f.IsDataForm
+	f.Instructions = strings.Join(instr, "\n")
+	f.RedirectURL = httpsURL(oobURL)
+	if f.RedirectURL == "" {
+		f.RedirectURL = findHTTPS(f.Instructions)
+	}
+	f.findCaptcha()
+	return f, nil
+}
+
+func dup(fields []Field, v string) bool {
+	for _, f := range fields {
+		if f.Var == v {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseDataForm parses a XEP-0004 form leniently: <reported>, <item>,
+// <validate> and unknown children are ignored; a field without a type is
+// text-single; a field without var is kept only if it is fixed; later
+// fields with an already used var are dropped.
+func parseDataForm(x *node, max int) (*Form, error) {
+	f := &Form{IsDataForm: true}
+	var instr []string
+	for _, k := range x.kids {
+		if k.name.Space != nsData {
+			continue
+		}
+		switch k.name.Local {
+		case "title":
+			f.Title = strings.TrimSpace(k.text)
+		case "instructions":
+			if s := strings.TrimSpace(k.text); s != "" {
+				instr = append(instr, s)
+			}
+		case "field":
+			if len(f.Fields) >= max {
+				return nil, &limitError{what: fmt.Sprintf("more than %d form fields", MaxFields)}
+			}
+			fl, err := parseField(k)
+			if err != nil {
+				return nil, err
+			}
+			if fl.Var == "FORM_TYPE" {
+				if f.FormType == "" {
+					f.FormType = strings.TrimSpace(fl.Value())
+				}
+				fl.Type = Hidden
+			}
+			if fl.Var == "" && fl.Type != Fixed {
+				continue
+			}
+			if fl.Var != "" && dup(f.Fields, fl.Var) {
+				continue
+			}
+			f.Fields = append(f.Fields, fl)
+		}
+	}
+	f.Instructions = strings.Join(instr, "\n")
+	return f, nil
+}
+
+func parseField(k *node) (Field, error) {
+	fl := Field{
+		Var:   k.get("var"),
+		Type:  FieldType(k.get("type")),
+		Label: k.get("label"),
+	}
+	if fl.Type == "" {
+		fl.Type = TextSingle
+	}
+	for _, c := range k.kids {
+		switch {
+		case c.is(nsData, "desc"):
+			fl.Desc = strings.TrimSpace(c.text)
+		case c.is(nsData, "required"):
+			fl.Required = true
+		case c.is(nsData, "value"):
+			if len(fl.Values) >= maxValues {
+				return fl, &limitError{what: fmt.Sprintf("more than %d values in field %q", maxValues, fl.Var)}
+			}
+			fl.Values = append(fl.Values, c.text)
+		case c.is(nsData, "option"):
+			if len(fl.Options) >= maxValues {
+				return fl, &limitError{what: fmt.Sprintf("more than %d options in field %q", maxValues, fl.Var)}
+			}
+			o := Option{Label: c.get("label")}
+			if v := c.child(nsData, "value"); v != nil {
+				o.Value = v.text
+			}
+			fl.Options = append(fl.Options, o)
+		case c.is(nsMedia, "media"):
+			for _, u := range c.kids {
+				if !u.is(nsMedia, "uri") || len(fl.Media) >= maxValues {
+					continue
+				}
+				fl.Media = append(fl.Media, Media{Type: strings.TrimSpace(u.get("type")), URI: strings.TrimSpace(u.text)})
+			}
+		}
+	}
+	return fl, nil
+}
+
+// addBoB records an inline Bits of Binary element.
+func (f *Form) addBoB(k *node) {
+	cid := strings.TrimSpace(k.get("cid"))
+	if cid == "" {
+		return
+	}
+	data, err := decodeBoB(k.text)
+	if err != nil {
+		if f.bobErr == nil {
+			f.bobErr = err
+		}
+		return
+	}
+	if f.bob == nil {
+		f.bob = make(map[string]bobData)
+	}
+	if _, ok := f.bob[cid]; !ok && len(f.bob) < 16 {
+		f.bob[cid] = bobData{mime: strings.TrimSpace(k.get("type")), data: data}
+	}
+}
+
+// decodeBoB decodes base64 BoB content (whitespace tolerated), refusing
+// more than MaxBoBSize decoded bytes before decoding.
+func decodeBoB(s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if base64.StdEncoding.DecodedLen(len(s)) > MaxBoBSize+2 {
+		return nil, &limitError{what: fmt.Sprintf("a CAPTCHA image larger than %d bytes", MaxBoBSize)}
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, &ProtocolError{Msg: "invalid base64 in Bits of Binary data", Err: err}
+	}
+	if len(b) > MaxBoBSize {
+		return nil, &limitError{what: fmt.Sprintf("a CAPTCHA image larger than %d bytes", MaxBoBSize)}
+	}
+	if len(b) == 0 {
+		return nil, &ProtocolError{Msg: "empty Bits of Binary data"}
+	}
+	return b, nil
+}
+
+// findCaptcha fills f.Captcha from the first challenge field.
+func (f *Form) findCaptcha() {
+	if !f.IsDataForm {
+		return
+	}
+	for _, fl := range f.Fields {
+		if !isCaptchaVar(fl.Var) || fl.Type == Hidden || fl.Type == Fixed {
+			continue
+		}
+		c := &Captcha{Type: fl.Var, Field: fl.Var, Label: fl.Label}
+		if ch := f.Field("challenge"); ch != nil {
+			c.Challenge = ch.Value()
+		}
+		if a := f.Field("answers"); a != nil {
+			fmt.Sscanf(a.Value(), "%d", &c.Answers)
+		}
+		for _, m := range fl.Media {
+			switch {
+			case strings.HasPrefix(m.URI, "cid:"):
+				cid := strings.TrimPrefix(m.URI, "cid:")
+				if c.CID != "" {
+					continue
+				}
+				c.CID, c.MIME = cid, m.Type
+				if d, ok := f.bob[cid]; ok {
+					c.Image = d.data
+					if c.MIME == "" {
+						c.MIME = d.mime
+					}
+				} else {
+					f.bobWant = cid
+				}
+			default:
+				if u := httpsURL(m.URI); u != "" {
+					c.URLs = append(c.URLs, u)
+				}
+			}
+		}
+		if c.Image == nil && c.CID == "" && len(f.bob) == 1 {
+			// A server that sends one image but forgets the media element.
+			for cid, d := range f.bob {
+				c.CID, c.MIME, c.Image = cid, d.mime, d.data
+			}
+		}
+		f.Captcha = c
+		return
+	}
+}
+
+// httpsURL returns s if it is an absolute https URL with a host, else "".
+func httpsURL(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 2048 {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return ""
+		}
+	}
+	return u.String()
+}
+
+// findHTTPS returns the first https URL in free text, without trailing
+// punctuation, or "".
+func findHTTPS(text string) string {
+	lower := strings.ToLower(text)
+	for i := 0; i < len(lower); {
+		j := strings.Index(lower[i:], "https://")
+		if j < 0 {
+			return ""
+		}
+		start := i + j
+		end := start
+		for end < len(text) && text[end] > ' ' && text[end] != '<' && text[end] != '>' && text[end] != '"' && text[end] != '\'' {
+			end++
+		}
+		cand := strings.TrimRight(text[start:end], ".,;:!?)]}")
+		if u := httpsURL(cand); u != "" {
+			return u
+		}
+		i = end
+		if i == start {
+			i++
+		}
+	}
+	return ""
+}
+
+// submission returns the <query/> to send for f: the completed data form
+// (type submit, every field with a var echoed with its values, no labels
+// or options), or the legacy fields.
+func (f *Form) submission() *node {
+	q := newNode(NS, "query")
+	if !f.IsDataForm {
+		for _, fl := range f.Fields {
+			q.add(newNode(NS, fl.Var).withText(fl.Value()))
+		}
+		return q
+	}
+	x := newNode(nsData, "x", "type", "submit")
+	for _, fl := range f.Fields {
+		if fl.Var == "" || fl.Type == Fixed {
+			continue
+		}
+		fn := newNode(nsData, "field", "var", fl.Var)
+		if fl.Type == TextPrivate {
+			// Keep the type so that redaction recognises the field even
+			// when its var does not say "password".
+			fn.attr = append(fn.attr, attrOf("type", string(TextPrivate)))
+		}
+		for _, v := range fl.Values {
+			fn.add(newNode(nsData, "value").withText(v))
+		}
+		x.add(fn)
+	}
+	return q.add(x)
+}
+
+// secrets returns the values of the form's secret fields.
+func (f *Form) secrets() []string {
+	var out []string
+	for _, fl := range append(append([]Field(nil), f.Fields...), f.LegacyFields...) {
+		if secretField(fl.Var, string(fl.Type)) {
+			out = append(out, fl.Values...)
+		}
+	}
+	return out
+}

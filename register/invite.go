@@ -1,0 +1,140 @@
+package register
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+)
+
+// ErrInvalidInvite is returned by [ParseInvite] for input that is neither
+// an invitation URI nor a plausible token.
+var ErrInvalidInvite = errors.New("register: invalid invitation")
+
+// maxToken bounds the length of an invitation token.
+const maxToken = 1024
+
+// Invite is a parsed invitation (XEP-0401 URI or bare XEP-0445 token).
+type Invite struct {
+	// Token is the pre-authentication token (the "preauth" parameter).
+	Token string
+	// Domain is the server to register on; "" for a bare token.
+	Domain string
+	// Username is the account name the invitation was made for, or "". It
+	// is set for account invitations that name a user
+	// (xmpp:juliet@example.com?register;preauth=…).
+	Username string
+	// Inviter is the inviting user's address for contact invitations
+	// (xmpp:romeo@example.com?roster;preauth=…;ibr=y); the new account is
+	// then created on the inviter's server. "" otherwise.
+	Inviter string
+	// Action is the URI's query action: "register" or "roster"; "" for a
+	// bare token.
+	Action string
+}
+
+// ParseInvite parses an invitation: an XMPP URI such as
+// "xmpp:example.com?register;preauth=TOKEN",
+// "xmpp:juliet@example.com?register;preauth=TOKEN" (the account name is
+// given) or "xmpp:romeo@example.com?roster;preauth=TOKEN;ibr=y" (a contact
+// invitation that allows registration), or a bare token. Errors match
+// ErrInvalidInvite.
+func ParseInvite(s string) (Invite, error) {
+	s = strings.TrimSpace(s)
+	bad := func(format string, args ...any) (Invite, error) {
+		return Invite{}, fmt.Errorf("%w: "+format, append([]any{ErrInvalidInvite}, args...)...)
+	}
+	if s == "" {
+		return bad("empty")
+	}
+	if len(s) > 4*maxToken {
+		return bad("too long")
+	}
+	if !strings.HasPrefix(strings.ToLower(s), "xmpp:") {
+		if strings.Contains(s, ":") && !strings.ContainsAny(s, " \t") && strings.Contains(s, "/") {
+			return bad("not an xmpp: URI")
+		}
+		if err := checkToken(s); err != nil {
+			return bad("%v", err)
+		}
+		return Invite{Token: s}, nil
+	}
+	rest := s[len("xmpp:"):]
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	if strings.HasPrefix(path, "//") {
+		// xmpp://auth@host/target: skip the authority component.
+		p := path[2:]
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return bad("URI has no target address")
+		}
+		path = p[i+1:]
+	}
+	addr, err := url.PathUnescape(path)
+	if err != nil {
+		return bad("address: %v", err)
+	}
+	j, err := jid.Parse(addr)
+	if err != nil {
+		return bad("address %q: %v", addr, err)
+	}
+	if j.Resourcepart() != "" {
+		return bad("address %q has a resource", addr)
+	}
+	inv := Invite{Domain: j.Domainpart()}
+	params := strings.Split(query, ";")
+	inv.Action = params[0]
+	ibr := false
+	for _, p := range params[1:] {
+		k, v, _ := strings.Cut(p, "=")
+		v, err = url.QueryUnescape(v)
+		if err != nil {
+			return bad("parameter %s: %v", k, err)
+		}
+		switch k {
+		case "preauth":
+			inv.Token = v
+		case "ibr":
+			ibr = v == "y" || v == "yes" || v == "true" || v == "1"
+		}
+	}
+	switch inv.Action {
+	case "register":
+		inv.Username = j.Localpart()
+	case "roster":
+		if !ibr {
+			return bad("contact invitation without ibr=y does not allow registration")
+		}
+		inv.Inviter = j.Bare().String()
+	default:
+		return bad("action %q is not register or roster", inv.Action)
+	}
+	if err := checkToken(inv.Token); err != nil {
+		return bad("%v", err)
+	}
+	return inv, nil
+}
+
+// checkToken refuses tokens that cannot be sent as an XML attribute or are
+// implausible.
+func checkToken(t string) error {
+	switch {
+	case t == "":
+		return errors.New("no preauth token")
+	case len(t) > maxToken:
+		return fmt.Errorf("token longer than %d bytes", maxToken)
+	case !validXMLString(t):
+		return errors.New("token is not valid text")
+	}
+	for _, r := range t {
+		if r <= ' ' || r == 0x7f {
+			return errors.New("token contains spaces or control characters")
+		}
+	}
+	return nil
+}
