@@ -53,13 +53,7 @@ func (p *Prober) probeProviderFile(ctx context.Context, c *http.Client, domain s
 // decode are returned in fields, and every problem in errs. Nothing stops
 // at the first error.
 func parseProviderFile(b []byte) (p providers.Provider, fields []providers.Field, errs []FieldError) {
-	p = providers.Provider{
-		BusFactor:          providers.Unknown,
-		UploadFileSize:     providers.Unknown,
-		UploadTotalSize:    providers.Unknown,
-		UploadStorageTime:  providers.Unknown,
-		ArchiveStorageTime: providers.Unknown,
-	}
+	p = providers.New("")
 	addErr := func(field string, err error) {
 		if len(errs) < maxFieldErrors {
 			errs = append(errs, FieldError{Field: field, Err: err})
@@ -90,7 +84,9 @@ func parseProviderFile(b []byte) (p providers.Provider, fields []providers.Field
 		key, _ := tok.(string)
 		var raw json.RawMessage
 		if err := d.Decode(&raw); err != nil {
-			addErr(key, fmt.Errorf("discovery: invalid JSON: %w", err))
+			// A syntax error is the file's, not the key's: the key may
+			// already have been decoded once.
+			addErr("", fmt.Errorf("discovery: invalid JSON after key %q: %w", key, err))
 			return p, fields, errs
 		}
 		if seen[key] {
