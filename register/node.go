@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -24,6 +25,8 @@ const (
 	nsBoB         = "urn:xmpp:bob"
 	nsMedia       = "urn:xmpp:media-element"
 	nsPreauth     = "urn:xmpp:pars:0"
+	nsBind        = "urn:ietf:params:xml:ns:xmpp-bind"
+	nsSASLCB      = "urn:xmpp:sasl-cb:0"
 )
 
 // Default limits for everything read from the server.
@@ -170,6 +173,9 @@ func newDecoder(r io.Reader) *xml.Decoder {
 // Comments, processing instructions and directives are refused (RFC 6120
 // §11.1 restricts XMPP to a subset of XML).
 func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
+	if err := checkNames(start); err != nil {
+		return nil, err
+	}
 	root := startNode(start)
 	stack := []*node{root}
 	count := 1
@@ -190,6 +196,9 @@ func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
 			}
 			if len(stack) >= maxDepth {
 				return nil, &limitError{what: fmt.Sprintf("elements nested deeper than %d", maxDepth)}
+			}
+			if err := checkNames(t); err != nil {
+				return nil, err
 			}
 			n := startNode(t)
 			top := stack[len(stack)-1]
@@ -212,6 +221,35 @@ func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
 		}
 	}
 	return root, nil
+}
+
+// checkNames refuses element and attribute names that are not XML names:
+// encoding/xml accepts "<a:0/>" as the element "0", which no XML writer
+// (our debug output included) can write back.
+func checkNames(t xml.StartElement) error {
+	if !xmlName(t.Name.Local) {
+		return &ProtocolError{Msg: fmt.Sprintf("invalid element name %q", t.Name.Local)}
+	}
+	for _, a := range t.Attr {
+		if !xmlName(a.Name.Local) {
+			return &ProtocolError{Msg: fmt.Sprintf("invalid attribute name %q", a.Name.Local)}
+		}
+	}
+	return nil
+}
+
+// xmlName reports whether s is a plausible XML NCName: a letter or '_'
+// first, then letters, digits, marks, '.', '-' or '_'.
+func xmlName(s string) bool {
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r) || r == '_':
+		case i > 0 && (unicode.IsDigit(r) || unicode.IsMark(r) || r == '.' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // startNode converts a start element, dropping namespace declarations.
