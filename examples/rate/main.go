@@ -8,6 +8,13 @@
 //	rate -domain example.org -file f.json  # the file's values over the listed ones
 //	rate -json -domain 07f.de            # machine-readable output
 //	rate -at 2026-07-22 -domain 07f.de   # rate as of a date (default: today)
+//	rate -live -domain example.org       # probe the server now (discovery)
+//	rate -live -domain localhost -addr 127.0.0.1:5222 -cafile ca.pem -no-http
+//
+// With -live (implied by -addr) the domain is probed: what the probe
+// observes (registration, upload limit, contacts, software, the provider
+// file) overrides the listed values; the output says which values came from
+// where.
 //
 // The embedded list holds the providers of categories A and B as published
 // by XMPP Providers on the date it shows. A provider file alone lacks what
@@ -20,6 +27,9 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -29,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xmpp-onboard/onboard/discovery"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/rating"
 )
@@ -43,6 +54,12 @@ type options struct {
 	file   string
 	asJSON bool
 	at     time.Time
+	// live probing
+	live    bool
+	addr    string
+	caFile  string
+	noHTTP  bool
+	timeout time.Duration
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -54,6 +71,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.file, "file", "", "provider file (xmpp-provider-v2.json) to check and rate")
 	fs.BoolVar(&o.asJSON, "json", false, "write JSON instead of text")
 	fs.StringVar(&at, "at", "", "rate as of this date, YYYY-MM-DD (default today)")
+	fs.BoolVar(&o.live, "live", false, "probe the domain now and rate the live values over the listed ones")
+	fs.StringVar(&o.addr, "addr", "", "with -live: connect to this host:port (STARTTLS) instead of using DNS")
+	fs.StringVar(&o.caFile, "cafile", "", "with -live: trust only the CA certificates in this PEM file")
+	fs.BoolVar(&o.noHTTP, "no-http", false, "with -live: do not fetch the provider file and host-meta")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "with -live: time limit for the probe")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: rate [-json] [-at YYYY-MM-DD] -domain DOMAIN | -file FILE | -domain DOMAIN -file FILE")
 		fs.PrintDefaults()
@@ -61,7 +83,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() > 0 || (o.domain == "" && o.file == "") {
+	if o.addr != "" || o.caFile != "" {
+		o.live = true
+	}
+	if fs.NArg() > 0 || (o.domain == "" && o.file == "") || (o.live && o.domain == "") {
 		fs.Usage()
 		return 2
 	}
@@ -112,8 +137,7 @@ type subject struct {
 
 // gather builds the record to rate from the sources given, each laid over
 // the previous one: the embedded list, then the operator's provider file.
-// A live probe (-addr, -cafile) will be the last layer:
-// rating.Merge(s.provider, live, observed).
+// With -live, what a probe of the domain observed is the last layer.
 //
 // A provider file with errors still yields a subject, with the file's
 // valid values and its report, together with the error.
@@ -125,7 +149,7 @@ func gather(o options) (subject, error) {
 		list := providers.Embedded()
 		if p, ok := list.Lookup(o.domain); ok {
 			s.provider, s.provenance, s.listed = p, rating.ListProvenance(p), list.Published
-		} else if o.file == "" {
+		} else if o.file == "" && !o.live {
 			return s, fmt.Errorf("%s is not in the embedded list of %v (categories A and B only); "+
 				"give its provider file with -file to rate what it publishes", o.domain, list.Published)
 		}
@@ -155,7 +179,56 @@ func gather(o options) (subject, error) {
 			return s, fmt.Errorf("%s: %w", o.file, err)
 		}
 	}
+	if o.live {
+		live, observed, err := probe(o)
+		if err != nil {
+			return s, err
+		}
+		s.provider, s.provenance = rating.Overlay(s.provider, s.provenance, live, observed, rating.SourceLive)
+	}
 	return s, nil
+}
+
+// probe asks the live server what it offers now.
+func probe(o options) (providers.Provider, []providers.Field, error) {
+	p := &discovery.Prober{Timeout: o.timeout, UserAgent: "onboard-rate"}
+	if o.noHTTP {
+		p.Skip |= discovery.PartHTTP
+	}
+	if o.addr != "" {
+		p.Addrs = map[string]string{o.domain: o.addr}
+	}
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return providers.Provider{}, nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return providers.Provider{}, nil, fmt.Errorf("no PEM certificates in %s", o.caFile)
+		}
+		p.TLSConfig = &tls.Config{RootCAs: pool}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	rep, err := p.Probe(ctx, o.domain)
+	if err != nil {
+		return providers.Provider{}, nil, fmt.Errorf("probing %s: %w", o.domain, err)
+	}
+	// Without a connection whose certificate is valid for the domain, the
+	// probe saw nothing an app could use: refuse to rate it.
+	secure := func(c discovery.Connection) bool {
+		return c.Status.State == discovery.Observed && c.TLS != nil && c.TLS.Certificate.Valid
+	}
+	if !secure(rep.StartTLS) && !secure(rep.DirectTLS) {
+		why := rep.StartTLS.Status.Err
+		if rep.StartTLS.TLS != nil && rep.StartTLS.TLS.Certificate.Err != nil {
+			why = rep.StartTLS.TLS.Certificate.Err
+		}
+		return providers.Provider{}, nil, fmt.Errorf("probing %s: no TLS connection with a valid certificate: %v", o.domain, why)
+	}
+	live, observed := rep.Provider()
+	return live, observed, nil
 }
 
 func name(p providers.Provider) string {
@@ -215,8 +288,11 @@ func sources(pv rating.Provenance) string {
 			continue
 		}
 		what := "from the " + string(src)
-		if src == rating.SourceDefault {
+		switch src {
+		case rating.SourceDefault:
 			what = "unknown"
+		case rating.SourceLive:
+			what = "from the live probe"
 		}
 		parts = append(parts, fmt.Sprintf("%d %s", n, what))
 	}
