@@ -5,8 +5,14 @@
 //
 //	signup [-domain example.org] [-username name] [flags]
 //
-// Without -domain a provider is picked at random from the embedded XMPP
-// Providers list (category A, in-band registration, free of charge).
+// Without -domain the account is created with onboard.Signup: providers
+// of category A with in-band registration, free of charge, are taken from
+// the embedded XMPP Providers list (or -providers), those in the user's
+// language and country (-lang, -country, by default from $LANG) first,
+// in a fair random order; three at a time are verified live (TLS and the
+// registration form), the account is created on the first that works and
+// the next one is tried when one fails. A taken username gets digits
+// appended. The output names each provider that failed and why.
 //
 // The password is read from the environment variable ONBOARD_PASSWORD or,
 // if that is empty, from standard input (with echo disabled when it is a
@@ -17,9 +23,17 @@
 //
 // Flags:
 //
-//	-domain d        XMPP domain to register on
+//	-domain d        XMPP domain to register on (default: choose one)
 //	-addr host:port  connect here instead of looking up SRV records (the
 //	                 certificate must still be valid for the domain)
+//	-lang code       the user's language (default: from $LANG)
+//	-country code    the user's country (default: from $LANG)
+//	-providers file  choose among the providers of this list (any
+//	                 published shape) instead of the embedded one
+//	-resolve d=h:p   connect to host:port for domain d (repeatable; for
+//	                 tests of the choice against local servers)
+//	-pick            print the provider a fair offline pick suggests, and
+//	                 exit (no network)
 //	-direct-tls      -addr speaks TLS from the start (XEP-0368)
 //	-cafile file     also trust the CA certificates in this PEM file
 //	-username name   account name (asked for when missing)
@@ -56,6 +70,12 @@
 //	22  not created (connection lost after submitting; confirmed by login)
 //	23  registered, but the login failed
 //	24  TLS not available or certificate invalid
+//	25  no provider could create the account (without -domain; the
+//	    attempts say why each one failed)
+//
+// With -json and without -domain, the object also holds "attempts" (one
+// {"domain", "step", "error"} per provider that failed), and on success
+// "website" and "password_reset" of the provider.
 package main
 
 import (
@@ -97,6 +117,7 @@ const (
 	exitNotCreated     = 22
 	exitLoginFailed    = 23
 	exitNoTLS          = 24
+	exitNoProvider     = 25
 )
 
 var kindExit = map[register.Kind]int{
@@ -129,6 +150,18 @@ type result struct {
 	RedirectURL string `json:"redirect_url,omitempty"` // web registration page
 	RetryAfter  string `json:"retry_after,omitempty"`  // rate limit wait, if known
 	Note        string `json:"note,omitempty"`         // remarks
+
+	// Without -domain:
+	Attempts      []attempt `json:"attempts,omitempty"`       // providers that failed
+	Website       string    `json:"website,omitempty"`        // the provider's web site
+	PasswordReset string    `json:"password_reset,omitempty"` // where to reset the password
+}
+
+// attempt is one provider that failed (onboard.AttemptError).
+type attempt struct {
+	Domain string `json:"domain"`
+	Step   string `json:"step"`
+	Error  string `json:"error"`
 }
 
 func main() {
@@ -188,10 +221,16 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		username   = fs.String("username", "", "account name")
 		token      = fs.String("token", "", "invitation token or URI")
 		captchaOut = fs.String("captcha-out", "", "file for a CAPTCHA image")
+		lang       = fs.String("lang", "", "the user's language (default: from $LANG)")
+		country    = fs.String("country", "", "the user's country (default: from $LANG)")
+		listFile   = fs.String("providers", "", "choose among the providers of this list file")
+		pick       = fs.Bool("pick", false, "print the provider a fair offline pick suggests, and exit")
+		resolve    = resolveFlag{}
 		asJSON     = fs.Bool("json", false, "print the result as JSON")
 		debug      = fs.Bool("debug", false, "print the XML stream (passwords redacted) to stderr")
 		timeout    = fs.Duration("timeout", 3*time.Minute, "overall time limit")
 	)
+	fs.Var(resolve, "resolve", "connect to host:port for domain (domain=host:port, repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -206,6 +245,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "registered %s and logged in as %s\n", r.JID, r.Bound)
 			if r.Note != "" {
 				fmt.Fprintln(stdout, r.Note)
+			}
+			if r.Website != "" {
+				fmt.Fprintf(stdout, "provider: %s\n", r.Website)
+			}
+			if r.PasswordReset != "" {
+				fmt.Fprintf(stdout, "forgotten password: %s\n", r.PasswordReset)
 			}
 		} else {
 			fmt.Fprintf(stderr, "signup: %s\n", r.Error)
@@ -249,16 +294,24 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if *domain == "" {
-		if *addr != "" {
-			return fail(exitUsage, errors.New("-addr needs -domain"))
+	list := providers.Embedded()
+	if *listFile != "" {
+		l, err := readList(*listFile)
+		if err != nil {
+			return fail(exitUsage, err)
 		}
-		d, err := pickProvider(providers.Embedded())
+		list = l
+	}
+	if *pick {
+		d, err := pickProvider(list)
 		if err != nil {
 			return fail(exitError, err)
 		}
-		*domain = d
-		fmt.Fprintf(stderr, "signup: picked provider %s\n", *domain)
+		fmt.Fprintln(stdout, d)
+		return exitOK
+	}
+	if *domain == "" && *addr != "" {
+		return fail(exitUsage, errors.New("-addr needs -domain"))
 	}
 	if *username == "" {
 		u, err := p.line("Username: ", false)
@@ -277,6 +330,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	if password == "" {
 		return fail(exitUsage, errors.New("empty password"))
+	}
+	if *domain == "" {
+		l, c := languageCountry(*lang, *country)
+		return out(choose(ctx, &d, resolve, list, p, *captchaOut, l, c, *username, password, !*asJSON, stderr))
 	}
 
 	c := register.Client{Dialer: d}
@@ -329,14 +386,20 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	return out(r)
 }
 
-// pickProvider chooses a provider at random among those of category A that
-// allow in-band registration free of charge.
-func pickProvider(l providers.List) (string, error) {
-	prov, err := l.Pick(nil, providers.Query{
+// query selects the providers to choose from: category A, in-band
+// registration, free of charge.
+func query() providers.Query {
+	return providers.Query{
 		Categories:         []providers.Category{providers.CategoryA},
 		InBandRegistration: true,
 		FreeOfCharge:       true,
-	})
+	}
+}
+
+// pickProvider chooses a provider at random among those of query, offline
+// (-pick).
+func pickProvider(l providers.List) (string, error) {
+	prov, err := l.Pick(nil, query())
 	if err != nil {
 		return "", err
 	}
@@ -349,21 +412,7 @@ func solve(p *prompter, f *register.Form, captchaOut string) error {
 		fmt.Fprintf(p.stderr, "%s\n", f.Instructions)
 	}
 	if c := f.Captcha; c != nil {
-		if len(c.Image) > 0 {
-			path, err := saveImage(c, captchaOut)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(p.stderr, "CAPTCHA (%s): the image is in %s\n", c.Type, path)
-		}
-		for _, u := range c.URLs {
-			fmt.Fprintf(p.stderr, "CAPTCHA also at %s\n", u)
-		}
-		label := c.Label
-		if label == "" {
-			label = "Answer"
-		}
-		ans, err := p.line(label+": ", false)
+		ans, err := askCaptcha(p, c, captchaOut)
 		if err != nil {
 			return err
 		}
@@ -371,6 +420,30 @@ func solve(p *prompter, f *register.Form, captchaOut string) error {
 			return err
 		}
 	}
+	return fillMissing(p, f)
+}
+
+// askCaptcha saves the CAPTCHA image and reads the answer.
+func askCaptcha(p *prompter, c *register.Captcha, captchaOut string) (string, error) {
+	if len(c.Image) > 0 {
+		path, err := saveImage(c, captchaOut)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(p.stderr, "CAPTCHA (%s): the image is in %s\n", c.Type, path)
+	}
+	for _, u := range c.URLs {
+		fmt.Fprintf(p.stderr, "CAPTCHA also at %s\n", u)
+	}
+	label := c.Label
+	if label == "" {
+		label = "Answer"
+	}
+	return p.line(label+": ", false)
+}
+
+// fillMissing asks for the required fields that are still empty.
+func fillMissing(p *prompter, f *register.Form) error {
 	for _, fl := range f.Missing() {
 		label := fl.Label
 		if label == "" {

@@ -1,0 +1,225 @@
+// Command websignup is a small sign-up web page for XMPP accounts, built
+// on onboard.Signup: a newcomer lets it choose a provider (or picks one),
+// fills in a username and password (or lets it make them up), solves a
+// CAPTCHA if the provider asks for one, and gets a working account with
+// what to know about the provider.
+//
+// Usage:
+//
+//	websignup [-listen 127.0.0.1:8080] [flags]
+//
+// It is plain net/http and html/template with no JavaScript: the pages
+// refresh themselves while the sign-up runs. The registration runs on the
+// server; while it waits for a CAPTCHA answer it is kept in memory,
+// bound to the browser's session cookie, for at most -ttl, and at most
+// -max-pending of them exist at once. The CAPTCHA image is served from
+// memory. Every form carries a CSRF token tied to the session. Passwords
+// are never logged; a password the user typed is never shown again, and a
+// generated one is shown once, on the result page.
+//
+// Flags:
+//
+//	-listen addr        address to serve on (default 127.0.0.1:8080)
+//	-providers file     offer the providers of this list (any published
+//	                    shape) instead of the embedded one
+//	-domain d[=h:p]     offer only this provider (repeatable; its record
+//	                    comes from the list if it is there), optionally
+//	                    reached at host:port; for local servers and tests
+//	-addr host:port     connect here for every -domain without its own
+//	                    address
+//	-cafile file        also trust the CA certificates in this PEM file
+//	-ttl d              lifetime of a pending registration (default 3m)
+//	-max-pending n      registrations in progress at once (default 64)
+//	-timeout d          time limit for verifying one provider (default 10s)
+//
+// The certificate of each provider must be valid for its domain, also
+// with -addr.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/providers"
+	"github.com/xmpp-onboard/onboard/register"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "websignup:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// domainFlag collects -domain values: domain or domain=host:port.
+type domainFlag struct {
+	domains []string
+	addrs   map[string]string
+}
+
+func (f *domainFlag) String() string { return strings.Join(f.domains, ",") }
+
+func (f *domainFlag) Set(v string) error {
+	d, a, hasAddr := strings.Cut(v, "=")
+	d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
+	if d == "" || strings.ContainsAny(d, "/@ ") || hasAddr && !strings.Contains(a, ":") {
+		return fmt.Errorf("want domain or domain=host:port, got %q", v)
+	}
+	f.domains = append(f.domains, d)
+	if hasAddr {
+		if f.addrs == nil {
+			f.addrs = map[string]string{}
+		}
+		f.addrs[d] = a
+	}
+	return nil
+}
+
+// run serves until ctx is done. ready, if set, is called with the address
+// once the server listens.
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) error {
+	fs := flag.NewFlagSet("websignup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		listen     = fs.String("listen", "127.0.0.1:8080", "address to serve on")
+		listFile   = fs.String("providers", "", "offer the providers of this list file")
+		addr       = fs.String("addr", "", "connect here for every -domain without its own address")
+		caFile     = fs.String("cafile", "", "also trust the CA certificates in this PEM file")
+		ttl        = fs.Duration("ttl", 3*time.Minute, "lifetime of a pending registration")
+		maxPending = fs.Int("max-pending", 64, "registrations in progress at once")
+		timeout    = fs.Duration("timeout", onboard.DefaultTimeout, "time limit for verifying one provider")
+		domains    domainFlag
+	)
+	fs.Var(&domains, "domain", "offer only this provider, domain or domain=host:port (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *addr != "" && len(domains.domains) == 0 {
+		return errors.New("-addr needs -domain")
+	}
+	if *ttl <= 0 || *maxPending <= 0 {
+		return errors.New("-ttl and -max-pending must be positive")
+	}
+	cfg := config{
+		addrs:      map[string]string{},
+		ttl:        *ttl,
+		maxPending: *maxPending,
+		timeout:    *timeout,
+		log:        log.New(stderr, "websignup: ", log.LstdFlags),
+	}
+	cfg.list = providers.Embedded()
+	if *listFile != "" {
+		f, err := os.Open(*listFile)
+		if err != nil {
+			return err
+		}
+		l, err := providers.Decode(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *listFile, err)
+		}
+		cfg.list = l
+	}
+	if len(domains.domains) > 0 {
+		// Only these providers: their records from the list if it has
+		// them, else records that know only the domain.
+		var only providers.List
+		for _, d := range domains.domains {
+			p, ok := cfg.list.Lookup(d)
+			if !ok {
+				p = providers.New(d)
+				p.Category = providers.CategoryA
+				p.InBandRegistration = true
+			}
+			p.JID = d
+			only.Providers = append(only.Providers, p)
+			if a, ok := domains.addrs[d]; ok {
+				cfg.addrs[d] = a
+			} else if *addr != "" {
+				cfg.addrs[d] = *addr
+			}
+		}
+		cfg.list = only
+	}
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			return err
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("%s: no PEM certificates", *caFile)
+		}
+		cfg.dialer.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+
+	a, err := newApp(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          cfg.log,
+	}
+	cfg.log.Printf("serving on http://%s/ (%d providers)", ln.Addr(), cfg.list.Len())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.close() // end the pending registrations first: their pages wait on them
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	<-errc
+	return nil
+}
+
+// dial connects to a provider: at the configured address, if any.
+func (c *config) dial(ctx context.Context, domain string) (*register.Conn, error) {
+	d := c.dialer
+	if a, ok := c.addrs[domain]; ok {
+		d.Addr = a
+	}
+	return d.Dial(ctx, domain)
+}
