@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"testing"
@@ -25,72 +26,147 @@ func proxied(tb testing.TB, addr string, oneWay time.Duration) *latency.Proxy {
 	return p
 }
 
-// TestRoundTrips counts the client turns of each step on real servers
-// (through internal/latency without delay) and checks the totals the
-// package documents (doc.go # Round trips).
+// rttDelay is the one-way delay of the proxy in round-trip tests: small,
+// but large enough that a TLS session ticket cannot arrive between the
+// client's Finished and the data it writes right after (which the proxy
+// would count as a turn although the client did not wait).
+const rttDelay = 5 * time.Millisecond
+
+// roundTrips is the number of round trips the proxy saw: simulated TCP
+// handshakes plus client turns.
+func roundTrips(st latency.Stats) int64 { return st.ConnectRTTs + st.RoundTrips }
+
+// TestRoundTrips counts the round trips of each step on real servers
+// (through internal/latency) and checks the numbers the package documents
+// (doc.go # Round trips), with and without pipelining.
 func TestRoundTrips(t *testing.T) {
 	for _, kind := range []string{testserver.KindProsody, testserver.KindEjabberd} {
 		t.Run(kind, func(t *testing.T) {
 			var srv *testserver.Server
 			if kind == testserver.KindProsody {
-				srv = testserver.StartProsody(t, testserver.ProsodyConfig{})
+				srv = testserver.StartProsody(t, testserver.ProsodyConfig{DirectTLS: true, LogLevel: "warn"})
 			} else {
-				srv = testserver.StartEjabberd(t, testserver.EjabberdConfig{})
+				srv = testserver.StartEjabberd(t, testserver.EjabberdConfig{DirectTLS: true})
 			}
-			p := proxied(t, srv.Addr, 0)
-			d := register.Dialer{Addr: p.Addr(), TLSConfig: srv.TLSConfig()}
-			ctx := testCtx(t)
-			last := int64(0)
-			step := func(name string) int64 {
-				st := p.Stats()
-				n := st.RoundTrips - last
-				last = st.RoundTrips
-				t.Logf("%-28s %2d round trips", name, n)
-				return n
-			}
-			conn, err := d.Dial(ctx, srv.Domain)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dial := step("dial (STARTTLS, TLS 1.3)")
-			f, err := conn.Form(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			form := step("form")
-			user := newUser("rtt")
-			f.SetUsername(user)
-			f.SetPassword("rtt-Passw0rd-123")
-			if err := conn.Submit(ctx, f); err != nil {
-				t.Fatal(err)
-			}
-			submit := step("submit")
-			s, err := conn.Login(ctx, user, "rtt-Passw0rd-123")
-			if err != nil {
-				t.Fatal(err)
-			}
-			serve(t, s)
-			login := step("login (SASL+restart+bind)")
-			total := dial + form + submit + login
-			t.Logf("%-28s %2d round trips on %d connection(s)", "total, same stream", total, p.Stats().Connections)
-			if conn.ConnectionState().Version != 0x0304 {
-				t.Skipf("TLS version %x: counts differ", conn.ConnectionState().Version)
-			}
-			// ejabberd 23.01 refuses the -PLUS attempt first: two more
-			// round trips for the retry without channel binding.
-			wantLogin := int64(4)
-			if kind == testserver.KindEjabberd {
-				wantLogin = 5
-			}
-			// The proxy counts a client turn whenever the client sends
-			// after receiving: a TLS 1.3 session ticket that arrives
-			// between the client's Finished and its stream header makes
-			// the dial count 5 although the client did not wait for it.
-			if dial < 4 || dial > 5 || form != 1 || submit != 1 || login != wantLogin {
-				t.Errorf("round trips: dial %d form %d submit %d login %d; want 4 (or 5) 1 1 %d", dial, form, submit, login, wantLogin)
+			// A new proxy for each count: a connection closed at the end of
+			// the previous one could still be counted after a Reset.
+			for _, noPipe := range []bool{false, true} {
+				mode := "pipelined"
+				if noPipe {
+					mode = "sequential"
+				}
+				t.Run("steps/"+mode, func(t *testing.T) {
+					p := proxied(t, srv.Addr, rttDelay)
+					d := register.Dialer{Addr: p.Addr(), TLSConfig: srv.TLSConfig(), NoPipelining: noPipe}
+					ctx := testCtx(t)
+					last := int64(0)
+					step := func(name string) int64 {
+						n := roundTrips(p.Stats())
+						n, last = n-last, n
+						t.Logf("%-34s %2d round trips", name, n)
+						return n
+					}
+					conn, err := d.Dial(ctx, srv.Domain)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if v := conn.ConnectionState().Version; v != tls.VersionTLS13 {
+						t.Fatalf("TLS version %x, the counts are for TLS 1.3", v)
+					}
+					dial := step("dial (TCP, STARTTLS, TLS 1.3)")
+					f, err := conn.Form(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					form := step("form")
+					user := newUser("rtt")
+					f.SetUsername(user)
+					f.SetPassword("rtt-Passw0rd-123")
+					if err := conn.Submit(ctx, f); err != nil {
+						t.Fatal(err)
+					}
+					submit := step("submit")
+					s, err := conn.Login(ctx, user, "rtt-Passw0rd-123")
+					if err != nil {
+						t.Fatal(err)
+					}
+					serve(t, s)
+					login := step("login (SASL, restart, bind)")
+					// TCP 1, stream+<starttls/> 1, TLS 1, stream 1;
+					// sequentially <starttls/> is one more. Login: SCRAM 2
+					// and stream+bind 1; sequentially the restart is one
+					// more. No refused -PLUS attempt on ejabberd.
+					wantDial, wantLogin := int64(4), int64(3)
+					if noPipe {
+						wantDial, wantLogin = 5, 4
+					}
+					if dial != wantDial || form != 1 || submit != 1 || login != wantLogin {
+						t.Errorf("round trips: dial %d form %d submit %d login %d; want %d 1 1 %d", dial, form, submit, login, wantDial, wantLogin)
+					}
+				})
+				for _, direct := range []bool{false, true} {
+					for _, withLogin := range []bool{false, true} {
+						name := fmt.Sprintf("Register/%s/direct=%v/login=%v", mode, direct, withLogin)
+						t.Run(name, func(t *testing.T) {
+							addr := srv.Addr
+							if direct {
+								addr = srv.DirectTLSAddr
+							}
+							px := proxied(t, addr, rttDelay)
+							d := register.Dialer{Addr: px.Addr(), TLSConfig: srv.TLSConfig(), DirectTLS: direct, NoPipelining: noPipe}
+							c := register.Client{Dialer: d}
+							var registered latency.Stats
+							c.Progress = func(e register.Event) {
+								if e.Stage == register.StageRegistered {
+									registered = px.Stats()
+								}
+							}
+							acct, err := c.Register(testCtx(t), srv.Domain, register.Request{Username: newUser("rttr"), Password: "rtt-Passw0rd-123", Login: withLogin})
+							if err != nil {
+								t.Fatal(err)
+							}
+							total := px.Stats()
+							if acct.Session != nil {
+								serve(t, acct.Session)
+							}
+							want := registerRTTs(direct, withLogin, noPipe)
+							got := roundTrips(registered)
+							if withLogin {
+								got = roundTrips(total)
+							}
+							t.Logf("%d round trips (%d to the account), %d connection(s)", got, roundTrips(registered), total.Connections)
+							if got != want || total.Connections != 1 {
+								t.Errorf("%d round trips on %d connection(s), want %d on 1", got, total.Connections, want)
+							}
+						})
+					}
+				}
 			}
 		})
 	}
+}
+
+// registerRTTs is the documented number of round trips of Client.Register
+// (doc.go # Round trips): to the created account, or with login to the
+// bound session.
+func registerRTTs(direct, login, noPipe bool) int64 {
+	n := int64(5) // TCP, stream+<starttls/>, TLS, stream+form, submit
+	switch {
+	case direct && noPipe:
+		n = 5 // TCP, TLS, stream, form, submit
+	case direct:
+		n = 4 // TCP, TLS, stream+form, submit
+	case noPipe:
+		n = 7 // TCP, stream, <starttls/>, TLS, stream, form, submit
+	}
+	if login {
+		if noPipe {
+			n += 4 // SCRAM 2, restart, bind
+		} else {
+			n += 2 // SCRAM 1 (the first message went with the submission), restart+bind
+		}
+	}
+	return n
 }
 
 // BenchmarkRegisterLogin registers an account and logs in with it on a

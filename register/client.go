@@ -28,7 +28,8 @@ const (
 	StageSubmitting
 	// StageRegistered: the server accepted the registration.
 	StageRegistered
-	// StageLoggingIn: SASL authentication starts.
+	// StageLoggingIn: SASL authentication starts (with pipelining, its
+	// first message already went out with the submitted form).
 	StageLoggingIn
 	// StageLoggedIn: logged in and a resource is bound (Event.Mechanism
 	// is the SASL mechanism used).
@@ -190,7 +191,10 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 		}
 		req.Username = u
 	}
-	conn, err := c.Dialer.dial(ctx, domain, c.Progress)
+	// The form request (and the token) go out with the secured stream
+	// header; the answer is only read, and the form only submitted, after
+	// the features have been checked below.
+	conn, err := c.Dialer.dial(ctx, domain, c.Progress, &prefetch{token: token})
 	if err != nil {
 		return nil, err
 	}
@@ -204,12 +208,7 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 	if !feats.Register && !req.Force && token == "" {
 		return nil, &Error{Op: opForm, Kind: KindNotAdvertised}
 	}
-	var f *Form
-	if token != "" {
-		f, err = conn.preauthAndForm(ctx, token)
-	} else {
-		f, err = conn.Form(ctx)
-	}
+	f, err := conn.formWith(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +255,12 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 	if pass == "" {
 		return nil, &Error{Op: opSubmit, Kind: KindFormIncomplete, Fields: []string{"password"}}
 	}
-	if err := conn.Submit(ctx, f); err != nil {
+	login := ""
+	if req.Login {
+		login = user
+	}
+	st, err := conn.submit(ctx, f, login)
+	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Kind == KindOutcomeUnknown {
 			e.Username, e.Password = user, pass
@@ -271,7 +275,7 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 	if !req.Login {
 		return acct, nil
 	}
-	s, err := conn.Login(ctx, user, pass)
+	s, err := conn.login(ctx, user, pass, st)
 	if err != nil {
 		e := &Error{Op: opLogin, Kind: KindLoginFailed, Username: user, Password: pass, Err: err}
 		var inner *Error

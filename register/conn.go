@@ -37,6 +37,11 @@ type Features struct {
 	InviteLegacy bool
 	// Mechanisms are the SASL mechanisms offered, in server order.
 	Mechanisms []string
+	// ChannelBindings are the SASL channel-binding types the server
+	// advertises (XEP-0440), such as "tls-exporter" or "tls-unique", in
+	// server order; empty when it does not say. They decide whether a
+	// -PLUS mechanism is tried (see the package documentation, # Security).
+	ChannelBindings []string
 	// DirectTLS is true when the connection used TLS from the start
 	// (XEP-0368), false after STARTTLS.
 	DirectTLS bool
@@ -66,6 +71,7 @@ type Conn struct {
 	maxStanza  int64
 	debug      func(string, []byte)
 	allowPlain bool
+	pipeline   bool // send requests without waiting for earlier replies
 	progress   func(Event)
 
 	mu  sync.Mutex // serialises calls
@@ -79,6 +85,8 @@ type Conn struct {
 	plainFeatures plainFeatures
 	features      Features
 	streamID      string
+	hdrDecls      []xml.Attr   // namespace declarations of the server's last stream header
+	pending       *pendingForm // requests sent with the secured stream header, replies unread
 
 	err       error     // sticky: the stream is unusable (guarded by mu)
 	deadline  time.Time // of the step in progress
@@ -97,8 +105,19 @@ func (c *Conn) RemoteAddr() string { return c.addr }
 func (c *Conn) Features() Features {
 	f := c.features
 	f.Mechanisms = append([]string(nil), f.Mechanisms...)
+	f.ChannelBindings = append([]string(nil), f.ChannelBindings...)
 	f.Other = append([]string(nil), f.Other...)
 	return f
+}
+
+// pendingForm records the invitation token and form requests that were
+// sent together with the secured stream header (pipelined by
+// Client.Register); the next form step reads their replies instead of
+// sending the requests.
+type pendingForm struct {
+	preauthID string // "" without a token
+	token     string
+	formID    string
 }
 
 // ConnectionState returns the TLS state of the connection.
@@ -289,7 +308,26 @@ func (c *Conn) write(n *node) error {
 
 // writeAll sends several elements in one write (pipelining).
 func (c *Conn) writeAll(ns ...*node) error {
+	return c.send("", ns...)
+}
+
+// streamHeader is the client's stream header for the domain.
+func (c *Conn) streamHeader() string {
+	var b bytes.Buffer
+	b.WriteString("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='")
+	escape(&b, c.domain, true)
+	b.WriteString("'>")
+	return b.String()
+}
+
+// send writes raw (a stream header, or "") followed by the elements, in one
+// write: they leave in the same flight, without waiting for a reply.
+func (c *Conn) send(raw string, ns ...*node) error {
 	var buf bytes.Buffer
+	buf.WriteString(raw)
+	if raw != "" {
+		c.debugRaw("out", []byte(raw))
+	}
 	for _, n := range ns {
 		buf.Write(n.marshal())
 		if c.debug != nil {
@@ -302,23 +340,32 @@ func (c *Conn) writeAll(ns ...*node) error {
 	return nil
 }
 
-// startStream sends a stream header and reads the server's header and
-// features.
-func (c *Conn) startStream(secure bool) error {
-	hdr := "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='" + c.domain + "'>"
-	c.debugRaw("out", []byte(hdr))
-	if _, err := io.WriteString(c.cur, hdr); err != nil {
-		return c.fail(&opError{op: "write", err: err})
+// openStream sends a stream header, followed in the same write by extra
+// (requests pipelined with the header), and reads the server's header and
+// its <stream:features/>, which it returns.
+func (c *Conn) openStream(extra ...*node) (*node, error) {
+	if err := c.send(c.streamHeader(), extra...); err != nil {
+		return nil, err
 	}
 	if err := c.readHeader(); err != nil {
-		return err
+		return nil, err
 	}
 	n, err := c.readElement()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !n.is(nsStream, "features") {
-		return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <stream:features/>, got <%s xmlns='%s'>", n.name.Local, n.name.Space)})
+		return nil, c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <stream:features/>, got <%s xmlns='%s'>", n.name.Local, n.name.Space)})
+	}
+	return n, nil
+}
+
+// startStream opens a stream before (secure false) or after TLS and keeps
+// its features. extra is sent in the same write as the header.
+func (c *Conn) startStream(secure bool, extra ...*node) error {
+	n, err := c.openStream(extra...)
+	if err != nil {
+		return err
 	}
 	if !secure {
 		c.plainFeatures = plainFeatures{starttls: n.child(nsTLS, "starttls") != nil}
@@ -345,6 +392,14 @@ func parseFeatures(n *node) Features {
 				if m.is(nsSASL, "mechanism") && len(f.Mechanisms) < 64 {
 					if s := strings.TrimSpace(m.text); s != "" && len(s) <= 64 {
 						f.Mechanisms = append(f.Mechanisms, s)
+					}
+				}
+			}
+		case k.is(nsSASLCB, "sasl-channel-binding"):
+			for _, cb := range k.kids {
+				if cb.is(nsSASLCB, "channel-binding") && len(f.ChannelBindings) < 16 {
+					if t := strings.TrimSpace(cb.get("type")); t != "" && len(t) <= 64 {
+						f.ChannelBindings = append(f.ChannelBindings, t)
 					}
 				}
 			}
@@ -380,7 +435,11 @@ func (c *Conn) readHeader() error {
 				return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected a stream header, got <%s xmlns='%s'>", t.Name.Local, t.Name.Space)})
 			}
 			var version, xmlns string
+			c.hdrDecls = c.hdrDecls[:0]
 			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" && len(c.hdrDecls) < 16 {
+					c.hdrDecls = append(c.hdrDecls, a)
+				}
 				switch {
 				case a.Name.Space == "" && a.Name.Local == "version":
 					version = a.Value
@@ -543,10 +602,22 @@ func iq(typ, id string, payload *node) *node {
 // await reads elements until the reply to the IQ id arrives. Unrelated
 // elements are skipped (at most maxSkipped of them).
 func (c *Conn) await(id string) (*node, error) {
+	return c.awaitKeep(id, nil)
+}
+
+// awaitKeep is await that keeps, in *sasl, the first SASL element (a
+// challenge, success or failure answering an <auth/> pipelined after the
+// IQ) that arrives before the reply, instead of skipping it. Servers
+// answer in order, so normally none does.
+func (c *Conn) awaitKeep(id string, sasl **node) (*node, error) {
 	for i := 0; i < maxSkipped; i++ {
 		n, err := c.readElement()
 		if err != nil {
 			return nil, err
+		}
+		if sasl != nil && *sasl == nil && n.name.Space == nsSASL {
+			*sasl = n
+			continue
 		}
 		if !n.is(nsClient, "iq") || n.get("id") != id {
 			continue
@@ -598,11 +669,53 @@ func (c *Conn) Preauth(ctx context.Context, token string) error {
 // (*Error of KindRegistrationClosed). A form that only points to a web
 // page is returned as is (see [Form.WebOnly] and Form.RedirectURL).
 func (c *Conn) Form(ctx context.Context) (*Form, error) {
+	return c.formWith(ctx, "")
+}
+
+// formWith gets the form, after sending the invitation token if token is
+// not empty. The two requests go out together (one round trip), or not at
+// all when the dial already sent them with the stream header (pending).
+func (c *Conn) formWith(ctx context.Context, token string) (*Form, error) {
+	if token != "" {
+		if err := checkToken(token); err != nil {
+			return nil, &Error{Op: opPreauth, Kind: KindInviteInvalid, Err: err}
+		}
+	}
 	var f *Form
 	err := c.do(ctx, opForm, func(ctx context.Context) error {
-		reply, err := c.exchange("get", newNode(NS, "query"))
+		var pid, fid string
+		if p := c.pending; p != nil {
+			c.pending = nil
+			pid, fid, token = p.preauthID, p.formID, p.token
+		} else {
+			var reqs []*node
+			if token != "" {
+				c.addSecrets(token)
+				pid = randomID()
+				reqs = append(reqs, iq("set", pid, newNode(nsPreauth, "preauth", "token", token)))
+			}
+			fid = randomID()
+			reqs = append(reqs, iq("get", fid, newNode(NS, "query")))
+			if err := c.writeAll(reqs...); err != nil {
+				return err
+			}
+		}
+		var perr error
+		if pid != "" {
+			reply, err := c.await(pid)
+			if err != nil {
+				return err
+			}
+			if reply.get("type") == "error" {
+				perr = stanzaErr(opPreauth, parseStanzaError(reply), nil, token)
+			}
+		}
+		reply, err := c.await(fid)
 		if err != nil {
 			return err
+		}
+		if perr != nil {
+			return perr
 		}
 		f, err = c.formReply(reply)
 		if err != nil {
@@ -615,6 +728,20 @@ func (c *Conn) Form(ctx context.Context) (*Form, error) {
 	}
 	c.event(Event{Stage: StageForm, Addr: c.addr, Form: f})
 	return f, nil
+}
+
+// formRequests returns the token and form requests to pipeline with the
+// secured stream header, and records them as pending.
+func (c *Conn) formRequests(token string) []*node {
+	p := &pendingForm{token: token, formID: randomID()}
+	var reqs []*node
+	if token != "" {
+		c.addSecrets(token)
+		p.preauthID = randomID()
+		reqs = append(reqs, iq("set", p.preauthID, newNode(nsPreauth, "preauth", "token", token)))
+	}
+	c.pending = p
+	return append(reqs, iq("get", p.formID, newNode(NS, "query")))
 }
 
 // formReply turns the reply to a form request into a Form.
@@ -669,48 +796,15 @@ func (c *Conn) fetchBoB(f *Form) error {
 	return nil
 }
 
-// preauthAndForm pipelines the token and the form request (one round
-// trip instead of two).
-func (c *Conn) preauthAndForm(ctx context.Context, token string) (*Form, error) {
-	if err := checkToken(token); err != nil {
-		return nil, &Error{Op: opPreauth, Kind: KindInviteInvalid, Err: err}
+// socketIdle reports whether the connection's socket is known to have
+// nothing waiting to be read (no data, no end of stream).
+func (c *Conn) socketIdle() bool {
+	raw := c.tcp
+	if tc, ok := raw.(*tls.Conn); ok {
+		raw = tc.NetConn()
 	}
-	var f *Form
-	err := c.do(ctx, opForm, func(ctx context.Context) error {
-		c.addSecrets(token)
-		pid, fid := randomID(), randomID()
-		if err := c.writeAll(
-			iq("set", pid, newNode(nsPreauth, "preauth", "token", token)),
-			iq("get", fid, newNode(NS, "query")),
-		); err != nil {
-			return err
-		}
-		reply, err := c.await(pid)
-		if err != nil {
-			return err
-		}
-		var perr error
-		if reply.get("type") == "error" {
-			perr = stanzaErr(opPreauth, parseStanzaError(reply), nil, token)
-		}
-		reply, err = c.await(fid)
-		if err != nil {
-			return err
-		}
-		if perr != nil {
-			return perr
-		}
-		f, err = c.formReply(reply)
-		if err != nil {
-			return err
-		}
-		return c.fetchBoB(f)
-	})
-	if err != nil {
-		return nil, err
-	}
-	c.event(Event{Stage: StageForm, Addr: c.addr, Form: f})
-	return f, nil
+	pending, ok := socketPending(raw)
+	return ok && !pending
 }
 
 // pendingClose checks, without waiting, whether the server has already
@@ -721,8 +815,15 @@ func (c *Conn) pendingClose() error {
 	for {
 		if c.br.Buffered() == 0 {
 			// A deadline already in the past fails without trying to
-			// read; 1 ms lets the read system call run once.
-			c.cur.SetReadDeadline(time.Now().Add(time.Millisecond))
+			// read from the socket (but returns what TLS has buffered);
+			// 1 ms lets the read system call run once. That is only
+			// needed when the socket has data waiting, or when that
+			// cannot be told.
+			dl := time.Now().Add(time.Millisecond)
+			if c.socketIdle() {
+				dl = time.Unix(1, 0)
+			}
+			c.cur.SetReadDeadline(dl)
 			_, err := c.br.Peek(1)
 			c.cur.SetReadDeadline(c.deadline)
 			var ne net.Error
@@ -769,26 +870,39 @@ func (c *Conn) pendingClose() error {
 // the form was sent, the error is an *Error of KindOutcomeUnknown holding
 // the username and password; see [Dialer.Confirm].
 func (c *Conn) Submit(ctx context.Context, f *Form) error {
+	_, err := c.submit(ctx, f, "")
+	return err
+}
+
+// submit is Submit. If login is not empty (the username to log in as with
+// the form's password), the SASL <auth/> (for SCRAM, the client-first
+// message, which holds no password) is sent in the same write as the form,
+// so that the login needs one round trip less; the returned state
+// continues it (see Conn.login). A refused registration then leaves the
+// stream unusable (an authentication is in flight); its error is returned
+// and the authentication's outcome ignored.
+func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, error) {
 	if f.WebOnly() {
-		return &Error{Op: opSubmit, Kind: KindWebOnly, RedirectURL: f.RedirectURL}
+		return nil, &Error{Op: opSubmit, Kind: KindWebOnly, RedirectURL: f.RedirectURL}
 	}
 	if m := f.Missing(); len(m) > 0 {
 		e := &Error{Op: opSubmit, Kind: KindFormIncomplete}
 		for _, fl := range m {
 			e.Fields = append(e.Fields, fl.Var)
 		}
-		return e
+		return nil, e
 	}
 	for _, fl := range f.Fields {
 		for _, v := range fl.Values {
 			if !validXMLString(v) {
-				return &Error{Op: opSubmit, Kind: KindFormIncomplete, Fields: []string{fl.Var}, Err: errors.New("a value is not valid UTF-8 XML text")}
+				return nil, &Error{Op: opSubmit, Kind: KindFormIncomplete, Fields: []string{fl.Var}, Err: errors.New("a value is not valid UTF-8 XML text")}
 			}
 		}
 	}
 	user, pass := f.Username(), f.Password()
 	secrets := f.secrets()
 	c.event(Event{Stage: StageSubmitting, Addr: c.addr, Form: f})
+	var st *saslState
 	err := c.do(ctx, opSubmit, func(ctx context.Context) error {
 		c.addSecrets(secrets...)
 		if err := c.pendingClose(); err != nil {
@@ -798,12 +912,26 @@ func (c *Conn) Submit(ctx context.Context, f *Form) error {
 			return &Error{Op: opSubmit, Kind: KindOutcomeUnknown, Username: user, Password: pass, Err: err}
 		}
 		id := randomID()
-		if err := c.write(iq("set", id, f.submission())); err != nil {
+		reqs := []*node{iq("set", id, f.submission())}
+		if login != "" && c.pipeline && pass != "" {
+			// Without a usable mechanism nothing is pipelined; the login
+			// reports it.
+			if s, auth, err := c.saslStart(login, pass); err == nil {
+				s.pipelined = true
+				st = s
+				reqs = append(reqs, auth)
+			}
+		}
+		if err := c.writeAll(reqs...); err != nil {
 			return unknown(err)
 		}
-		reply, err := c.await(id)
+		var early *node
+		reply, err := c.awaitKeep(id, &early)
 		if err != nil {
 			return unknown(err)
+		}
+		if st != nil {
+			st.early = early
 		}
 		if reply.get("type") == "error" {
 			e := stanzaErr(opSubmit, parseStanzaError(reply), f, secrets...)
@@ -812,17 +940,29 @@ func (c *Conn) Submit(ctx context.Context, f *Form) error {
 				// the submitted query, whose form has type "submit" and is
 				// ignored by parseQuery).
 				if nf, err := parseQuery(q); err == nil && nf.IsDataForm && len(nf.Fields) > 0 {
-					if c.fetchBoB(nf) == nil {
+					switch {
+					case st != nil:
+						// The authentication's reply is still to come:
+						// no request for a missing CAPTCHA image.
+						if nf.bobErr == nil && nf.bobWant == "" {
+							e.Form = nf
+						}
+					case c.fetchBoB(nf) == nil:
 						e.Form = nf
 					}
 				}
+			}
+			if st != nil {
+				st = nil
+				return c.fail(e)
 			}
 			return e
 		}
 		return nil
 	})
-	if err == nil {
-		c.event(Event{Stage: StageRegistered, Addr: c.addr, Username: user})
+	if err != nil {
+		return nil, err
 	}
-	return err
+	c.event(Event{Stage: StageRegistered, Addr: c.addr, Username: user})
+	return st, nil
 }

@@ -72,14 +72,28 @@ type Dialer struct {
 	// mechanism. PLAIN is only ever used on the TLS-secured stream.
 	AllowPLAIN bool
 
+	// NoPipelining makes every request wait for the answer to the previous
+	// one. By default requests that do not depend on an answer are sent
+	// together (XEP-0305 §3): <starttls/> with the first stream header, the
+	// stream header after TLS with the invitation token and the form
+	// request ([Client.Register]), SASL <auth/> with the completed form
+	// (Register with Login) and the resource binding request with the
+	// stream header after SASL. That saves up to four round trips to a
+	// logged-in session (see the package documentation, # Round trips).
+	// Nothing but the stream header and <starttls/> is ever sent before
+	// TLS, and the form is never submitted before the server's form has
+	// arrived. Set it for a server that mishandles pipelined requests, or
+	// to measure the difference.
+	NoPipelining bool
+
 	// Debug, if not nil, receives the XML sent ("out") and received ("in")
 	// on the stream, one element at a time, with every secret replaced by
 	// "[redacted]": passwords (legacy <password/> and <old_password/>,
 	// data form fields of type text-private or whose name contains
 	// "password"), SASL payloads and invitation tokens. Received elements
 	// are shown as parsed and re-serialised, not byte for byte. After
-	// [Conn.Login] hands the stream to mellium, Debug sees raw chunks of
-	// the resource binding and then nothing more.
+	// [Conn.Login] has bound a resource and handed the stream to mellium,
+	// Debug sees nothing more.
 	Debug func(dir string, xml []byte)
 }
 
@@ -235,10 +249,16 @@ func (d *Dialer) candidates(ctx context.Context, domain string) ([]candidate, er
 // handshake); errors after that are returned without trying other
 // addresses.
 func (d *Dialer) Dial(ctx context.Context, domain string) (*Conn, error) {
-	return d.dial(ctx, domain, nil)
+	return d.dial(ctx, domain, nil, nil)
 }
 
-func (d *Dialer) dial(ctx context.Context, domain string, progress func(Event)) (*Conn, error) {
+// prefetch asks dial to request the registration form (after sending the
+// invitation token, if any) together with the secured stream header.
+type prefetch struct {
+	token string
+}
+
+func (d *Dialer) dial(ctx context.Context, domain string, progress func(Event), pf *prefetch) (*Conn, error) {
 	domain, err := normalizeDomain(domain)
 	if err != nil {
 		return nil, err
@@ -249,6 +269,7 @@ func (d *Dialer) dial(ctx context.Context, domain string, progress func(Event)) 
 		maxStanza:  d.maxStanza(),
 		debug:      d.Debug,
 		allowPlain: d.AllowPLAIN,
+		pipeline:   !d.NoPipelining,
 		progress:   progress,
 	}
 	if _, err := d.tlsConfig(domain, false); err != nil {
@@ -284,7 +305,7 @@ func (d *Dialer) dial(ctx context.Context, domain string, progress func(Event)) 
 			continue
 		}
 		c.addr = cand.addr
-		if err := c.open(ctx, nc, cand.directTLS, cfg); err != nil {
+		if err := c.open(ctx, nc, cand.directTLS, cfg, pf); err != nil {
 			c.closeNow()
 			return nil, err
 		}
@@ -326,25 +347,39 @@ func (c *Conn) connect(ctx context.Context, nd ContextDialer, cand candidate, cf
 }
 
 // open negotiates the stream on a fresh connection: stream header,
-// features, STARTTLS and the secured stream's features.
-func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Config) error {
+// features, STARTTLS and the secured stream's features. With pipelining,
+// <starttls/> is sent with the first stream header (nothing else is sent
+// before TLS; a server that does not offer STARTTLS is still refused), and
+// the requests of pf with the secured stream header.
+func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Config, pf *prefetch) error {
 	c.tcp = nc
 	if tc, ok := nc.(*tls.Conn); ok {
 		c.tls = tc
 	}
 	return c.do(ctx, opDial, func(ctx context.Context) error {
 		c.reset(nc)
-		if direct {
-			return c.startStream(true)
+		var after []*node
+		if pf != nil && c.pipeline {
+			after = c.formRequests(pf.token)
 		}
-		if err := c.startStream(false); err != nil {
+		if direct {
+			return c.startStream(true, after...)
+		}
+		starttls := newNode(nsTLS, "starttls")
+		var first []*node
+		if c.pipeline {
+			first = append(first, starttls)
+		}
+		if err := c.startStream(false, first...); err != nil {
 			return err
 		}
 		if !c.plainFeatures.starttls {
 			return c.fail(&Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("the server does not offer STARTTLS; refusing to continue without TLS")})
 		}
-		if err := c.write(newNode(nsTLS, "starttls")); err != nil {
-			return err
+		if !c.pipeline {
+			if err := c.write(starttls); err != nil {
+				return err
+			}
 		}
 		n, err := c.readElement()
 		if err != nil {
@@ -373,7 +408,7 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 		}
 		c.tls = tc
 		c.reset(tc)
-		return c.startStream(true)
+		return c.startStream(true, after...)
 	})
 }
 

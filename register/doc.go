@@ -28,9 +28,11 @@
 // any, fetches the form, fills in username and password, calls Solve when
 // the form needs more (a CAPTCHA, an e-mail address, …), submits it and,
 // with Request.Login, authenticates with SASL on the same stream and binds
-// a resource: one connection, about ten round trips. Without Login it
-// closes the stream after the registration ("register only"); log in later
-// with [Dialer.Dial] and [Conn.Login], or check with [Dialer.Confirm].
+// a resource: one connection, five round trips to the account over
+// STARTTLS (four over direct TLS) and two more to a logged-in session (see
+// the section on round trips below). Without Login it closes the stream
+// after the registration ("register only"); log in later with
+// [Dialer.Dial] and [Conn.Login], or check with [Dialer.Confirm].
 //
 // The steps are available one by one for applications that show the form
 // to a person, and for probes that only want to know what a server offers:
@@ -59,22 +61,57 @@
 //
 // # Design
 //
-// The unauthenticated part of the stream is handled by this package, not
-// by mellium's negotiator: TCP (or direct TLS), stream header and features,
+// The stream up to a bound resource is handled by this package, not by
+// mellium's negotiator: TCP (or direct TLS), stream header and features,
 // STARTTLS, TLS with crypto/tls, the secured stream's features, the
-// registration IQs and SASL (with mellium.im/sasl). Only then is the
-// authenticated TLS connection handed to mellium ([xmpp.NewSession] with
-// the Secure and Authn bits and a negotiator that only binds a resource),
-// so the caller gets an ordinary logged-in *xmpp.Session. mellium's
-// negotiator is awkward before authentication: it always negotiates one
-// optional feature per features list in map order, drops errors of
-// optional features, fails with "features advertised out of order" when
-// the secured stream offers nothing it knows, fixes the SASL password when
-// the feature list is built, and cannot stop between "form received" and
-// "submit" to let a person answer a CAPTCHA. Owning that part also keeps
+// registration IQs, SASL (with mellium.im/sasl), the stream restart and
+// resource binding. Only then is the TLS connection handed to mellium
+// ([xmpp.NewSession] with the Secure and Authn bits and a negotiator that
+// reads a copy of the server's stream header and declares the session
+// ready without sending anything), so the caller gets an ordinary
+// logged-in *xmpp.Session whose Serve, SendIQ and the like work as usual.
+// mellium's negotiator is awkward before authentication: it always
+// negotiates one optional feature per features list in map order, drops
+// errors of optional features, fails with "features advertised out of
+// order" when the secured stream offers nothing it knows, fixes the SASL
+// password when the feature list is built, and cannot stop between "form
+// received" and "submit" to let a person answer a CAPTCHA. It also waits
+// for every features list before it sends anything. Owning that part keeps
 // every read limited and every step under the caller's context, and lets
-// the package pipeline requests (the invitation token and the form request
-// go out together).
+// the package pipeline requests.
+//
+// # Pipelining
+//
+// A newcomer waits while an account is created, and on a mobile network
+// every round trip costs 50–300 ms. Requests that do not depend on an
+// answer are therefore sent together, in the spirit of XEP-0305 (XMPP
+// Quickstart, §3) and of SMTP pipelining (RFC 2920); servers process a
+// stream's elements in order, so the answers come back in order:
+//
+//   - <starttls/> goes out with the first stream header, before the
+//     features arrive. TLS is required anyway, and nothing else is ever
+//     sent before TLS is up. The features are still read: if they do not
+//     offer STARTTLS, the attempt ends with [ErrNoTLS] as before (the
+//     server refuses or ignores the request).
+//   - The secured stream's header goes out right after the TLS handshake
+//     (with TLS 1.3, in the same flight as the client's Finished), and
+//     [Client.Register] adds the invitation token and the form request to
+//     it. The features are read when they arrive: without the <register/>
+//     feature (and without Request.Force or a token) nothing is submitted;
+//     the form is only filled in and submitted after it has arrived.
+//   - With Request.Login, the SASL <auth/> (for SCRAM the client-first
+//     message: the username and a nonce, no password) goes out with the
+//     submitted form, the mechanism chosen from the features already read.
+//     If the registration is refused, its error is returned and the
+//     authentication's answer ignored (the stream is then closed). If the
+//     server refuses that early authentication, it is tried once more.
+//   - After SASL success the new stream header and the resource binding
+//     request go out together, without waiting for the features (every
+//     server offers binding after authentication; one that does not
+//     answers the request with an error).
+//
+// [Dialer.NoPipelining] turns all of this off: then every request waits for
+// the answer to the previous one.
 //
 // # Security
 //
@@ -87,15 +124,29 @@
 // no plain-text fallback. Plain-text data a server sends between
 // <proceed/> and the handshake is refused (STARTTLS injection).
 //
-// Logins use SCRAM-SHA-256 or SCRAM-SHA-1, with channel binding (-PLUS,
-// tls-exporter on TLS 1.3, tls-unique on 1.2) when the server offers it,
-// and always verify the server's signature. ejabberd 23.01 advertises
-// SCRAM-SHA-1-PLUS on TLS 1.3 but rejects the tls-exporter binding with
-// "Invalid channel binding"; when a -PLUS attempt fails, the login is
-// retried once on the same stream with the same SCRAM without channel
-// binding (one more round trip). The certificate was already verified, so
-// this does not help an attacker in the middle. PLAIN is only used if
-// [Dialer.AllowPLAIN] is set, and only on the TLS stream.
+// Logins use SCRAM-SHA-256 or SCRAM-SHA-1 and always verify the server's
+// signature. Channel binding (-PLUS: tls-exporter on TLS 1.3, tls-unique on
+// 1.2) is used when the server's offer can work: when it advertises the
+// binding type of the connection with XEP-0440 (Features.ChannelBindings),
+// or, without XEP-0440, on TLS 1.2 (tls-unique is then the default of RFC
+// 5802), or when it offers nothing but -PLUS. A -PLUS offer on TLS 1.3
+// without XEP-0440 is not taken: ejabberd 23.01 makes exactly that offer
+// and rejects the tls-exporter binding with "Invalid channel binding",
+// which cost a refused attempt and a round trip. When a -PLUS attempt
+// fails anyway, the login is retried once on the same stream with the same
+// SCRAM without channel binding.
+//
+// The trade-off, honestly: channel binding would defeat an attacker who
+// holds a certificate that is valid for the domain (a mis-issued one, or a
+// TLS-terminating middlebox the device trusts) and relays the SCRAM
+// exchange. This package does not get that protection from it in any
+// case, since such an attacker can make a -PLUS attempt fail and have the
+// retry without binding go through, and it cannot require binding from
+// servers that do not offer it. Its protection is the certificate check
+// (TLS ServerName is the XMPP domain, InsecureSkipVerify is refused), and
+// SCRAM's server signature proves that the server knows the password.
+// PLAIN is only used if [Dialer.AllowPLAIN] is set, and only on the TLS
+// stream.
 //
 // Passwords never appear in error messages ([Error.Error] and GoString
 // leave them out, and server texts that echo them are scrubbed), in
@@ -189,18 +240,41 @@
 //     there).
 //   - Prosody 0.12 offers SASL PLAIN and SCRAM-SHA-1 only; ejabberd 23.01's
 //     -PLUS is handled as described under Security.
+//   - A server's stream header may declare the stream namespace with any
+//     prefix; the copy handed to mellium keeps the server's declarations.
 //
 // # Round trips
 //
-// Counted on loopback with internal/latency against Prosody 0.12 and
-// ejabberd 23.01 on TLS 1.3 (TestRoundTrips): [Dialer.Dial] with STARTTLS
-// 4 (stream, STARTTLS, TLS handshake, secured stream; direct TLS saves
-// one; the proxy sometimes counts 5 when a TLS session ticket arrives
-// just before the stream header is sent, without the client waiting), [Conn.Form] 1 (plus 1 if a CAPTCHA image must be fetched by cid),
-// [Conn.Submit] 1, [Conn.Login] 4 (SCRAM 2, stream restart 1, bind 1; 5 on
-// ejabberd 23.01 because of the refused channel binding). Register with
-// Login: 10 round trips on one connection; an invitation token adds none
-// (it is pipelined with the form request).
+// A round trip is a simulated TCP handshake or a client "turn": data sent
+// after data was received (internal/latency counts them). Counted against
+// Prosody 0.12 and ejabberd 23.01 on TLS 1.3 (TestRoundTrips, and the
+// benchmark command internal/bench, see BENCHMARKS.md):
+//
+//	                                   pipelined  NoPipelining
+//	Register, STARTTLS, to the account     5          7
+//	Register, direct TLS, to the account   4          5
+//	Register with Login, STARTTLS          7         11
+//	Register with Login, direct TLS        6          9
+//
+// Pipelined, over STARTTLS: TCP 1, stream header with <starttls/> 1, TLS
+// 1.3 1, stream header with the form request (and the invitation token) 1,
+// submission with the SASL <auth/> 1 — the account exists; then the SCRAM
+// client-final message 1 and the new stream header with the resource
+// binding 1 — the session is bound. Direct TLS saves the STARTTLS round
+// trip. This is below the limit of the protocol done one request at a
+// time (7, 5, 11 and 9: the NoPipelining column), which is what other
+// clients need. What is left cannot be pipelined safely: the TLS handshake
+// needs the server's answer before any data may be sent; the form must have
+// arrived (and be checked, and maybe shown to a person) before it is
+// submitted; SCRAM's final message needs the server's challenge; and a new
+// stream may only start after SASL success.
+//
+// Step by step with the lower-level calls: [Dialer.Dial] 4 with STARTTLS
+// (TCP, stream with <starttls/>, TLS, secured stream; 3 with direct TLS, 5
+// with NoPipelining), [Conn.Form] 1 (plus 1 if a CAPTCHA image must be
+// fetched by cid), [Conn.Submit] 1 and [Conn.Login] 3 (SCRAM 2, stream
+// restart with binding 1; 4 with NoPipelining). An invitation token adds
+// none: it goes out with the form request.
 //
 // [XEP-0077]: https://xmpp.org/extensions/xep-0077.html
 // [XEP-0004]: https://xmpp.org/extensions/xep-0004.html

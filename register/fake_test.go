@@ -57,33 +57,23 @@ func fakeDialer(srv *fakeserver.Server, debug *strings.Builder) register.Dialer 
 }
 
 // registrationHandler serves GET (form) and SET (register) and then SASL +
-// bind, like a real server.
+// bind, like a real server. It offers SCRAM-SHA-1-PLUS (which always
+// fails, like ejabberd 23.01's), SCRAM-SHA-1 and PLAIN.
 func registrationHandler(db *accounts, form string) func(*fakeserver.Stream) error {
+	return registrationHandlerWith(db, form, "")
+}
+
+// channelBindings is the XEP-0440 feature advertising tls-exporter.
+const channelBindings = `<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-exporter'/></sasl-channel-binding>`
+
+// registrationHandlerWith is registrationHandler with more features.
+func registrationHandlerWith(db *accounts, form, features string) func(*fakeserver.Stream) error {
 	return func(st *fakeserver.Stream) error {
-		if err := st.Negotiate(fakeserver.FeatureRegister + fakeserver.Mechanisms("SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN")); err != nil {
+		if err := st.Negotiate(fakeserver.FeatureRegister + fakeserver.Mechanisms("SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN") + features); err != nil {
 			return err
 		}
-		for {
-			e, err := st.Next()
-			if err != nil {
-				return err
-			}
-			switch {
-			case e.Name.Local == "iq" && e.Attr("type") == "get":
-				st.Reply(e, form)
-			case e.Name.Local == "iq" && e.Attr("type") == "set":
-				user, _ := e.Field("username")
-				pass, _ := e.Field("password")
-				if _, ok := db.password(user); ok {
-					st.ReplyError(e, "cancel", "conflict", "User already exists")
-					continue
-				}
-				db.add(user, pass)
-				st.Reply(e, "")
-			}
-			if e.Attr("type") == "set" {
-				break
-			}
+		if err := serveRegistration(st, db, form); err != nil {
+			return err
 		}
 		user, err := st.SASL(db.password)
 		if err != nil {
@@ -93,53 +83,102 @@ func registrationHandler(db *accounts, form string) func(*fakeserver.Stream) err
 	}
 }
 
+// serveRegistration answers invitation tokens (any is accepted), form
+// requests and submissions on a secured stream until a registration
+// succeeds. A conflict is refused and the loop goes on.
+func serveRegistration(st *fakeserver.Stream, db *accounts, form string) error {
+	for {
+		e, err := st.Next()
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.Name.Local != "iq":
+		case e.Child("preauth") != nil:
+			st.Reply(e, "")
+		case e.Attr("type") == "get":
+			st.Reply(e, form)
+		case e.Attr("type") == "set":
+			user, _ := e.Field("username")
+			pass, _ := e.Field("password")
+			if _, ok := db.password(user); ok {
+				st.ReplyError(e, "cancel", "conflict", "User already exists")
+				continue
+			}
+			db.add(user, pass)
+			return st.Reply(e, "")
+		}
+	}
+}
+
 func TestFakeRegisterLogin(t *testing.T) {
-	db := &accounts{}
-	srv := fakeserver.Start(t, fakeserver.Config{Handler: registrationHandler(db, legacyForm)})
-	var debug strings.Builder
-	c := register.Client{Dialer: fakeDialer(srv, &debug)}
-	var stages []register.Stage
-	c.Progress = func(e register.Event) { stages = append(stages, e.Stage) }
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	acct, err := c.Register(ctx, "localhost", register.Request{Username: "Alice", Password: testPass, Login: true})
-	if err != nil {
-		t.Fatalf("Register: %v\n%s", err, debug.String())
-	}
-	defer acct.Session.Close()
-	if got := acct.JID.String(); got != "alice@localhost" {
-		t.Errorf("JID = %s", got)
-	}
-	if got := acct.Session.LocalAddr().String(); got != "alice@localhost/fake" {
-		t.Errorf("session address = %s", got)
-	}
-	if p, _ := db.password("alice"); p != testPass {
-		t.Errorf("server stored password %q", p)
-	}
-	want := []register.Stage{register.StageConnecting, register.StageSecured, register.StageForm, register.StageSubmitting, register.StageRegistered, register.StageLoggingIn, register.StageLoggedIn}
-	if fmt.Sprint(stages) != fmt.Sprint(want) {
-		t.Errorf("stages = %v, want %v", stages, want)
-	}
-	if strings.Contains(debug.String(), testPass) {
-		t.Errorf("debug output contains the password:\n%s", debug.String())
-	}
-	if !strings.Contains(debug.String(), "[redacted]") {
-		t.Errorf("debug output has no redaction:\n%s", debug.String())
-	}
-	if s := fmt.Sprintf("%v %+v %#v", acct, acct, acct); strings.Contains(s, testPass) {
-		t.Errorf("formatted account shows the password: %s", s)
-	}
-	// The -PLUS attempt fails like on ejabberd 23.01; the retry without
-	// channel binding happened on the same connection.
-	if n := srv.Accepted(); n != 1 {
-		t.Errorf("%d connections, want 1", n)
-	}
-	tr := srv.Transcripts()[0]
-	if !strings.Contains(tr, "SCRAM-SHA-1-PLUS") || !strings.Contains(tr, "mechanism='SCRAM-SHA-1'") {
-		t.Errorf("expected a -PLUS attempt then SCRAM-SHA-1 on the same stream:\n%s", tr)
-	}
-	if strings.Contains(tr, "PLAIN") {
-		t.Errorf("PLAIN was used:\n%s", tr)
+	for _, tc := range []struct {
+		name     string
+		features string
+		noPipe   bool
+		wantPLUS bool
+	}{
+		// TLS 1.3 and -PLUS without XEP-0440, like ejabberd 23.01: no
+		// -PLUS attempt.
+		{name: "no XEP-0440"},
+		{name: "no XEP-0440, sequential", noPipe: true},
+		// tls-exporter advertised: -PLUS is tried, refused by the fake
+		// server, and SCRAM-SHA-1 retried on the same stream.
+		{name: "tls-exporter advertised", features: channelBindings, wantPLUS: true},
+		{name: "tls-exporter advertised, sequential", features: channelBindings, noPipe: true, wantPLUS: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := &accounts{}
+			srv := fakeserver.Start(t, fakeserver.Config{Handler: registrationHandlerWith(db, legacyForm, tc.features)})
+			var debug strings.Builder
+			d := fakeDialer(srv, &debug)
+			d.NoPipelining = tc.noPipe
+			c := register.Client{Dialer: d}
+			var stages []register.Stage
+			c.Progress = func(e register.Event) { stages = append(stages, e.Stage) }
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			acct, err := c.Register(ctx, "localhost", register.Request{Username: "Alice", Password: testPass, Login: true})
+			if err != nil {
+				t.Fatalf("Register: %v\n%s", err, debug.String())
+			}
+			defer acct.Session.Close()
+			if got := acct.JID.String(); got != "alice@localhost" {
+				t.Errorf("JID = %s", got)
+			}
+			if got := acct.Session.LocalAddr().String(); got != "alice@localhost/fake" {
+				t.Errorf("session address = %s", got)
+			}
+			if p, _ := db.password("alice"); p != testPass {
+				t.Errorf("server stored password %q", p)
+			}
+			want := []register.Stage{register.StageConnecting, register.StageSecured, register.StageForm, register.StageSubmitting, register.StageRegistered, register.StageLoggingIn, register.StageLoggedIn}
+			if fmt.Sprint(stages) != fmt.Sprint(want) {
+				t.Errorf("stages = %v, want %v", stages, want)
+			}
+			if strings.Contains(debug.String(), testPass) {
+				t.Errorf("debug output contains the password:\n%s", debug.String())
+			}
+			if !strings.Contains(debug.String(), "[redacted]") {
+				t.Errorf("debug output has no redaction:\n%s", debug.String())
+			}
+			if s := fmt.Sprintf("%v %+v %#v", acct, acct, acct); strings.Contains(s, testPass) {
+				t.Errorf("formatted account shows the password: %s", s)
+			}
+			if n := srv.Accepted(); n != 1 {
+				t.Errorf("%d connections, want 1", n)
+			}
+			tr := srv.Transcripts()[0]
+			if got := strings.Contains(tr, "SCRAM-SHA-1-PLUS"); got != tc.wantPLUS {
+				t.Errorf("-PLUS attempted: %v, want %v:\n%s", got, tc.wantPLUS, tr)
+			}
+			if !strings.Contains(tr, "mechanism='SCRAM-SHA-1'") {
+				t.Errorf("no SCRAM-SHA-1 login:\n%s", tr)
+			}
+			if strings.Contains(tr, "PLAIN") {
+				t.Errorf("PLAIN was used:\n%s", tr)
+			}
+		})
 	}
 }
 

@@ -240,6 +240,7 @@ func FuzzRedact(f *testing.F) {
 // FuzzFeatures parses stream features.
 func FuzzFeatures(f *testing.F) {
 	f.Add([]byte(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism><mechanism>SCRAM-SHA-1</mechanism></mechanisms><register xmlns='http://jabber.org/features/iq-register'/><register xmlns='urn:xmpp:ibr-token:0'/><register xmlns='urn:xmpp:invite'/></stream:features>`))
+	f.Add([]byte(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-1</mechanism></mechanisms><sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-server-end-point'/><channel-binding type='tls-exporter'/></sasl-channel-binding></stream:features>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n, err := parseNode(data, DefaultMaxStanza)
 		if err != nil {
@@ -249,6 +250,9 @@ func FuzzFeatures(f *testing.F) {
 		if len(feats.Mechanisms) > 64 || len(feats.Other) > 64 {
 			t.Fatalf("unbounded features")
 		}
-		chooseMechanism(feats.Mechanisms, tlsState13(), true)
+		chooseMechanism(feats, tlsState13(), true)
+		if len(feats.ChannelBindings) > 16 {
+			t.Fatalf("unbounded channel bindings")
+		}
 	})
 }

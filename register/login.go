@@ -1,18 +1,22 @@
 package register
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
-	"sync/atomic"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
 )
 
 // SASLError is a SASL <failure/> from the server (RFC 6120 §6.5).
@@ -50,23 +54,70 @@ func plusFallback(name string) (sasl.Mechanism, bool) {
 	return sasl.Mechanism{}, false
 }
 
+// Channel-binding types (RFC 9266, RFC 5929) as XEP-0440 names them.
+const (
+	cbExporter = "tls-exporter"
+	cbUnique   = "tls-unique"
+)
+
+// channelBinding returns the channel-binding type mellium.im/sasl uses on
+// this connection (tls-exporter on TLS 1.3, tls-unique before), or "".
+func channelBinding(cs tls.ConnectionState) string {
+	switch {
+	case cs.Version >= tls.VersionTLS13:
+		return cbExporter
+	case len(cs.TLSUnique) > 0:
+		return cbUnique
+	}
+	return ""
+}
+
+// plusUsable reports whether a -PLUS mechanism should be tried: the
+// server advertises (XEP-0440) the binding type this connection would use,
+// or, when it advertises none, the type is tls-unique, the default of RFC
+// 5802. A -PLUS offer on TLS 1.3 without XEP-0440 is not taken: ejabberd
+// 23.01 makes exactly that offer and refuses the tls-exporter binding.
+func plusUsable(f Features, cs tls.ConnectionState) bool {
+	cb := channelBinding(cs)
+	if cb == "" {
+		return false
+	}
+	if len(f.ChannelBindings) == 0 {
+		return cb == cbUnique
+	}
+	for _, t := range f.ChannelBindings {
+		if strings.EqualFold(t, cb) {
+			return true
+		}
+	}
+	return false
+}
+
 // chooseMechanism picks the best mechanism the server offers.
-func chooseMechanism(offered []string, cs tls.ConnectionState, allowPlain bool) (sasl.Mechanism, bool) {
+func chooseMechanism(f Features, cs tls.ConnectionState, allowPlain bool) (sasl.Mechanism, bool) {
 	has := func(name string) bool {
-		for _, m := range offered {
+		for _, m := range f.Mechanisms {
 			if strings.EqualFold(m, name) {
 				return true
 			}
 		}
 		return false
 	}
-	cbOK := cs.Version >= tls.VersionTLS13 || len(cs.TLSUnique) > 0
+	plus := plusUsable(f, cs)
 	for _, m := range scramOrder {
-		if strings.HasSuffix(m.Name, "-PLUS") && !cbOK {
+		if strings.HasSuffix(m.Name, "-PLUS") && !plus {
 			continue
 		}
 		if has(m.Name) {
 			return m, true
+		}
+	}
+	if !plus && channelBinding(cs) != "" {
+		// Only -PLUS is offered: try it after all.
+		for _, m := range scramOrder[:2] {
+			if has(m.Name) {
+				return m, true
+			}
 		}
 	}
 	if allowPlain && has(sasl.Plain.Name) {
@@ -75,43 +126,35 @@ func chooseMechanism(offered []string, cs tls.ConnectionState, allowPlain bool) 
 	return sasl.Mechanism{}, false
 }
 
-// authenticate runs SASL on the stream. If a -PLUS mechanism fails, it is
-// retried on the same stream without channel binding: ejabberd 23.01
-// advertises SCRAM-SHA-1-PLUS on TLS 1.3 but rejects the tls-exporter
-// binding ("Invalid channel binding"). The certificate has been verified
-// for the domain, so the retry does not open a path for a machine in the
-// middle.
-func (c *Conn) authenticate(ctx context.Context, username, password string) (string, error) {
-	c.addSecrets(password)
-	cs := c.tls.ConnectionState()
-	mech, ok := chooseMechanism(c.features.Mechanisms, cs, c.allowPlain)
-	if !ok {
-		return "", &Error{Op: opLogin, Kind: KindLoginFailed, Err: fmt.Errorf("no supported SASL mechanism among %v (PLAIN allowed: %v)", c.features.Mechanisms, c.allowPlain)}
-	}
-	err := c.saslExchange(username, password, mech, cs)
-	var fail *SASLError
-	if fb, plus := plusFallback(mech.Name); plus && errors.As(err, &fail) {
-		mech = fb
-		has := false
-		for _, m := range c.features.Mechanisms {
-			has = has || strings.EqualFold(m, fb.Name)
-		}
-		if !has {
-			// Prefer whatever plain SCRAM is offered.
-			if m, ok := chooseMechanism(c.features.Mechanisms, tls.ConnectionState{}, false); ok {
-				mech = m
-			}
-		}
-		err = c.saslExchange(username, password, mech, cs)
-	}
-	if err != nil {
-		return mech.Name, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
-	}
-	return mech.Name, nil
+// saslState is a SASL negotiation in progress.
+type saslState struct {
+	mech sasl.Mechanism
+	neg  *sasl.Negotiator
+	more bool // the mechanism expects more challenges
+	// early is a SASL element that arrived before the reply to the IQ the
+	// <auth/> was pipelined with (see Conn.awaitKeep); it is read first.
+	early     *node
+	pipelined bool // the <auth/> went out with the registration
 }
 
-// saslExchange runs one SASL negotiation.
-func (c *Conn) saslExchange(username, password string, mech sasl.Mechanism, cs tls.ConnectionState) error {
+// saslStart chooses the mechanism and returns the negotiation and its
+// <auth/> element (not sent yet).
+func (c *Conn) saslStart(username, password string) (*saslState, *node, error) {
+	cs := c.tls.ConnectionState()
+	mech, ok := chooseMechanism(c.features, cs, c.allowPlain)
+	if !ok {
+		return nil, nil, &Error{Op: opLogin, Kind: KindLoginFailed, Err: fmt.Errorf("no supported SASL mechanism among %v (PLAIN allowed: %v)", c.features.Mechanisms, c.allowPlain)}
+	}
+	st, auth, err := c.saslBegin(username, password, mech, cs)
+	if err != nil {
+		return nil, nil, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
+	}
+	return st, auth, nil
+}
+
+// saslBegin starts a negotiation with mech.
+func (c *Conn) saslBegin(username, password string, mech sasl.Mechanism, cs tls.ConnectionState) (*saslState, *node, error) {
+	c.addSecrets(password)
 	neg := sasl.NewClient(mech,
 		sasl.Credentials(func() ([]byte, []byte, []byte) {
 			return []byte(username), []byte(password), nil
@@ -121,13 +164,83 @@ func (c *Conn) saslExchange(username, password string, mech sasl.Mechanism, cs t
 	)
 	more, resp, err := neg.Step(nil)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := c.write(newNode(nsSASL, "auth", "mechanism", mech.Name).withText(b64(resp))); err != nil {
-		return err
+	st := &saslState{mech: mech, neg: neg, more: more}
+	return st, newNode(nsSASL, "auth", "mechanism", mech.Name).withText(b64(resp)), nil
+}
+
+// authenticate runs SASL on the stream, continuing st if the <auth/> was
+// already sent (pipelined with the registration). If a -PLUS mechanism
+// fails, it is retried on the same stream without channel binding (a
+// server's -PLUS offer may not work, like ejabberd 23.01's on TLS 1.3; see
+// the package documentation, # Security, for what that means). A
+// pipelined attempt that fails is retried once: a server could have
+// checked the credentials before it had stored the new account.
+func (c *Conn) authenticate(ctx context.Context, username, password string, st *saslState) (string, error) {
+	c.addSecrets(password)
+	cs := c.tls.ConnectionState()
+	if st == nil {
+		var auth *node
+		var err error
+		st, auth, err = c.saslStart(username, password)
+		if err != nil {
+			return "", err
+		}
+		if err := c.write(auth); err != nil {
+			return st.mech.Name, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
+		}
+	}
+	mech := st.mech
+	err := c.saslFinish(st, password)
+	var fail *SASLError
+	if errors.As(err, &fail) {
+		retry, again := mech, false
+		if fb, plus := plusFallback(mech.Name); plus {
+			retry, again = fb, true
+			has := false
+			for _, m := range c.features.Mechanisms {
+				has = has || strings.EqualFold(m, fb.Name)
+			}
+			if !has {
+				// Prefer whatever plain SCRAM is offered.
+				if m, ok := chooseMechanism(Features{Mechanisms: c.features.Mechanisms}, tls.ConnectionState{}, false); ok {
+					retry = m
+				}
+			}
+		} else if st.pipelined {
+			again = true
+		}
+		if again {
+			mech = retry
+			var st2 *saslState
+			var auth *node
+			st2, auth, err = c.saslBegin(username, password, mech, cs)
+			if err == nil {
+				if err = c.write(auth); err == nil {
+					err = c.saslFinish(st2, password)
+				}
+			}
+		}
+	}
+	if err != nil {
+		return mech.Name, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
+	}
+	return mech.Name, nil
+}
+
+// saslFinish reads the server's answers to the <auth/> of st until success
+// or failure, sending the responses.
+func (c *Conn) saslFinish(st *saslState, password string) error {
+	next := func() (*node, error) {
+		if n := st.early; n != nil {
+			st.early = nil
+			return n, nil
+		}
+		return c.readElement()
 	}
 	for i := 0; i < 8; i++ {
-		n, err := c.readElement()
+		n, err := next()
 		if err != nil {
 			return err
 		}
@@ -137,10 +250,11 @@ func (c *Conn) saslExchange(username, password string, mech sasl.Mechanism, cs t
 			if err != nil {
 				return c.fail(err)
 			}
-			if !more {
+			if !st.more {
 				return c.fail(&ProtocolError{Msg: "unexpected SASL challenge"})
 			}
-			more, resp, err = neg.Step(data)
+			var resp []byte
+			st.more, resp, err = st.neg.Step(data)
 			if err != nil {
 				// Abort politely; the stream stays usable.
 				if werr := c.write(newNode(nsSASL, "abort")); werr != nil {
@@ -149,7 +263,7 @@ func (c *Conn) saslExchange(username, password string, mech sasl.Mechanism, cs t
 				if _, rerr := c.readElement(); rerr != nil {
 					return rerr
 				}
-				return fmt.Errorf("SASL %s: %w", mech.Name, err)
+				return fmt.Errorf("SASL %s: %w", st.mech.Name, err)
 			}
 			if err := c.write(newNode(nsSASL, "response").withText(b64(resp))); err != nil {
 				return err
@@ -159,17 +273,17 @@ func (c *Conn) saslExchange(username, password string, mech sasl.Mechanism, cs t
 			if err != nil {
 				return c.fail(err)
 			}
-			if more {
+			if st.more {
 				// Verify the server's signature (SCRAM server-final
 				// message): without it the server is not proven to know
 				// the password.
-				if _, _, err := neg.Step(data); err != nil {
+				if _, _, err := st.neg.Step(data); err != nil {
 					return c.fail(&ProtocolError{Msg: "SASL success without a valid server signature", Err: err})
 				}
 			}
 			return nil
 		case n.is(nsSASL, "failure"):
-			f := &SASLError{Mechanism: mech.Name, Condition: "undefined-condition"}
+			f := &SASLError{Mechanism: st.mech.Name, Condition: "undefined-condition"}
 			for _, k := range n.kids {
 				if k.name.Space != nsSASL {
 					continue
@@ -205,13 +319,13 @@ func unb64(s string) ([]byte, error) {
 	return b, nil
 }
 
-// Login authenticates with SASL on this stream and hands the
-// authenticated connection to mellium, which restarts the stream and binds
-// a resource. The returned session is ready; run its Serve method to
-// receive stanzas (the functions [ChangePassword] and [Remove] need it).
+// Login authenticates with SASL on this stream, restarts the stream, binds
+// a resource and hands the connection to mellium as a logged-in session.
+// The returned session is ready; run its Serve method to receive stanzas
+// (the functions [ChangePassword] and [Remove] need it).
 //
 // SCRAM is used (SCRAM-SHA-256 or SCRAM-SHA-1, with channel binding when
-// the server offers -PLUS and without it when the binding is refused);
+// the server's offer can work, see the package documentation, # Security);
 // PLAIN only if Dialer.AllowPLAIN is set. A refused login returns an
 // *Error of KindLoginFailed wrapping a *SASLError, and the stream stays
 // usable for another attempt.
@@ -219,6 +333,12 @@ func unb64(s string) ([]byte, error) {
 // After a successful Login the Conn must not be used any more; Close does
 // nothing.
 func (c *Conn) Login(ctx context.Context, username, password string) (*xmpp.Session, error) {
+	return c.login(ctx, username, password, nil)
+}
+
+// login is Login, continuing st when the <auth/> was pipelined with the
+// registration.
+func (c *Conn) login(ctx context.Context, username, password string, st *saslState) (*xmpp.Session, error) {
 	origin, err := jid.New(username, c.domain, "")
 	if err != nil {
 		return nil, &Error{Op: opLogin, Kind: KindInvalidUsername, Err: err}
@@ -230,24 +350,18 @@ func (c *Conn) Login(ctx context.Context, username, password string) (*xmpp.Sess
 	var sess *xmpp.Session
 	err = c.do(ctx, opLogin, func(ctx context.Context) error {
 		c.event(Event{Stage: StageLoggingIn, Addr: c.addr, Username: username})
-		mech, err := c.authenticate(ctx, username, password)
+		mech, err := c.authenticate(ctx, username, password, st)
 		if err != nil {
 			return err
 		}
-		var pre []byte
-		if n := c.br.Buffered(); n > 0 {
-			pre, _ = c.br.Peek(n)
-			pre = append([]byte(nil), pre...)
-		}
-		hc := &handoffConn{Conn: c.tls, pre: pre, debug: c.debug}
-		hc.active.Store(c.debug != nil)
-		s, err := xmpp.NewSession(ctx, location, origin, hc, xmpp.Secure|xmpp.Authn,
-			xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
-				return xmpp.StreamConfig{Features: []xmpp.StreamFeature{xmpp.BindResource()}}
-			}))
-		hc.active.Store(false)
+		full, err := c.bind(origin)
 		if err != nil {
 			return c.fail(&Error{Op: opLogin, Kind: KindUnknown, Err: fmt.Errorf("resource binding after %s: %w", mech, err)})
+		}
+		hc := &handoffConn{Conn: c.tls, pre: c.handoffBytes()}
+		s, err := xmpp.NewSession(ctx, location, full, hc, xmpp.Secure|xmpp.Authn, boundNegotiator(c.streamID))
+		if err != nil {
+			return c.fail(&Error{Op: opLogin, Kind: KindUnknown, Err: fmt.Errorf("handing the stream to mellium: %w", err)})
 		}
 		sess = s
 		c.handedOff.Store(true)
@@ -260,14 +374,132 @@ func (c *Conn) Login(ctx context.Context, username, password string) (*xmpp.Sess
 	return sess, nil
 }
 
+// bind restarts the stream after SASL and binds a resource chosen by the
+// server (RFC 6120 §7). With pipelining the bind request goes out with the
+// new stream header, before the server's features arrive: every server
+// offers resource binding after authentication, and a server that does not
+// answers the request with an error. It returns the full JID.
+func (c *Conn) bind(origin jid.JID) (jid.JID, error) {
+	// A new stream on the same connection: a new XML decoder, but the
+	// buffered bytes are kept (nothing should follow <success/>, but
+	// nothing is lost if something does).
+	c.dec = newDecoder(c.bb)
+	id := randomID()
+	req := iq("set", id, newNode(nsBind, "bind"))
+	var feats *node
+	var err error
+	if c.pipeline {
+		feats, err = c.openStream(req)
+	} else {
+		feats, err = c.openStream()
+		if err == nil && feats.child(nsBind, "bind") == nil {
+			return jid.JID{}, c.fail(&ProtocolError{Msg: "the server does not offer resource binding"})
+		}
+		if err == nil {
+			err = c.write(req)
+		}
+	}
+	if err != nil {
+		return jid.JID{}, err
+	}
+	reply, err := c.await(id)
+	if err != nil {
+		return jid.JID{}, err
+	}
+	if reply.get("type") == "error" {
+		se := parseStanzaError(reply)
+		if feats.child(nsBind, "bind") == nil {
+			return jid.JID{}, fmt.Errorf("the server does not offer resource binding: %w", se)
+		}
+		return jid.JID{}, se
+	}
+	jn := reply.child(nsBind, "bind").child(nsBind, "jid")
+	if jn == nil {
+		return jid.JID{}, &ProtocolError{Msg: "resource binding reply without a JID"}
+	}
+	j, err := jid.Parse(strings.TrimSpace(jn.text))
+	if err != nil {
+		return jid.JID{}, &ProtocolError{Msg: "resource binding reply without a valid JID", Err: err}
+	}
+	if j.Resourcepart() == "" || !strings.EqualFold(j.Bare().String(), origin.String()) {
+		return jid.JID{}, &ProtocolError{Msg: fmt.Sprintf("resource binding returned %s for %s", j, origin)}
+	}
+	return j, nil
+}
+
+// handoffBytes is what mellium's decoder reads first: a copy of the
+// server's stream header (mellium's XML decoder needs its namespace
+// declarations; the real one was read here) followed by whatever the
+// stream reader had buffered after the bind reply.
+func (c *Conn) handoffBytes() []byte {
+	var b bytes.Buffer
+	prefix := ""
+	for _, a := range c.hdrDecls {
+		if a.Value == nsStream {
+			prefix = a.Name.Local
+		}
+	}
+	if prefix == "" {
+		prefix = "stream"
+	}
+	b.WriteString("<" + prefix + ":stream xmlns='jabber:client'")
+	if !c.declares(prefix) {
+		b.WriteString(" xmlns:" + prefix + "='" + nsStream + "'")
+	}
+	for _, a := range c.hdrDecls {
+		b.WriteString(" xmlns:" + a.Name.Local + "='")
+		escape(&b, a.Value, true)
+		b.WriteString("'")
+	}
+	b.WriteString(" version='1.0' from='")
+	escape(&b, c.domain, true)
+	b.WriteString("' id='")
+	escape(&b, c.streamID, true)
+	b.WriteString("'>")
+	if n := c.br.Buffered(); n > 0 {
+		pre, _ := c.br.Peek(n)
+		b.Write(pre)
+	}
+	return b.Bytes()
+}
+
+// declares reports whether the server's header declared prefix.
+func (c *Conn) declares(prefix string) bool {
+	for _, a := range c.hdrDecls {
+		if a.Name.Local == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// boundNegotiator is the mellium negotiator for a stream that this package
+// has already authenticated and bound: it reads the copy of the stream
+// header (see handoffBytes), records the stream's details and declares the
+// session ready, without sending anything.
+func boundNegotiator(streamID string) xmpp.Negotiator {
+	return func(ctx context.Context, in, out *stream.Info, s *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
+		r := s.TokenReader()
+		defer r.Close()
+		tok, err := r.Token()
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		start, ok := tok.(xml.StartElement)
+		if !ok || start.Name.Space != stream.NS || start.Name.Local != "stream" {
+			return 0, nil, nil, fmt.Errorf("register: expected the stream header, got %T", tok)
+		}
+		in.Name, in.XMLNS, in.ID, in.Version = start.Name, stanza.NSClient, streamID, stream.DefaultVersion
+		out.Name, out.XMLNS, out.Version = start.Name, stanza.NSClient, stream.DefaultVersion
+		return xmpp.Ready, nil, nil, nil
+	}
+}
+
 // handoffConn is the authenticated TLS connection given to mellium: it
-// first returns bytes the stream reader had buffered, shows the resource
-// binding to the Debug hook and reports the TLS state.
+// first returns the bytes of handoffBytes and reports the TLS state.
 type handoffConn struct {
 	*tls.Conn
-	pre    []byte
-	debug  func(string, []byte)
-	active atomic.Bool
+	pre []byte
 }
 
 var _ net.Conn = (*handoffConn)(nil)
@@ -276,23 +508,9 @@ func (h *handoffConn) Read(p []byte) (int, error) {
 	if len(h.pre) > 0 {
 		n := copy(p, h.pre)
 		h.pre = h.pre[n:]
-		h.show("in", p[:n])
 		return n, nil
 	}
-	n, err := h.Conn.Read(p)
-	h.show("in", p[:n])
-	return n, err
-}
-
-func (h *handoffConn) Write(p []byte) (int, error) {
-	h.show("out", p)
-	return h.Conn.Write(p)
-}
-
-func (h *handoffConn) show(dir string, p []byte) {
-	if len(p) > 0 && h.active.Load() {
-		h.debug(dir, append([]byte(nil), p...))
-	}
+	return h.Conn.Read(p)
 }
 
 // Confirm reports whether the account exists, by logging in on a new
@@ -306,7 +524,7 @@ func (d *Dialer) Confirm(ctx context.Context, domain, username, password string)
 	}
 	defer c.Close()
 	err = c.do(ctx, opLogin, func(ctx context.Context) error {
-		_, err := c.authenticate(ctx, username, password)
+		_, err := c.authenticate(ctx, username, password, nil)
 		return err
 	})
 	var f *SASLError

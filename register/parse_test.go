@@ -2,6 +2,7 @@ package register
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -285,22 +286,40 @@ func TestFindHTTPS(t *testing.T) {
 
 func TestChooseMechanism(t *testing.T) {
 	tls13 := tlsState13()
+	tls12 := tls.ConnectionState{Version: tls.VersionTLS12, TLSUnique: []byte("0123456789ab")}
+	exporter := []string{"tls-server-end-point", "tls-exporter"}
 	cases := []struct {
 		offered []string
+		cb      []string // XEP-0440 types
+		cs      tls.ConnectionState
 		plain   bool
 		want    string
 	}{
-		{[]string{"PLAIN", "SCRAM-SHA-1"}, false, "SCRAM-SHA-1"},
-		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256"}, false, "SCRAM-SHA-1-PLUS"},
-		{[]string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"}, false, "SCRAM-SHA-256-PLUS"},
-		{[]string{"PLAIN"}, false, ""},
-		{[]string{"PLAIN"}, true, "PLAIN"},
-		{[]string{"DIGEST-MD5", "X-OAUTH2"}, true, ""},
+		{[]string{"PLAIN", "SCRAM-SHA-1"}, nil, tls13, false, "SCRAM-SHA-1"},
+		// TLS 1.3 without XEP-0440 (ejabberd 23.01): no -PLUS.
+		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256"}, nil, tls13, false, "SCRAM-SHA-256"},
+		{[]string{"PLAIN", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"}, nil, tls13, false, "SCRAM-SHA-1"},
+		// tls-exporter advertised: -PLUS.
+		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256"}, exporter, tls13, false, "SCRAM-SHA-1-PLUS"},
+		{[]string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"}, []string{"TLS-Exporter"}, tls13, false, "SCRAM-SHA-256-PLUS"},
+		// Only a type mellium.im/sasl cannot compute: no -PLUS.
+		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, []string{"tls-server-end-point"}, tls13, false, "SCRAM-SHA-1"},
+		// TLS 1.2: tls-unique is the default without XEP-0440.
+		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, nil, tls12, false, "SCRAM-SHA-1-PLUS"},
+		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, exporter, tls12, false, "SCRAM-SHA-1"},
+		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, nil, tls.ConnectionState{Version: tls.VersionTLS12}, false, "SCRAM-SHA-1"},
+		// Only -PLUS offered: tried anyway (before PLAIN), but not
+		// without a binding to compute.
+		{[]string{"SCRAM-SHA-256-PLUS", "PLAIN"}, nil, tls13, true, "SCRAM-SHA-256-PLUS"},
+		{[]string{"SCRAM-SHA-256-PLUS"}, nil, tls.ConnectionState{Version: tls.VersionTLS12}, false, ""},
+		{[]string{"PLAIN"}, nil, tls13, false, ""},
+		{[]string{"PLAIN"}, nil, tls13, true, "PLAIN"},
+		{[]string{"DIGEST-MD5", "X-OAUTH2"}, nil, tls13, true, ""},
 	}
 	for _, tc := range cases {
-		m, ok := chooseMechanism(tc.offered, tls13, tc.plain)
+		m, ok := chooseMechanism(Features{Mechanisms: tc.offered, ChannelBindings: tc.cb}, tc.cs, tc.plain)
 		if (tc.want == "") == ok || m.Name != tc.want {
-			t.Errorf("chooseMechanism(%v, plain=%v) = %q, %v", tc.offered, tc.plain, m.Name, ok)
+			t.Errorf("chooseMechanism(%v, cb %v, TLS %x, plain=%v) = %q, %v; want %q", tc.offered, tc.cb, tc.cs.Version, tc.plain, m.Name, ok, tc.want)
 		}
 	}
 }

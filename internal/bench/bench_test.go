@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xmpp-onboard/onboard/internal/testserver"
+)
+
+// logWriter sends the command's progress lines to the test log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestQuick runs the command as CI does (go run ./internal/bench -quick:
+// one run per case) and checks that it produces the table and that our
+// round trips are at most the documented numbers. Wall times are printed,
+// never asserted.
+func TestQuick(t *testing.T) {
+	testserver.RequireProsody(t)
+	testserver.RequireEjabberd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	rep, err := run(ctx, config{Quick: true, Python: "/usr/bin/python3", Out: &out, Log: logWriter{t}})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	t.Logf("report:\n%s", out.String())
+	for _, p := range rep.Problems() {
+		t.Error(p)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"| server | TLS | flow | client | RTTs | limit | wall (median) | min–max | ours/slixmpp |",
+		"### Where the round trips go",
+		"### Machine",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	clients := []string{clientOurs, clientSequential}
+	if rep.slixOK {
+		clients = append(clients, clientSlixmpp)
+	} else {
+		t.Logf("slixmpp left out: %s", rep.Slixmpp)
+	}
+	for _, server := range []string{testserver.KindProsody, testserver.KindEjabberd} {
+		for _, direct := range []bool{false, true} {
+			for _, login := range []bool{false, true} {
+				k := caseKey{Server: server, Direct: direct, Login: login}
+				for _, client := range clients {
+					rw := rep.find(k, client)
+					if rw == nil || len(rw.Samples) != 1 {
+						t.Errorf("%s %s %s %s: no result", server, k.tlsName(), k.flowName(), client)
+						continue
+					}
+					s := rw.Samples[0]
+					t.Logf("%s %s %s %s: %d round trips, %v", server, k.tlsName(), k.flowName(), client, s.RTTs, s.Wall)
+					switch client {
+					case clientSlixmpp:
+						// Not ours to assert; it needs the limit.
+						if s.RTTs < limit(k)-1 || s.RTTs > limit(k)+1 {
+							t.Logf("slixmpp needed %d round trips; the limit is %d", s.RTTs, limit(k))
+						}
+					default:
+						if want := documented(k, client == clientSequential); s.RTTs > want {
+							t.Errorf("%s %s %s %s: %d round trips, documented %d", server, k.tlsName(), k.flowName(), client, s.RTTs, want)
+						}
+						if client == clientOurs && s.RTTs >= limit(k) {
+							t.Errorf("%s %s %s: %d round trips, not below the limit %d", server, k.tlsName(), k.flowName(), s.RTTs, limit(k))
+						}
+						if !strings.Contains(text, "| "+server+" | "+k.tlsName()+" | "+k.flowName()+" | "+client+" | ") {
+							t.Errorf("no table row for %s %s %s %s", server, k.tlsName(), k.flowName(), client)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMedian checks the statistics the table is built from.
+func TestMedian(t *testing.T) {
+	ms := func(xs ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range xs {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{ms(5), 5 * time.Millisecond},
+		{ms(9, 1, 5), 5 * time.Millisecond},
+		{ms(4, 1, 3, 2), 2500 * time.Microsecond},
+		{nil, 0},
+	} {
+		if got := medianDur(tc.in); got != tc.want {
+			t.Errorf("medianDur(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	rw := &row{Samples: []sample{{RTTs: 5}, {RTTs: 6}, {RTTs: 5}}}
+	if got := rw.rttRange(); got != "5–6" {
+		t.Errorf("rttRange = %q", got)
+	}
+	if limit(caseKey{Direct: true}) != 5 || limit(caseKey{}) != 7 || limit(caseKey{Login: true}) != 11 || limit(caseKey{Direct: true, Login: true}) != 9 {
+		t.Errorf("limits differ from the issue's")
+	}
+}
