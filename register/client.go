@@ -287,6 +287,11 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 				e.Err = err
 			}
 		}
+		// A login cut short by ctx must match ctx's error, even when the
+		// connection's deadline fired first.
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(e, cerr) {
+			e.Err = fmt.Errorf("%w (%w)", cerr, e.Err)
+		}
 		return acct, e
 	}
 	handedOff = true

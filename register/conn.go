@@ -273,7 +273,7 @@ func ctxErr(cerr, ioErr error) error {
 		e.Err = fmt.Errorf("%w (%w)", cerr, e.Err)
 		return ioErr
 	}
-	return fmt.Errorf("%w (%w)", cerr, ioErr)
+	return fmt.Errorf("register: %w (%w)", cerr, ioErr)
 }
 
 // randomID returns a random stanza ID.
@@ -474,6 +474,10 @@ func (c *Conn) readErr(err error) error {
 	switch {
 	case errors.As(err, &le), errors.As(err, &pe):
 		return err
+	case errors.As(err, &se) && se.Msg == "unexpected EOF":
+		// encoding/xml reports a stream cut inside an element as a syntax
+		// error; it is a closed connection, not malformed XML.
+		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
 	case errors.As(err, &se):
 		return &ProtocolError{Msg: "malformed XML", Err: err}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

@@ -399,7 +399,7 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 		}
 		tc := tls.Client(c.tcp, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			k := KindUnknown
+			k := KindConnect // a handshake that fails for another reason
 			var certErr *tls.CertificateVerificationError
 			if errors.As(err, &certErr) {
 				k = KindNoTLS
