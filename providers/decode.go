@@ -50,9 +50,11 @@ func (f Format) String() string {
 	return "unknown format"
 }
 
-// DefaultMaxBytes is the input size Decode accepts by default: 16 MiB, about
-// 300 times the size of the full published list today.
-const DefaultMaxBytes = 16 << 20
+// DefaultMaxBytes is the input size Decode accepts by default: 4 MiB, about
+// ten times the full providers.json and eighty times providers-B.json today.
+// A hostile list at the cap decodes into some 4,000 records and about
+// 20 MiB of heap; raise Decoder.MaxBytes only for a source you trust.
+const DefaultMaxBytes = 4 << 20
 
 // Errors Decode wraps; match them with errors.Is.
 var (
