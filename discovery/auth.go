@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xmpp-onboard/onboard/internal/saslcheck"
 	"mellium.im/sasl"
 )
 
@@ -80,8 +81,11 @@ func accountUser(name, domain string) (string, error) {
 // Credentials are sent only over TLS with a certificate valid for domain.
 func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *TLSInfo, f *Features) Login {
 	t0 := time.Now()
+	// Once the credentials are sent, the server knows the password and
+	// may echo it in whatever it sends: scrub it from errors.
+	sc := newScrubber(p.Account.Password)
 	fail := func(reason string, err error) Login {
-		return Login{Status: unknown(reason, err, time.Since(t0))}
+		return Login{Status: unknown(reason, sc.err(err), time.Since(t0))}
 	}
 	if s.tls == nil || tlsInfo == nil || !tlsInfo.Certificate.Valid {
 		err := ErrCertificate
@@ -118,7 +122,7 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 		sasl.RemoteMechanisms(offered...),
 		sasl.TLSState(s.tls.ConnectionState()),
 	)
-	if err := saslExchange(ctx, s, neg, mech.Name); err != nil {
+	if err := saslExchange(ctx, s, neg, mech.Name, sc); err != nil {
 		return fail("login failed", err)
 	}
 
@@ -135,18 +139,19 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 			payload: "<bind xmlns='" + nsBind + "'><resource>onboard-probe-" + hex.EncodeToString(res[:]) + "</resource></bind>"}
 		out := s.exchange(ctx, []iqRequest{bind})[0]
 		if out.err != nil {
-			l.Status = unknown("resource binding failed", out.err, time.Since(t0))
+			l.Status = unknown("resource binding failed", sc.err(out.err), time.Since(t0))
 			return l
 		}
-		l.JID = clipString(out.payload.child(nsBind, "jid").text())
+		l.JID = clipString(sc.str(out.payload.child(nsBind, "jid").text()))
 	}
 	l.Status = observed(time.Since(t0))
 	return l
 }
 
 // saslExchange runs the SASL negotiation (RFC 6120 §6.4). Errors never
-// contain the credentials, only the server's failure condition.
-func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name string) error {
+// contain the credentials, only the server's failure condition: what the
+// server sends is scrubbed with sc before it is clipped.
+func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name string, sc scrubber) error {
 	more, resp, err := neg.Step(nil)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrAuth, name, err)
@@ -154,6 +159,7 @@ func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name st
 	if err := s.write(ctx, "<auth xmlns='"+nsSASL+"' mechanism='"+escape(name)+"'>"+b64(resp)+"</auth>"); err != nil {
 		return err
 	}
+	first := true
 	for {
 		n, err := s.next(ctx)
 		if err != nil {
@@ -165,6 +171,23 @@ func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name st
 			if err != nil || !more {
 				return fmt.Errorf("%w: %s: unexpected challenge", ErrAuth, name)
 			}
+			// mellium.im/sasl trusts the SCRAM server-first-message:
+			// a malformed one makes it loop forever and a huge
+			// iteration count runs PBKDF2 for hours, neither of which
+			// ctx can stop. Vet the first challenge before it.
+			if first && strings.HasPrefix(name, "SCRAM-") {
+				if err := saslcheck.ServerFirst(data); err != nil {
+					msg := err.Error()
+					if sc.str(string(data)) != string(data) {
+						// The message quotes the challenge, which
+						// holds the password: it might be cut
+						// inside it.
+						msg = saslcheck.ErrMalformed.Error()
+					}
+					return fmt.Errorf("%w: %s: %s", ErrAuth, name, msg)
+				}
+			}
+			first = false
 			if more, resp, err = neg.Step(data); err != nil {
 				return fmt.Errorf("%w: %s: %v", ErrAuth, name, err)
 			}
@@ -185,22 +208,102 @@ func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name st
 			}
 			return nil
 		case n.is(nsSASL, "failure"):
+			// Only the conditions RFC 6120 §6.5 defines are kept: a
+			// server can name an element after anything.
 			cond := "failure"
 			for _, c := range n.Children {
 				if c.Name.Space == nsSASL && c.Name.Local != "text" {
-					cond = c.Name.Local
+					if slices.Contains(saslConditions, c.Name.Local) {
+						cond = c.Name.Local
+					}
 					break
 				}
 			}
 			if t := n.child(nsSASL, "text").text(); t != "" {
-				cond += ": " + t
+				cond += ": " + sc.str(t)
 			}
 			return fmt.Errorf("%w: %s: %s", ErrAuth, name, clipString(cond))
 		default:
-			return fmt.Errorf("%w: unexpected <%s> during SASL", ErrProtocol, n.Name.Local)
+			return fmt.Errorf("%w: unexpected <%s> during SASL", ErrProtocol, clipString(sc.str(n.Name.Local)))
 		}
 	}
 }
+
+// saslConditions are the SASL failure conditions of RFC 6120 §6.5.
+var saslConditions = []string{
+	"aborted", "account-disabled", "credentials-expired", "encryption-required",
+	"incorrect-encoding", "invalid-authzid", "invalid-mechanism", "malformed-request",
+	"mechanism-too-weak", "not-authorized", "temporary-auth-failure",
+}
+
+// scrubber removes a password, and the base64 encodings of any text that
+// contains it, from what a server sends back.
+type scrubber struct{ secrets []string }
+
+// minEncoded is the shortest base64 fragment of the password scrubbed;
+// shorter fragments would match ordinary text.
+const minEncoded = 4
+
+func newScrubber(password string) scrubber {
+	var sc scrubber
+	if password == "" {
+		return sc
+	}
+	sc.secrets = append(sc.secrets, password)
+	// The password at each alignment in a longer base64 text (such as
+	// the PLAIN response): the characters that depend on its bytes only.
+	n := len(password)
+	for k := 0; k < 3; k++ {
+		enc := base64.RawStdEncoding.EncodeToString(append(make([]byte, k), password...))
+		start, end := (8*k+5)/6, (8*k+8*n)/6
+		if end-start < minEncoded {
+			continue
+		}
+		frag := enc[start:end]
+		sc.secrets = append(sc.secrets, frag, strings.NewReplacer("+", "-", "/", "_").Replace(frag))
+	}
+	// Longest first, so that a secret containing another goes whole.
+	slices.SortFunc(sc.secrets, func(a, b string) int { return len(b) - len(a) })
+	return sc
+}
+
+// str returns s without the secrets.
+func (sc scrubber) str(s string) string {
+	for _, x := range sc.secrets {
+		s = strings.ReplaceAll(s, x, "[redacted]")
+	}
+	return s
+}
+
+// err returns err unchanged if its message holds no secret, and otherwise
+// an error with the scrubbed message that matches the same sentinels with
+// errors.Is but does not unwrap to the original.
+func (sc scrubber) err(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := sc.str(msg); clean != msg {
+		e := &scrubbedError{msg: clean}
+		for _, t := range append(sentinels[:], context.Canceled, context.DeadlineExceeded) {
+			if errors.Is(err, t) {
+				e.is = append(e.is, t)
+			}
+		}
+		return e
+	}
+	return err
+}
+
+// scrubbedError is an error whose message had a secret removed.
+type scrubbedError struct {
+	msg string
+	is  []error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+func (e *scrubbedError) Is(target error) bool { return slices.Contains(e.is, target) }
 
 func b64(b []byte) string {
 	if len(b) == 0 {

@@ -27,7 +27,24 @@ const (
 // dialing through Prober.Dialer.
 func (p *Prober) httpClient() (*http.Client, func()) {
 	if p.HTTPClient != nil {
-		return p.HTTPClient, func() {}
+		// A copy whose redirects are refused before the request when
+		// they leave https; the caller's own policy runs after.
+		c := *p.HTTPClient
+		orig := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if req.URL.Scheme != "https" {
+				return fmt.Errorf("%w: redirect to %s", ErrNotHTTPS, req.URL.Redacted())
+			}
+			if orig != nil {
+				return orig(req, via)
+			}
+			if len(via) >= 10 {
+				// net/http's default policy.
+				return errors.New("discovery: stopped after 10 redirects")
+			}
+			return nil
+		}
+		return &c, func() {}
 	}
 	d := p.dialer()
 	tr := &http.Transport{
@@ -105,7 +122,13 @@ func (p *Prober) fetch(ctx context.Context, c *http.Client, url, accept string, 
 	}
 	f.body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	f.took = time.Since(t0)
+	if err == nil && ctx.Err() != nil {
+		// net/http may end a body cut by the timeout with a nil error:
+		// what was read is not the whole document.
+		err = ctx.Err()
+	}
 	if err != nil {
+		f.body = nil
 		return f, httpErr(ctx, err)
 	}
 	if int64(len(f.body)) > limit {

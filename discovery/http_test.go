@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,12 +251,17 @@ func TestProviderFileProblems(t *testing.T) {
 	}
 }
 
-// TestInjectedClientRedirect checks that the result of a redirect away
-// from https is refused even with an injected client that follows it.
+// TestInjectedClientRedirect checks that a redirect away from https is
+// not followed even with an injected client that would follow it.
 func TestInjectedClientRedirect(t *testing.T) {
 	t.Parallel()
-	plain := httptest.NewServer(serveFiles(map[string]string{
+	files := serveFiles(map[string]string{
 		"plain.test/.well-known/xmpp-provider-v2.json": string(readTestdata(t, "providerfile/valid.json")),
+	})
+	var plainHits atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		plainHits.Add(1)
+		files.ServeHTTP(rw, r)
 	}))
 	defer plain.Close()
 	w := startWeb(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -275,6 +281,12 @@ func TestInjectedClientRedirect(t *testing.T) {
 	r, _ := p.Probe(context.Background(), "plain.test")
 	if st := r.ProviderFile.Status; st.State != Unknown || !errors.Is(st.Err, ErrNotHTTPS) {
 		t.Errorf("provider file = %v (%v)", st, st.Err)
+	}
+	if n := plainHits.Load(); n != 0 {
+		t.Errorf("%d requests over plain http", n)
+	}
+	if client.CheckRedirect != nil {
+		t.Error("the injected client was modified")
 	}
 }
 

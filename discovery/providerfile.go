@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"unicode/utf8"
 
@@ -103,6 +105,14 @@ func parseProviderFile(b []byte) (p providers.Provider, fields []providers.Field
 			addErr(key, err)
 			continue
 		}
+		if loc := urlField(&p, f); loc != nil {
+			if err := checkURLs(*loc); err != nil {
+				// Apps show these as links: keep none of them.
+				*loc = nil
+				addErr(key, err)
+				continue
+			}
+		}
 		fields = append(fields, f)
 	}
 	if _, err := d.Token(); err != nil {
@@ -120,6 +130,34 @@ func parseProviderFile(b []byte) (p providers.Provider, fields []providers.Field
 		return slices.Index(want, a) - slices.Index(want, b)
 	})
 	return p, fields, errs
+}
+
+// urlField returns the value of f in p if f is a per-language web page
+// address, and nil otherwise.
+func urlField(p *providers.Provider, f providers.Field) *providers.Localized {
+	switch f {
+	case providers.FieldWebsite:
+		return &p.Website
+	case providers.FieldPasswordReset:
+		return &p.PasswordReset
+	case providers.FieldLegalNotice:
+		return &p.LegalNotice
+	}
+	return nil
+}
+
+// checkURLs reports the first value of loc, in language order, that is not
+// an absolute http or https URL with a host.
+func checkURLs(loc providers.Localized) error {
+	langs := slices.Sorted(maps.Keys(loc))
+	for _, lang := range langs {
+		s := loc[lang]
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("discovery: language %q: %q is not an http or https URL", lang, clipString(s))
+		}
+	}
+	return nil
 }
 
 func tokenKind(t json.Token) string {

@@ -144,10 +144,20 @@ func (s *xstream) open(ctx context.Context) (*Features, error) {
 	return parseFeatures(n), nil
 }
 
-// readErr turns a read error into the most useful error.
+// readErr turns a read error into the most useful error: a closed
+// connection is ErrStreamClosed, malformed XML ErrProtocol.
 func (s *xstream) readErr(ctx context.Context, err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return ErrStreamClosed
+	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		// encoding/xml reports a connection closed inside an element
+		// as a syntax error.
+		if se.Msg == "unexpected EOF" {
+			return ErrStreamClosed
+		}
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	return ctxErr(ctx, err)
 }

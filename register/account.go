@@ -122,6 +122,7 @@ func sendAccountIQ(ctx context.Context, s *xmpp.Session, op string, q *node, sec
 	if qn := reply.child(NS, "query"); qn != nil {
 		if f, err := parseQuery(qn); err == nil && f.IsDataForm && len(f.Fields) > 0 &&
 			(f.FormType == FormTypeChangePassword || f.FormType == FormTypeCancel) {
+			f.scrubSecrets(secrets...)
 			e.Form = f
 			e.Kind = KindFormRequired
 		}

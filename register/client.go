@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
@@ -289,7 +290,13 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 		}
 		// A login cut short by ctx must match ctx's error, even when the
 		// connection's deadline fired first.
-		if cerr := ctx.Err(); cerr != nil && !errors.Is(e, cerr) {
+		cerr := ctx.Err()
+		if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
+			// The connection's deadline (set from ctx) fired a moment
+			// before ctx reports it.
+			cerr = context.DeadlineExceeded
+		}
+		if cerr != nil && !errors.Is(e, cerr) {
 			e.Err = fmt.Errorf("%w (%w)", cerr, e.Err)
 		}
 		return acct, e

@@ -509,7 +509,7 @@ func (c *Conn) readElement() (*node, error) {
 				c.debug("in", n.redactedWith(c.secrets))
 			}
 			if n.is(nsStream, "error") {
-				return nil, c.fail(&opError{op: "read", err: streamError(n)})
+				return nil, c.fail(&opError{op: "read", err: streamError(n, c.secrets...)})
 			}
 			return n, nil
 		case xml.EndElement:
@@ -521,9 +521,25 @@ func (c *Conn) readElement() (*node, error) {
 	}
 }
 
-// streamError converts a <stream:error/>.
-func streamError(n *node) stream.Error {
+// streamConditions are the stream error conditions of RFC 6120 §4.9.3.
+var streamConditions = map[string]bool{
+	"bad-format": true, "bad-namespace-prefix": true, "conflict": true,
+	"connection-timeout": true, "host-gone": true, "host-unknown": true,
+	"improper-addressing": true, "internal-server-error": true, "invalid-from": true,
+	"invalid-namespace": true, "invalid-xml": true, "not-authorized": true,
+	"not-well-formed": true, "policy-violation": true, "remote-connection-failed": true,
+	"reset": true, "resource-constraint": true, "restricted-xml": true,
+	"see-other-host": true, "system-shutdown": true, "undefined-condition": true,
+	"unsupported-encoding": true, "unsupported-feature": true,
+	"unsupported-stanza-type": true, "unsupported-version": true,
+}
+
+// streamError converts a <stream:error/>. A condition RFC 6120 does not
+// define becomes undefined-condition, and the secrets are scrubbed from
+// the texts and the condition's content: a server can echo them there.
+func streamError(n *node, secrets ...string) stream.Error {
 	var e stream.Error
+	cond := false
 	for _, k := range n.kids {
 		if k.name.Space != nsStreamError {
 			continue
@@ -532,12 +548,15 @@ func streamError(n *node) stream.Error {
 			e.Text = append(e.Text, struct {
 				Lang  string
 				Value string
-			}{Lang: attrNS(k, nsXML, "lang"), Value: k.text})
+			}{Lang: attrNS(k, nsXML, "lang"), Value: scrub(k.text, secrets...)})
 			continue
 		}
-		if e.Err == "" {
-			e.Err = k.name.Local
-			e.Content = k.text
+		if !cond {
+			cond = true
+			if streamConditions[k.name.Local] {
+				e.Err = k.name.Local
+				e.Content = scrub(k.text, secrets...)
+			}
 		}
 	}
 	if e.Err == "" {
@@ -561,7 +580,21 @@ func attrOf(local, value string) xml.Attr {
 	return xml.Attr{Name: xml.Name{Local: local}, Value: value}
 }
 
-// parseStanzaError returns the <error/> of a stanza.
+// stanzaConditions are the stanza error conditions of RFC 6120 §8.3.3.
+var stanzaConditions = map[string]bool{
+	"bad-request": true, "conflict": true, "feature-not-implemented": true,
+	"forbidden": true, "gone": true, "internal-server-error": true,
+	"item-not-found": true, "jid-malformed": true, "not-acceptable": true,
+	"not-allowed": true, "not-authorized": true, "policy-violation": true,
+	"recipient-unavailable": true, "redirect": true, "registration-required": true,
+	"remote-server-not-found": true, "remote-server-timeout": true,
+	"resource-constraint": true, "service-unavailable": true,
+	"subscription-required": true, "undefined-condition": true,
+	"unexpected-request": true,
+}
+
+// parseStanzaError returns the <error/> of a stanza. A condition RFC 6120
+// does not define is reported as undefined-condition.
 func parseStanzaError(st *node) stanza.Error {
 	se := stanza.Error{Condition: stanza.UndefinedCondition}
 	var e *node
@@ -591,8 +624,13 @@ func parseStanzaError(st *node) stanza.Error {
 			continue
 		}
 		if !cond {
-			se.Condition = stanza.Condition(k.name.Local)
+			// The first condition counts; one that RFC 6120 does not
+			// define stays undefined-condition (a server could name it
+			// after the password).
 			cond = true
+			if stanzaConditions[k.name.Local] {
+				se.Condition = stanza.Condition(k.name.Local)
+			}
 		}
 	}
 	return se
@@ -751,7 +789,7 @@ func (c *Conn) formRequests(token string) []*node {
 // formReply turns the reply to a form request into a Form.
 func (c *Conn) formReply(reply *node) (*Form, error) {
 	if reply.get("type") == "error" {
-		return nil, stanzaErr(opForm, parseStanzaError(reply), nil)
+		return nil, stanzaErr(opForm, parseStanzaError(reply), nil, c.secrets...)
 	}
 	q := reply.child(NS, "query")
 	if q == nil {
@@ -944,6 +982,8 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 				// the submitted query, whose form has type "submit" and is
 				// ignored by parseQuery).
 				if nf, err := parseQuery(q); err == nil && nf.IsDataForm && len(nf.Fields) > 0 {
+					// A server can echo what was just sent in any field.
+					nf.scrubSecrets(c.secrets...)
 					switch {
 					case st != nil:
 						// The authentication's reply is still to come:

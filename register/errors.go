@@ -167,7 +167,9 @@ type Error struct {
 	RedirectURL string
 	// Form is a new form the server sent with the error (for example a
 	// fresh CAPTCHA, or the changepassword/cancel form for
-	// KindFormRequired), or nil.
+	// KindFormRequired), or nil. Whatever the connection had sent
+	// (password, invitation token) is replaced by "[redacted]" in its
+	// texts and values, wherever the server echoed it.
 	Form *Form
 	// Fields names the empty required fields (KindFormIncomplete).
 	Fields []string

@@ -726,3 +726,47 @@ func (f *Form) secrets() []string {
 	}
 	return out
 }
+
+// scrubSecrets replaces every occurrence of the secrets in the texts of
+// a form the server sent after they were sent (a form in an error), so
+// that printing it never shows them, whatever field a server echoes them
+// in.
+func (f *Form) scrubSecrets(secrets ...string) {
+	if len(secrets) == 0 {
+		return
+	}
+	s := func(p *string) { *p = scrub(*p, secrets...) }
+	fields := func(fs []Field) {
+		for i := range fs {
+			fl := &fs[i]
+			s(&fl.Var)
+			s(&fl.Label)
+			s(&fl.Desc)
+			for j := range fl.Values {
+				s(&fl.Values[j])
+			}
+			for j := range fl.Options {
+				s(&fl.Options[j].Label)
+				s(&fl.Options[j].Value)
+			}
+			for j := range fl.Media {
+				s(&fl.Media[j].URI)
+			}
+		}
+	}
+	s(&f.Instructions)
+	s(&f.Title)
+	s(&f.FormType)
+	s(&f.RedirectURL)
+	fields(f.Fields)
+	fields(f.LegacyFields)
+	if cp := f.Captcha; cp != nil {
+		s(&cp.Type)
+		s(&cp.Field)
+		s(&cp.Label)
+		s(&cp.Challenge)
+		for j := range cp.URLs {
+			s(&cp.URLs[j])
+		}
+	}
+}

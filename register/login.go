@@ -17,13 +17,17 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
+
+	"github.com/xmpp-onboard/onboard/internal/saslcheck"
 )
 
 // SASLError is a SASL <failure/> from the server (RFC 6120 §6.5).
 type SASLError struct {
 	// Mechanism is the mechanism that failed.
 	Mechanism string
-	// Condition is the failure condition, such as "not-authorized".
+	// Condition is the failure condition, such as "not-authorized": one
+	// of those RFC 6120 §6.5 defines, or "undefined-condition" for any
+	// other.
 	Condition string
 	// Text is the server's description, if any.
 	Text string
@@ -135,6 +139,9 @@ type saslState struct {
 	// <auth/> was pipelined with (see Conn.awaitKeep); it is read first.
 	early     *node
 	pipelined bool // the <auth/> went out with the registration
+	// challenged is set once the first challenge (the SCRAM
+	// server-first-message) has been read.
+	challenged bool
 }
 
 // saslStart chooses the mechanism and returns the negotiation and its
@@ -253,6 +260,16 @@ func (c *Conn) saslFinish(st *saslState, password string) error {
 			if !st.more {
 				return c.fail(&ProtocolError{Msg: "unexpected SASL challenge"})
 			}
+			if !st.challenged && strings.HasPrefix(st.mech.Name, "SCRAM-") {
+				// mellium.im/sasl trusts the server-first-message: a
+				// malformed one makes it loop forever, a huge iteration
+				// count makes it compute for hours, and neither can be
+				// interrupted. Vet it first.
+				if err := saslcheck.ServerFirst(data); err != nil {
+					return c.fail(&ProtocolError{Msg: "invalid SCRAM server-first-message: " + scrub(strings.TrimPrefix(err.Error(), saslcheck.ErrMalformed.Error()+": "), c.secrets...)})
+				}
+			}
+			st.challenged = true
 			var resp []byte
 			st.more, resp, err = st.neg.Step(data)
 			if err != nil {
@@ -284,20 +301,35 @@ func (c *Conn) saslFinish(st *saslState, password string) error {
 			return nil
 		case n.is(nsSASL, "failure"):
 			f := &SASLError{Mechanism: st.mech.Name, Condition: "undefined-condition"}
+			cond := false
 			for _, k := range n.kids {
 				if k.name.Space != nsSASL {
 					continue
 				}
 				if k.name.Local == "text" {
-					f.Text = scrub(strings.TrimSpace(k.text), password)
-				} else if f.Condition == "undefined-condition" {
-					f.Condition = k.name.Local
+					f.Text = scrub(strings.TrimSpace(k.text), append([]string{password}, c.secrets...)...)
+				} else if !cond {
+					// The first condition counts; one that RFC 6120
+					// does not define is not printed (a server could
+					// name it after the password).
+					cond = true
+					if saslConditions[k.name.Local] {
+						f.Condition = k.name.Local
+					}
 				}
 			}
 			return f
 		}
 	}
 	return c.fail(&ProtocolError{Msg: "SASL negotiation did not end"})
+}
+
+// saslConditions are the SASL failure conditions of RFC 6120 §6.5.
+var saslConditions = map[string]bool{
+	"aborted": true, "account-disabled": true, "credentials-expired": true,
+	"encryption-required": true, "incorrect-encoding": true, "invalid-authzid": true,
+	"invalid-mechanism": true, "malformed-request": true, "mechanism-too-weak": true,
+	"not-authorized": true, "temporary-auth-failure": true,
 }
 
 func b64(b []byte) string {
@@ -408,6 +440,7 @@ func (c *Conn) bind(origin jid.JID) (jid.JID, error) {
 	}
 	if reply.get("type") == "error" {
 		se := parseStanzaError(reply)
+		scrubStanza(&se, c.secrets...)
 		if feats.child(nsBind, "bind") == nil {
 			return jid.JID{}, fmt.Errorf("the server does not offer resource binding: %w", se)
 		}
