@@ -426,5 +426,7 @@ func firstURL(s string) string {
 // isHTTPS reports whether s is an absolute https URL with a host.
 func isHTTPS(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && u.Scheme == "https" && u.Host != ""
+	// User info ("https://bank.example@evil.example/") hides the real host
+	// from a person reading the link: refuse it.
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
 }

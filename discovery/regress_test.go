@@ -261,3 +261,17 @@ func TestProviderFileURLs(t *testing.T) {
 		t.Errorf("http URL: %v", errs)
 	}
 }
+
+func TestIsHTTPSRefusesUserInfo(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://example.org/register":       true,
+		"https://bank.example@evil.example/": false,
+		"https://user:pass@example.org/":     false,
+		"http://example.org/":                false,
+		"https:///nohost":                    false,
+	} {
+		if got := isHTTPS(s); got != want {
+			t.Errorf("isHTTPS(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
