@@ -480,6 +480,10 @@ func (c *Conn) readErr(err error) error {
 		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
 	case errors.As(err, &se):
 		return &ProtocolError{Msg: "malformed XML", Err: err}
+	case strings.HasPrefix(err.Error(), "xml: "):
+		// encoding/xml's other complaints about the document (an
+		// unsupported XML version or encoding) are plain errors.
+		return &ProtocolError{Msg: "malformed XML", Err: err}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
 	}

@@ -30,6 +30,29 @@ import (
 // the fuzzer minimises every new input by running it many times.
 const fuzzWait = 150 * time.Millisecond
 
+// endOutput ends what the server sends (a TCP half-close, or TLS
+// close_notify) but keeps reading, so that an input the client would wait
+// on ends at once with EOF, and the transcript still gets whatever the
+// client sends next.
+func endOutput(st *fakeserver.Stream) {
+	if cw, ok := st.Conn().(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}
+
+// skipKnownUntyped skips an input whose untyped error is the symptom of a
+// known bug (see bugStreamEnd and bugXMLDeclaration), so that the fuzzer
+// keeps looking for others.
+func skipKnownUntyped(t *testing.T, err error) {
+	t.Helper()
+	switch msg := err.Error(); {
+	case msg == "register: the server closed the stream":
+		t.Skip("known bug: " + bugStreamEnd)
+	case strings.HasPrefix(msg, "register: read: xml: "):
+		t.Skip("known bug: " + bugXMLDeclaration)
+	}
+}
+
 // fuzzInput hands the current input to the fake server's handler (one
 // worker runs one input at a time).
 type fuzzInput struct {
@@ -70,6 +93,7 @@ func FuzzPreTLSGreeting(f *testing.F) {
 		if err := st.Send(string(greeting)); err != nil {
 			return nil
 		}
+		endOutput(st)
 		st.Stall(2 * time.Second)
 		return nil
 	}})
@@ -99,7 +123,8 @@ func FuzzPreTLSGreeting(f *testing.F) {
 		var e *register.Error
 		var pe *register.ProtocolError
 		var se stream.Error
-		if !errors.As(err, &e) && !errors.As(err, &pe) && !errors.As(err, &se) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, register.ErrTooLarge) {
+		if !errors.As(err, &e) && !errors.As(err, &pe) && !errors.As(err, &se) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, register.ErrTooLarge) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			skipKnownUntyped(t, err)
 			t.Fatalf("untyped error %T: %v", err, err)
 		}
 		// What this connection sent. The server may register the
@@ -243,6 +268,7 @@ func FuzzFormReply(f *testing.F) {
 		if err := st.Send(strings.ReplaceAll(string(reply), "ID", get.Attr("id"))); err != nil {
 			return nil
 		}
+		endOutput(st)
 		st.Stall(2 * time.Second)
 		return nil
 	}})
@@ -278,6 +304,7 @@ func FuzzFormReply(f *testing.F) {
 			var se stream.Error
 			if !errors.As(r.err, &e) && !errors.As(r.err, &pe) && !errors.As(r.err, &se) &&
 				!errors.Is(r.err, context.DeadlineExceeded) && !errors.Is(r.err, register.ErrTooLarge) && !errors.Is(r.err, io.ErrUnexpectedEOF) {
+				skipKnownUntyped(t, r.err)
 				t.Fatalf("untyped error %T: %v", r.err, r.err)
 			}
 			if !strings.HasPrefix(r.err.Error(), "register: ") {

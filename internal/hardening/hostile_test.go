@@ -61,6 +61,21 @@ type hostile struct {
 	probe   []matcher
 	probeOK func(t *testing.T, r *discovery.Report)
 	prober  func(p *discovery.Prober)
+	// bug and probeBug describe known bugs, reported to the lead, that make
+	// register or discovery return an error none of the matchers matches:
+	// the case is then skipped with the description (after all its other
+	// checks), and runs again once the bug is fixed.
+	bug, probeBug string
+}
+
+// matches reports whether err matches one of ms.
+func matches(err error, ms []matcher) bool {
+	for _, m := range ms {
+		if m.ok(err) {
+			return true
+		}
+	}
+	return false
 }
 
 func one(m ...matcher) []matcher { return m }
@@ -89,6 +104,14 @@ var (
 	discTooLarge     = one(is(discovery.ErrTooLarge), is(discovery.ErrProtocol))
 	discProtocol     = one(is(discovery.ErrProtocol))
 	discClosed       = one(is(discovery.ErrStreamClosed), is(io.ErrUnexpectedEOF), is(io.EOF))
+)
+
+// Known bugs, found by FuzzPreTLSGreeting and FuzzFormReply and reported
+// to the lead.
+const (
+	bugStreamEnd               = "register: a server that ends the stream (</stream:stream>) while a reply is awaited gets the unexported errStreamClosed (*errors.errorString \"register: the server closed the stream\") back from Conn.Form and Client.Register: nothing exported matches it. Wrap it like a cut connection, e.g. &opError{op: \"read\", err: fmt.Errorf(\"%w: %w\", errStreamClosed, io.ErrUnexpectedEOF)} (register/conn.go, readElement, case xml.EndElement)"
+	bugDiscoveryXMLDeclaration = "discovery: the same declarations end up in StartTLS.Status.Err as the decoder's bare error (\"xml: unsupported version …\"), not wrapped in ErrProtocol like XML syntax errors now are (discovery/stream.go, where decoder errors are wrapped)"
+	bugXMLDeclaration          = "register: an XML declaration encoding/xml refuses without a *xml.SyntaxError (version='1~0': \"xml: unsupported version\"; encoding='ebcdic': \"xml: encoding … declared but Decoder.CharsetReader is nil\") comes back as an opError that matches nothing exported, not ErrProtocol. In readErr, treat every decoder error that is not a network, deadline or EOF error as a ProtocolError (register/conn.go, readErr, default case)"
 )
 
 // noRedirect checks that a form offers no web page that is not an https
@@ -488,7 +511,34 @@ func hostileCases() []hostile {
 			reg: deadlineExceeded, form: deadlineExceeded,
 			part: startTLSPart, probe: deadlineExceeded,
 		},
+		{
+			name: "unsupported XML version",
+			server: fakeserver.Config{Handler: rawPrelude(func(st *fakeserver.Stream) error {
+				st.Send("<?xml version='1~0'?>" + streamHeader + "<stream:features>" + fakeserver.FeatureStartTLS + "</stream:features>")
+				return stall(st, nil)
+			})},
+			reg: regProtocol, form: regProtocol,
+			part: startTLSPart, probe: discProtocol,
+			bug: bugXMLDeclaration, probeBug: bugDiscoveryXMLDeclaration,
+		},
+		{
+			name: "unsupported encoding declared",
+			server: fakeserver.Config{Handler: rawPrelude(func(st *fakeserver.Stream) error {
+				st.Send("<?xml version='1.0' encoding='ebcdic'?>" + streamHeader + "<stream:features>" + fakeserver.FeatureStartTLS + "</stream:features>")
+				return stall(st, nil)
+			})},
+			reg: regProtocol, form: regProtocol,
+			part: startTLSPart, probe: discProtocol,
+			bug: bugXMLDeclaration, probeBug: bugDiscoveryXMLDeclaration,
+		},
 		// Cut streams.
+		{
+			name:   "stream end during the form request",
+			server: cfg(script{form: then(raw("</stream:stream>"), stall)}),
+			reg:    one(is(io.ErrUnexpectedEOF), is(io.EOF), is(register.ErrProtocol)), form: one(is(io.ErrUnexpectedEOF), is(io.EOF), is(register.ErrProtocol)),
+			part: registrationPart, probe: discClosed,
+			bug: bugStreamEnd,
+		},
 		{
 			name:   "stream cut during the form request",
 			server: cfg(script{form: cut}),
@@ -645,6 +695,9 @@ func runRegister(t *testing.T, c hostile) {
 	if c.regCheck != nil && err != nil {
 		c.regCheck(t, err)
 	}
+	if c.bug != "" && err != nil && !matches(err, c.reg) {
+		t.Skipf("known bug: %s (err = %v)", c.bug, err)
+	}
 	wantErr(t, err, "register: ", c.reg)
 }
 
@@ -681,6 +734,9 @@ func runForm(t *testing.T, c hostile) {
 		}
 		c.formOK(t, form)
 		return
+	}
+	if c.bug != "" && err != nil && !matches(err, c.form) {
+		t.Skipf("known bug: %s (err = %v)", c.bug, err)
 	}
 	wantErr(t, err, "register: ", c.form)
 }
@@ -733,6 +789,9 @@ func runProbe(t *testing.T, c hostile) {
 		st := c.part(&r)
 		if st.State == discovery.Observed {
 			t.Errorf("part observed: %v", st)
+		}
+		if c.probeBug != "" && st.Err != nil && !matches(st.Err, c.probe) {
+			t.Skipf("known bug: %s (err = %v)", c.probeBug, st.Err)
 		}
 		wantErr(t, st.Err, "", c.probe)
 	}
