@@ -499,7 +499,7 @@ func TestWebOnly(t *testing.T) {
 	net.blackhole(t, "black.example")
 	l := list(provider("web.example", "en", "de"), provider("black.example", "en", "de"))
 	var offered []string
-	s := onboard.Signup{Password: testPass, Providers: l, Dial: net.Dial, Timeout: 500 * time.Millisecond,
+	s := onboard.Signup{Password: testPass, Providers: l, Dial: net.Dial, Timeout: 5 * time.Second, // ejabberd's first TLS handshake is slow on a loaded machine
 		AcceptRedirect: func(ctx context.Context, domain, url string) bool {
 			offered = append(offered, domain+" "+url)
 			return false
