@@ -3,9 +3,10 @@ package register
 import (
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"strings"
 	"unicode"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // Namespaces and form types of XEP-0077 and XEP-0158.
@@ -642,22 +643,12 @@ func (f *Form) findCaptcha() {
 	}
 }
 
-// httpsURL returns s if it is an absolute https URL with a host, else "".
+// httpsURL returns s if it is a link that may be offered to a person
+// ([netguard.HTTPSLink]: absolute https, a public host, no user
+// information, no control or bidi characters), else "".
 func httpsURL(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 2048 {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil {
-		return ""
-	}
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f {
-			return ""
-		}
-	}
-	return u.String()
+	u, _ := netguard.HTTPSLink(s)
+	return u
 }
 
 // findHTTPS returns the first https URL in free text, without trailing
