@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 )
 
 // Format tells which of the published shapes a list was read from.
@@ -62,13 +64,26 @@ var (
 	ErrTooLarge = errors.New("providers: input too large")
 	// ErrFormat means the input is not one of the known list shapes.
 	ErrFormat = errors.New("providers: not a provider list")
+	// ErrUnsafeText means a string of the list holds a character that
+	// sanitize.Clean refuses: a C0 or C1 control (ESC, BEL, CR, NUL …),
+	// DEL, a bidi control (U+202E …) or a line or paragraph separator.
+	// No field of the format allows one: domains, addresses, URLs,
+	// language and country codes and sources are identifiers, and the
+	// free-text fields (server software name and version, grades) are one
+	// line each. Ordinary Unicode (letters of any script, punctuation,
+	// symbols) is kept.
+	ErrUnsafeText = errors.New("providers: control or bidi character")
 )
 
 // DecodeError reports what went wrong where: the provider (by domain when it
 // was read, by position otherwise), the field, and the byte offset.
+//
+// Provider is passed through sanitize.Line, so a program may print it as it
+// is: a domain with control characters (which is itself an error) appears
+// with visible escapes such as \x1b.
 type DecodeError struct {
 	Index    int    // position in the list, from 0; -1 if not in an entry
-	Provider string // domain of the entry, if known
+	Provider string // domain of the entry, if known (escaped by sanitize.Line)
 	Field    Field  // the key, if the error is about one
 	Offset   int64  // input offset near the error
 	Err      error  // the cause
@@ -111,7 +126,8 @@ func Decode(r io.Reader) (List, error) {
 
 // Decode reads a provider list and tells its shape apart: a v2 filtered list,
 // the full v2 providers.json, a simple list of domains, or a v1 list. Unknown
-// keys are ignored. Wrong types, invalid UTF-8, duplicate keys or domains,
+// keys are ignored. Wrong types, invalid UTF-8, control and bidi
+// characters in any string (ErrUnsafeText), duplicate keys or domains,
 // trailing data, truncated input and input over MaxBytes are errors; a
 // *DecodeError names the provider and field.
 func (d *Decoder) Decode(r io.Reader) (List, error) {
@@ -126,7 +142,7 @@ func (d *Decoder) Decode(r io.Reader) (List, error) {
 	l, err := st.list()
 	if err != nil {
 		if lr.over {
-			return List{}, &DecodeError{Index: st.index, Provider: st.domain, Offset: dec.InputOffset(),
+			return List{}, &DecodeError{Index: st.index, Provider: sanitize.Line(st.domain), Offset: dec.InputOffset(),
 				Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
 		}
 		return List{}, err
@@ -174,7 +190,7 @@ type decodeState struct {
 }
 
 func (s *decodeState) fail(f Field, err error) error {
-	return &DecodeError{Index: s.index, Provider: s.domain, Field: f, Offset: s.dec.InputOffset(), Err: err}
+	return &DecodeError{Index: s.index, Provider: sanitize.Line(s.domain), Field: f, Offset: s.dec.InputOffset(), Err: err}
 }
 
 func (s *decodeState) list() (List, error) {
@@ -240,7 +256,7 @@ func (s *decodeState) array() (List, error) {
 					// Name the entry in the error if its jid is readable.
 					var de *DecodeError
 					if errors.As(err, &de) {
-						de.Provider = named.JID
+						de.Provider = sanitize.Line(named.JID)
 					}
 				}
 				return List{}, err
@@ -336,7 +352,7 @@ func (s *decodeState) full() (List, error) {
 			src := ""
 			if rs, ok := w.vals["source"]; ok {
 				if err := strictString(rs, &src); err != nil {
-					return List{}, s.fail(f, fmt.Errorf("source: %v", err))
+					return List{}, s.fail(f, fmt.Errorf("source: %w", err))
 				}
 			}
 			if err := p.UnmarshalField(f, content); err != nil {
@@ -540,6 +556,10 @@ func (s *decodeState) provider(o rawObject, f Format) (Provider, error) {
 		return p, s.fail(FieldJID, errors.New("missing"))
 	}
 	if err := p.UnmarshalField(FieldJID, jid); err != nil {
+		var named string
+		if json.Unmarshal(jid, &named) == nil {
+			s.domain = named // name the entry; fail escapes it
+		}
 		return p, s.fail(FieldJID, err)
 	}
 	s.domain = p.JID
@@ -594,8 +614,11 @@ func knownField(f Field) bool { return fieldSet[f] }
 // UnmarshalField sets the field f of p from its JSON value, with the checks
 // Decode applies: the JSON type must match, integers must be whole and in
 // range, sizes and times must not be below -1, dates must be YYYY-MM-DD,
-// categories A–D, and URLs and addresses non-empty strings. It is the
-// building block for readers of other shapes, such as provider files.
+// categories A–D, country codes two letters, and no string (value, language
+// code or domain) may hold a control or bidi character (ErrUnsafeText). It
+// is the building block for readers of other shapes, such as provider files.
+// Decode also vets the links of each record (see Decoder.Decode); UnmarshalField
+// leaves that to its caller.
 func (p *Provider) UnmarshalField(f Field, data []byte) error {
 	if !utf8.Valid(data) {
 		return errors.New("invalid UTF-8")
@@ -655,7 +678,7 @@ func (p *Provider) UnmarshalField(f Field, data []byte) error {
 			return err
 		}
 		for i, c := range p.ServerLocations {
-			if len(c) != 2 {
+			if len(c) != 2 || !asciiLetters(c) {
 				return fmt.Errorf("invalid country code %q (want ISO 3166-1 alpha-2)", c)
 			}
 			p.ServerLocations[i] = strings.ToLower(c)
@@ -774,12 +797,31 @@ func jsonKind(data []byte) string {
 	return "a number"
 }
 
+// clip shortens a value for an error message and escapes what a terminal
+// must not see.
 func clip(b []byte) string {
 	const n = 40
 	if len(b) > n {
-		return string(b[:n]) + "…"
+		return sanitize.Line(string(b[:n])) + "…"
 	}
-	return string(b)
+	return sanitize.Line(string(b))
+}
+
+func asciiLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkText refuses a string with a character sanitize.Clean refuses.
+func checkText(s string) error {
+	if !sanitize.Clean(s) {
+		return fmt.Errorf("%w in \"%s\"", ErrUnsafeText, clip([]byte(s)))
+	}
+	return nil
 }
 
 func want(kind string, data []byte) error {
@@ -792,6 +834,9 @@ func strictString(data []byte, s *string) error {
 	}
 	v, err := unquote(bytes.TrimSpace(data))
 	if err != nil {
+		return err
+	}
+	if err := checkText(v); err != nil {
 		return err
 	}
 	*s = v
@@ -853,7 +898,7 @@ func strictStrings(data []byte, out *[]string) error {
 	for i, r := range raws {
 		var s string
 		if err := strictString(r, &s); err != nil {
-			return fmt.Errorf("item %d: %v", i, err)
+			return fmt.Errorf("item %d: %w", i, err)
 		}
 		v = append(v, s)
 	}
@@ -865,7 +910,7 @@ func checkLang(k string) error {
 	if k == "" || len(k) > 16 {
 		return fmt.Errorf("invalid language code %q", k)
 	}
-	return nil
+	return checkText(k)
 }
 
 func strictLocalized(data []byte, out *Localized) error {
@@ -883,7 +928,7 @@ func strictLocalized(data []byte, out *Localized) error {
 		}
 		var s string
 		if err := strictString(o.vals[k], &s); err != nil {
-			return fmt.Errorf("language %q: %v", k, err)
+			return fmt.Errorf("language %q: %w", k, err)
 		}
 		m[k] = s
 	}
@@ -906,7 +951,7 @@ func strictLocalizedList(data []byte, out *LocalizedList) error {
 		}
 		var v []string
 		if err := strictStrings(o.vals[k], &v); err != nil {
-			return fmt.Errorf("language %q: %v", k, err)
+			return fmt.Errorf("language %q: %w", k, err)
 		}
 		m[k] = v
 	}
@@ -921,6 +966,9 @@ func checkDomain(s string) error {
 	}
 	if len(s) > 1023 {
 		return errors.New("domain longer than 1023 bytes")
+	}
+	if err := checkText(s); err != nil {
+		return err
 	}
 	if strings.ContainsAny(s, "@/ \t\r\n") {
 		return fmt.Errorf("invalid domain %q", s)

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 )
 
 // snapshots returns the real published files in testdata (copies of
@@ -373,5 +375,67 @@ func TestUnmarshalJSONProvider(t *testing.T) {
 		if !reflect.DeepEqual(p, q) {
 			t.Fatalf("%s: round trip through Provider JSON differs", p.JID)
 		}
+	}
+}
+
+// TestDecodeRefusesControlCharacters checks that no string of a list may
+// carry a control or bidi character: each is a *DecodeError naming the
+// provider and field, matched by ErrUnsafeText, whose text is safe to print.
+func TestDecodeRefusesControlCharacters(t *testing.T) {
+	valid, err := os.ReadFile(snapshots(t, "providers-B.v2.2026-07-22.json")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate := func(old, new string) string {
+		if !bytes.Contains(valid, []byte(old)) {
+			t.Fatalf("fixture %q not in file", old)
+		}
+		return strings.Replace(string(valid), old, new, 1)
+	}
+	cases := []struct {
+		name     string
+		in       string
+		provider string
+		field    Field
+	}{
+		{"ESC BEL in jid", mutate(`"jid": "07f.de"`, `"jid": "07f.de\u001b]0;pwned\u0007"`), `07f.de\x1b]0;pwned\x07`, FieldJID},
+		{"RLO in jid", mutate(`"jid": "07f.de"`, "\"jid\": \"ed.f70\u202e\""), `ed.f70\u202e`, FieldJID},
+		{"CR in alternative jid", mutate(`"alternativeJids": []`, `"alternativeJids": ["a\rb.example"]`), "07f.de", FieldAlternativeJIDs},
+		{"RLO in website", mutate(`"en": "https://07f.de"`, `"en": "https://07f.de/\u202egpj.exe"`), "07f.de", FieldWebsite},
+		{"ESC in language", mutate(`"en": "https://07f.de"`, `"e\u001b": "https://07f.de"`), "07f.de", FieldWebsite},
+		{"C1 in password reset", mutate(`"en": "https://07f.de/xmpp.html"`, `"en": "https://07f.de/\u009b2J"`), "07f.de", FieldPasswordReset},
+		{"ESC in country", strings.Replace(string(valid), `"de"`, `"\u001b["`, 1), "07f.de", FieldServerLocations},
+		{"BEL in e-mail support", mutate(`"xmpp@07f.de"`, `"xmpp@07f.de\u0007"`), "07f.de", FieldEmailSupport},
+		{"CSI in software name", mutate(`"serverSoftwareName": "ejabberd"`, `"serverSoftwareName": "ejabberd\u001b[2J"`), "07f.de", FieldServerSoftwareName},
+		{"DEL in software version", mutate(`"serverSoftwareVersion": "26.3.0"`, "\"serverSoftwareVersion\": \"26.3.0\x7f\""), "07f.de", FieldServerSoftwareVersion},
+		{"isolate in grade", mutate(`"ratingImObservatoryClientToServer": "A"`, `"ratingImObservatoryClientToServer": "A\u2066"`), "07f.de", FieldObservatoryC2S},
+		{"simple list", `["a.example", "b\u001b[31m.example"]`, "", FieldJID},
+		{"full: domain", `{"a\u001b.example": {}}`, `a\x1b.example`, FieldJID},
+		{"full: source", `{"a.example": {"website": {"content": {}, "source": "https://a.example/\u0007"}}}`, "a.example", FieldWebsite},
+		{"v1 jid", `[{"jid": "a\u0085.example", "lastCheck": "2022-01-20"}]`, `a\u0085.example`, FieldJID},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(c.in))
+			var de *DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, ErrUnsafeText) {
+				t.Fatalf("err = %v, want a *DecodeError matching ErrUnsafeText", err)
+			}
+			if c.provider != "" && de.Provider != c.provider {
+				t.Errorf("provider = %q, want %q", de.Provider, c.provider)
+			}
+			if de.Field != c.field {
+				t.Errorf("field = %q, want %q", de.Field, c.field)
+			}
+			if !sanitize.Clean(de.Provider) || !sanitize.Clean(err.Error()) {
+				t.Errorf("error text carries a control character: %q", err.Error())
+			}
+		})
+	}
+	// Ordinary Unicode in free text is kept.
+	in := mutate(`"serverSoftwareName": "ejabberd"`, `"serverSoftwareName": "ejabberd – Ελληνικά ✓"`)
+	l, err := Decode(strings.NewReader(in))
+	if err != nil || l.Providers[0].ServerSoftwareName != "ejabberd – Ελληνικά ✓" {
+		t.Fatalf("plain Unicode refused: %v", err)
 	}
 }

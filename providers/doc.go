@@ -35,6 +35,11 @@
 //		log.Printf("bad entry %q, field %s: %v", de.Provider, de.Field, de.Err)
 //	}
 //
+// A list comes from the network, so Decode treats it as hostile: no string
+// may carry a control or bidi character ([ErrUnsafeText]; ESC, CR or U+202E
+// in a domain, a URL or a software name would rewrite what a terminal or a
+// log shows), whatever the field. Ordinary Unicode stays.
+//
 // # Choosing a provider
 //
 // [List.Filter] keeps the providers that meet a [Query]: categories,
