@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/providers"
 )
 
@@ -42,7 +43,7 @@ func FuzzXMPPReply(f *testing.F) {
 			t.Fatalf("features not capped: %d", len(feats.Advertised))
 		}
 		reg := registrationFrom(iqResult{payload: n}, feats)
-		if reg.URL != "" && !isHTTPS(reg.URL) {
+		if _, ok := netguard.HTTPSLink(reg.URL); reg.URL != "" && !ok {
 			t.Fatalf("registration URL %q is not https", reg.URL)
 		}
 		if reg.Status.State == Observed && reg.Kind == RegistrationUnknown {

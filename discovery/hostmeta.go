@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"sync"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 const (
@@ -95,10 +96,12 @@ func (p *Prober) fetchHostMeta(ctx context.Context, c *http.Client, u, accept st
 	return d
 }
 
-// secureURL reports whether s is an absolute URL with the scheme and a host.
+// secureURL reports whether s is a link with the scheme ("wss" or
+// "https") that netguard.Link accepts: a public host, no user information,
+// no control or bidi characters.
 func secureURL(s, scheme string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme == scheme && u.Host != ""
+	_, ok := netguard.Link(s, scheme)
+	return ok
 }
 
 // classify fills Method and Legacy of a link and returns a problem, if any.
@@ -127,9 +130,9 @@ func classify(l *Link) string {
 func linkProblems(l Link) []string {
 	switch {
 	case l.Method == "websocket" && !secureURL(l.Href, "wss"):
-		return []string{fmt.Sprintf("WebSocket endpoint %q is not a wss:// URL; ignored", l.Href)}
+		return []string{fmt.Sprintf("WebSocket endpoint %q is not a wss:// URL to a public host; ignored", l.Href)}
 	case l.Method == "bosh" && !secureURL(l.Href, "https"):
-		return []string{fmt.Sprintf("BOSH endpoint %q is not an https:// URL; ignored", l.Href)}
+		return []string{fmt.Sprintf("BOSH endpoint %q is not an https:// URL to a public host; ignored", l.Href)}
 	}
 	return nil
 }

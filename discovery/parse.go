@@ -1,13 +1,14 @@
 package discovery
 
 import (
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // Namespaces the prober reads.
@@ -388,12 +389,14 @@ func parseRegister(q *node) Registration {
 	if u == "" && len(r.Fields) == 0 {
 		u = firstURL(r.Instructions)
 	}
-	switch {
-	case u == "":
-	case isHTTPS(u):
-		r.URL = u
-	default:
-		r.Status.Reason = "registration URL is not https; ignored"
+	if u != "" {
+		// Only a link that shows its true target and does not point
+		// into the prober's own network (netguard.HTTPSLink).
+		if l, ok := netguard.HTTPSLink(u); ok {
+			r.URL = l
+		} else {
+			r.Status.Reason = "registration URL is not https; ignored"
+		}
 	}
 	switch {
 	case len(r.Fields) > 0:
@@ -421,12 +424,4 @@ func firstURL(s string) string {
 		}
 	}
 	return ""
-}
-
-// isHTTPS reports whether s is an absolute https URL with a host.
-func isHTTPS(s string) bool {
-	u, err := url.Parse(s)
-	// User info ("https://bank.example@evil.example/") hides the real host
-	// from a person reading the link: refuse it.
-	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
 }

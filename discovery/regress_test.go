@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/providers"
 )
 
@@ -270,8 +271,8 @@ func TestIsHTTPSRefusesUserInfo(t *testing.T) {
 		"http://example.org/":                false,
 		"https:///nohost":                    false,
 	} {
-		if got := isHTTPS(s); got != want {
-			t.Errorf("isHTTPS(%q) = %v, want %v", s, got, want)
+		if _, got := netguard.HTTPSLink(s); got != want {
+			t.Errorf("HTTPSLink(%q) = %v, want %v", s, got, want)
 		}
 	}
 }
