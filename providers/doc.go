@@ -5,7 +5,7 @@
 // The list is published by the XMPP Providers project at
 // https://data.xmpp.net/providers/v2/ under CC0. This package ships a
 // snapshot of it (see [Embedded]), so a program works offline and on first
-// start, and can refresh it over HTTP with an [Updater].
+// start, and can refresh it over HTTPS with an [Updater].
 //
 // # Records
 //
@@ -63,5 +63,7 @@
 // An [Updater] downloads providers-B.json, keeps a copy in a cache directory,
 // revalidates it with ETag and If-Modified-Since, and falls back to the cache
 // and then to the embedded snapshot when the network fails. Its result says
-// which of the three was used.
+// which of the three was used. It fetches over https only, refuses redirects
+// to anything else ([ErrNotHTTPS]), and trusts a cache only in a directory
+// that no other user can write to ([ErrUntrustedCache]).
 package providers

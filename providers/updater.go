@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 )
 
 // DefaultURL is the list an Updater fetches by default: the filtered list B
@@ -53,9 +57,25 @@ func (o Origin) String() string {
 	return "unknown"
 }
 
-// ErrHTTPStatus is matched by the error of an Update whose download got an
-// unexpected HTTP status.
-var ErrHTTPStatus = errors.New("providers: unexpected HTTP status")
+// Errors of an Update; match them with errors.Is.
+var (
+	// ErrHTTPStatus is matched by the error of an Update whose download
+	// got an unexpected HTTP status.
+	ErrHTTPStatus = errors.New("providers: unexpected HTTP status")
+	// ErrNotHTTPS is matched by the error of an Update whose URL, or a
+	// redirect it got, is not an https URL. The list decides which
+	// servers an app offers for sign-up, so it is fetched over https only:
+	// nothing is downloaded from an http:// URL, and neither the cache
+	// nor a download is used (the embedded snapshot is).
+	ErrNotHTTPS = errors.New("providers: not an https URL")
+	// ErrUntrustedCache is matched by the error of an Update whose cache
+	// directory or files another user could have written: a directory
+	// not owned by the current user, or writable by its group or by
+	// everyone without the sticky bit; a cache file that is a symbolic
+	// link, not a regular file, not owned by the current user, or
+	// writable by others. Such a cache is neither read nor written.
+	ErrUntrustedCache = errors.New("providers: cache not trusted")
+)
 
 // StatusError reports an unexpected HTTP status from the list server.
 type StatusError struct {
@@ -71,17 +91,22 @@ func (e *StatusError) Error() string {
 // Is makes errors.Is(err, ErrHTTPStatus) true.
 func (e *StatusError) Is(target error) bool { return target == ErrHTTPStatus }
 
-// Updater refreshes a provider list over HTTP. Its zero value fetches
+// Updater refreshes a provider list over HTTPS. Its zero value fetches
 // DefaultURL with a 30-second timeout, keeps no cache and falls back to the
 // embedded snapshot.
 type Updater struct {
 	// URL of the list; empty means DefaultURL. Any published shape works.
+	// It must be an https URL (ErrNotHTTPS otherwise).
 	URL string
 	// Client performs the request; nil means a client with a 30 s timeout.
-	// The request also honours the context given to Update.
+	// The request also honours the context given to Update. Update uses a
+	// copy of it whose CheckRedirect refuses a redirect to anything but
+	// https (ErrNotHTTPS) before calling Client's own CheckRedirect.
 	Client *http.Client
 	// CacheDir, if set, holds the last good download and its validators
-	// (ETag, Last-Modified). It is created if missing.
+	// (ETag, Last-Modified). It is created (mode 0700) if missing. It is
+	// used only if the current user owns it and no one else can write to
+	// it (see ErrUntrustedCache).
 	CacheDir string
 	// MaxAge lets Update use the cached copy without contacting the server
 	// while it is younger than this. Zero means always revalidate.
@@ -139,15 +164,23 @@ func (u *Updater) readCache() (List, cacheMeta, error) {
 	if u.CacheDir == "" {
 		return List{}, meta, errors.New("no cache directory")
 	}
+	if err := trustedDir(u.CacheDir); err != nil {
+		return List{}, meta, err
+	}
 	dataPath, metaPath := u.cachePaths()
-	mb, err := os.ReadFile(metaPath)
+	mf, err := openTrusted(metaPath)
+	if err != nil {
+		return List{}, meta, err
+	}
+	mb, err := io.ReadAll(io.LimitReader(mf, 1<<16))
+	mf.Close()
 	if err != nil {
 		return List{}, meta, err
 	}
 	if err := json.Unmarshal(mb, &meta); err != nil {
 		return List{}, meta, fmt.Errorf("providers: cache metadata %s: %w", metaPath, err)
 	}
-	f, err := os.Open(dataPath)
+	f, err := openTrusted(dataPath)
 	if err != nil {
 		return List{}, meta, err
 	}
@@ -164,7 +197,10 @@ func (u *Updater) writeCache(data []byte, meta cacheMeta) error {
 	if u.CacheDir == "" {
 		return nil
 	}
-	if err := os.MkdirAll(u.CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(u.CacheDir, 0o700); err != nil {
+		return err
+	}
+	if err := trustedDir(u.CacheDir); err != nil {
 		return err
 	}
 	dataPath, metaPath := u.cachePaths()
@@ -202,8 +238,13 @@ func writeAtomic(name string, data []byte) error {
 // Update returns the freshest list it can get: a download (revalidating the
 // cached copy with If-None-Match and If-Modified-Since), else the cached copy,
 // else the embedded snapshot. It never fails: Update.Err tells why a fresher
-// source was not used. A download that does not decode is not cached.
+// source was not used. A download that does not decode is not cached. A URL
+// that is not https gives the embedded snapshot and ErrNotHTTPS; a cache
+// that is not trusted is ignored (ErrUntrustedCache in Update.Err).
 func (u *Updater) Update(ctx context.Context) Update {
+	if err := checkHTTPS(u.url()); err != nil {
+		return Update{List: Embedded(), Origin: OriginEmbedded, Err: err}
+	}
 	cached, meta, cacheErr := u.readCache()
 	haveCache := cacheErr == nil && meta.URL == u.url()
 	if haveCache && u.MaxAge > 0 && time.Since(meta.Fetched) < u.MaxAge {
@@ -228,6 +269,8 @@ func (u *Updater) Update(ctx context.Context) Update {
 			writeAtomic(metaPath, mb) // best effort: only the revalidation time is lost
 		}
 		return Update{List: cached, Origin: OriginRevalidated, Fetched: meta.Fetched}
+	case err == nil && errors.Is(cacheErr, ErrUntrustedCache):
+		return Update{List: l, Origin: OriginNetwork, Fetched: newMeta.Fetched, Err: cacheErr}
 	case err == nil:
 		return Update{List: l, Origin: OriginNetwork, Fetched: newMeta.Fetched}
 	case errors.As(err, new(*cacheWriteError)):
@@ -258,9 +301,24 @@ func (u *Updater) fetch(ctx context.Context, meta *cacheMeta) (l List, m cacheMe
 			req.Header.Set("If-Modified-Since", meta.LastModified)
 		}
 	}
-	client := u.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+	var client http.Client
+	if u.Client != nil {
+		client = *u.Client
+	} else {
+		client.Timeout = 30 * time.Second
+	}
+	next := client.CheckRedirect
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkHTTPS(req.URL.String()); err != nil {
+			return err
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -295,6 +353,65 @@ func (u *Updater) fetch(ctx context.Context, meta *cacheMeta) (l List, m cacheMe
 		return l, m, false, &cacheWriteError{err}
 	}
 	return l, m, false, nil
+}
+
+// checkHTTPS returns an error matching ErrNotHTTPS unless s is an absolute
+// https URL with a host.
+func checkHTTPS(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" {
+		return fmt.Errorf("%w: %q", ErrNotHTTPS, sanitize.Line(s))
+	}
+	return nil
+}
+
+// trustedDir returns an error matching ErrUntrustedCache unless dir is a
+// directory owned by the current user that nobody else may write to: not
+// writable by group or others, unless the sticky bit is set (then others
+// cannot replace the files, and openTrusted refuses the ones they made).
+func trustedDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("%w: %s is not a directory", ErrUntrustedCache, dir)
+	case !ownedByMe(fi):
+		return fmt.Errorf("%w: %s is not owned by the current user", ErrUntrustedCache, dir)
+	case fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0:
+		return fmt.Errorf("%w: %s is writable by other users (mode %v)", ErrUntrustedCache, dir, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// openTrusted opens a cache file that must be a regular file (not a
+// symbolic link) owned by the current user and writable by nobody else.
+func openTrusted(name string) (*os.File, error) {
+	li, err := os.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case li.Mode()&os.ModeSymlink != 0:
+		return nil, fmt.Errorf("%w: %s is a symbolic link", ErrUntrustedCache, name)
+	case !li.Mode().IsRegular():
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUntrustedCache, name)
+	case !ownedByMe(li):
+		return nil, fmt.Errorf("%w: %s is not owned by the current user", ErrUntrustedCache, name)
+	case li.Mode().Perm()&0o022 != 0:
+		return nil, fmt.Errorf("%w: %s is writable by other users (mode %v)", ErrUntrustedCache, name, li.Mode().Perm())
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	// The file opened must be the one checked (not swapped in between).
+	if fi, err := f.Stat(); err != nil || !os.SameFile(fi, li) {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s changed while it was opened", ErrUntrustedCache, name)
+	}
+	return f, nil
 }
 
 type cacheWriteError struct{ err error }
