@@ -14,10 +14,40 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // DefaultTimeout is the default for [Dialer.Timeout].
 const DefaultTimeout = 30 * time.Second
+
+// Destinations says which network addresses a [Dialer] may connect to
+// (see Dialer.Destinations): [DefaultDestinations] (the zero value, which
+// for a Dialer is [AllowAll]), AllowAll or [PublicOnly].
+type Destinations = netguard.Policy
+
+// The destination policies of [Dialer.Destinations].
+const (
+	// DefaultDestinations is the zero value; for a Dialer it means
+	// AllowAll.
+	DefaultDestinations = netguard.Default
+	// AllowAll lets the Dialer connect wherever the domain's SRV records
+	// and addresses point, including loopback and private networks.
+	AllowAll = netguard.AllowAll
+	// PublicOnly lets the Dialer connect only to public unicast IP
+	// addresses: loopback, private (RFC 1918, fc00::/7), link-local, CGNAT
+	// (100.64/10), unspecified, multicast, broadcast, reserved,
+	// documentation and benchmarking addresses (and their IPv4-mapped
+	// forms) are refused, as are the names localhost and *.localhost. It
+	// is checked on the IP address actually connected to, so DNS
+	// rebinding does not get around it.
+	PublicOnly = netguard.PublicOnly
+)
+
+// ErrForbiddenDestination is matched (errors.Is) by the error of a Dial
+// that found only addresses its Dialer.Destinations refuses; the error is
+// a [*Error] of [KindConnect].
+var ErrForbiddenDestination = netguard.ErrForbiddenDestination
 
 // ContextDialer makes network connections. *net.Dialer implements it, and
 // so do the SOCKS5 dialers of golang.org/x/net/proxy (for Tor, for
@@ -46,8 +76,23 @@ type Dialer struct {
 	// Resolver unless Addr is set.
 	NetDialer ContextDialer
 
-	// Resolver is used for SRV lookups; nil means net.DefaultResolver.
+	// Resolver is used for SRV lookups, and for the addresses of their
+	// targets when NetDialer is nil; nil means net.DefaultResolver.
 	Resolver *net.Resolver
+
+	// Destinations says where the Dialer may connect. The zero value
+	// allows every address (a self-hosted server on 127.0.0.1 or in a
+	// private network keeps working). A service that registers accounts
+	// on domains typed by its users (a sign-up page) must set PublicOnly:
+	// otherwise a domain whose SRV records point at 127.0.0.1:8080 or at
+	// 169.254.169.254 makes it send a stream header to its own internal
+	// services. PublicOnly refuses such addresses (the error matches
+	// ErrForbiddenDestination and ErrConnect); it is checked on each
+	// connection's IP address when NetDialer is nil or a *net.Dialer, and
+	// only on IP literals and localhost names for other dialers (a proxy
+	// resolves names itself). Addr is the application's choice, not the
+	// domain's, and is never refused.
+	Destinations Destinations
 
 	// Addr, if not empty, is the "host:port" to connect to instead of
 	// looking up SRV records (for local servers and tests). The
@@ -287,7 +332,12 @@ func (d *Dialer) dial(ctx context.Context, domain string, progress func(Event), 
 	}
 	nd := d.NetDialer
 	if nd == nil {
-		nd = &net.Dialer{}
+		nd = &net.Dialer{Resolver: d.Resolver}
+	}
+	if d.Addr == "" {
+		// Addresses the domain chose (SRV targets, its own name) are
+		// subject to the policy; Addr, chosen by the application, is not.
+		nd = d.Destinations.Or(AllowAll).Dialer(nd)
 	}
 	var errs []error
 	for _, cand := range cands {
