@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 )
 
@@ -73,6 +74,11 @@ var (
 	// line each. Ordinary Unicode (letters of any script, punctuation,
 	// symbols) is kept.
 	ErrUnsafeText = errors.New("providers: control or bidi character")
+	// ErrInsecureLink is matched by the entries of List.Dropped: a link
+	// that is not one netguard.HTTPSLink accepts (http://, javascript:,
+	// no host, user information, a loopback or private host …). SECURITY.md
+	// promises that the module shows and opens https links only.
+	ErrInsecureLink = errors.New("providers: not an https link")
 )
 
 // DecodeError reports what went wrong where: the provider (by domain when it
@@ -130,6 +136,15 @@ func Decode(r io.Reader) (List, error) {
 // characters in any string (ErrUnsafeText), duplicate keys or domains,
 // trailing data, truncated input and input over MaxBytes are errors; a
 // *DecodeError names the provider and field.
+//
+// Links are vetted with netguard.HTTPSLink: a website, password-reset page,
+// registration page or legal notice that is not an https link an app may
+// open (http://, another scheme, user information, a loopback or private
+// host) is left out of the record, as if the provider had not published it
+// in that language, and a property source that is not one makes the
+// property unverified. The provider itself is kept: a stale http link is
+// the operator's slip, not a reason to hide the service. Each link left
+// out is recorded in List.Dropped, without the link.
 func (d *Decoder) Decode(r io.Reader) (List, error) {
 	max := d.MaxBytes
 	if max <= 0 {
@@ -273,6 +288,7 @@ func (s *decodeState) array() (List, error) {
 			if p, err = s.provider(obj, f); err != nil {
 				return List{}, err
 			}
+			l.Dropped = append(l.Dropped, s.vetLinks(&p)...)
 		default:
 			return List{}, s.fail("", fmt.Errorf("want a provider object or a domain, got %s", clip(raw)))
 		}
@@ -360,6 +376,7 @@ func (s *decodeState) full() (List, error) {
 			}
 			p.Sources[f] = src
 		}
+		l.Dropped = append(l.Dropped, s.vetLinks(&p)...)
 		l.Providers = append(l.Providers, p)
 	}
 	s.index = -1
@@ -957,6 +974,58 @@ func strictLocalizedList(data []byte, out *LocalizedList) error {
 	}
 	*out = m
 	return nil
+}
+
+// vetLinks removes from p every link netguard.HTTPSLink refuses and
+// reports each one; the links it keeps are in netguard's normal form.
+func (s *decodeState) vetLinks(p *Provider) []*DecodeError {
+	var dropped []*DecodeError
+	for _, f := range dropLinks(p) {
+		dropped = append(dropped, &DecodeError{Index: s.index, Provider: sanitize.Line(p.JID), Field: f.field,
+			Offset: s.dec.InputOffset(), Err: fmt.Errorf("%w: %s left out", ErrInsecureLink, f.what)})
+	}
+	return dropped
+}
+
+type droppedLink struct {
+	field Field
+	what  string
+}
+
+// dropLinks is the one link check of the package: it removes from p every
+// link netguard.HTTPSLink refuses (and makes a property whose source is not
+// such a link unverified) and says which.
+func dropLinks(p *Provider) []droppedLink {
+	var out []droppedLink
+	for _, l := range []struct {
+		field Field
+		m     Localized
+	}{
+		{FieldWebsite, p.Website}, {FieldPasswordReset, p.PasswordReset},
+		{FieldRegistrationWebPage, p.RegistrationWebPage}, {FieldLegalNotice, p.LegalNotice},
+	} {
+		for _, lang := range l.m.Languages() {
+			if v, ok := netguard.HTTPSLink(l.m[lang]); ok {
+				l.m[lang] = v
+			} else {
+				delete(l.m, lang)
+				out = append(out, droppedLink{l.field, fmt.Sprintf("the link for language %q", lang)})
+			}
+		}
+	}
+	for _, f := range Fields() {
+		src, ok := p.Sources[f]
+		if !ok || src == "" {
+			continue
+		}
+		if v, ok := netguard.HTTPSLink(src); ok {
+			p.Sources[f] = v
+		} else {
+			p.Sources[f] = ""
+			out = append(out, droppedLink{f, "the source (the property counts as unverified)"})
+		}
+	}
+	return out
 }
 
 // checkDomain rejects strings that cannot be an XMPP domain.

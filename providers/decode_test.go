@@ -439,3 +439,83 @@ func TestDecodeRefusesControlCharacters(t *testing.T) {
 		t.Fatalf("plain Unicode refused: %v", err)
 	}
 }
+
+// TestDecodeDropsInsecureLinks checks that a link that is not an https link
+// netguard accepts is left out of the record (the provider stays), recorded
+// in List.Dropped without the link, and that the real snapshots lose none.
+func TestDecodeDropsInsecureLinks(t *testing.T) {
+	valid, err := os.ReadFile(snapshots(t, "providers-B.v2.2026-07-22.json")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := string(valid)
+	for _, r := range [][2]string{
+		{`"en": "https://07f.de"`, `"en": "http://07f.de", "de": "https://07f.de/de"`},
+		{`"en": "https://07f.de/xmpp.html"`, `"en": "javascript:alert(1)"`},                                    // passwordReset
+		{`"en": "https://07f.de/xmpp.html"`, `"en": "https://bank.example@07f.de/"`},                           // legalNotice
+		{`"registrationWebPage": {}`, `"registrationWebPage": {"en": "https://127.0.0.1/register", "fr": ""}`}, // the first one
+	} {
+		if !strings.Contains(in, r[0]) {
+			t.Fatalf("fixture %q not in file", r[0])
+		}
+		in = strings.Replace(in, r[0], r[1], 1)
+	}
+	l, err := Decode(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Len() != 29 {
+		t.Fatalf("%d providers, want all 29", l.Len())
+	}
+	p, _ := l.Lookup("07f.de")
+	if len(p.Website) != 1 || p.Website["de"] != "https://07f.de/de" || len(p.PasswordReset) != 0 || len(p.LegalNotice) != 0 || len(p.RegistrationWebPage) != 0 {
+		t.Errorf("links kept: website %v, password reset %v, legal notice %v, registration %v", p.Website, p.PasswordReset, p.LegalNotice, p.RegistrationWebPage)
+	}
+	var fields []Field
+	for _, d := range l.Dropped {
+		if !errors.Is(d, ErrInsecureLink) || d.Provider != "07f.de" {
+			t.Errorf("dropped %v: want ErrInsecureLink for 07f.de", d)
+		}
+		for _, bad := range []string{"http://07f.de", "javascript", "bank.example", "127.0.0.1"} {
+			if strings.Contains(d.Error(), bad) {
+				t.Errorf("the record of a dropped link repeats it: %v", d)
+			}
+		}
+		fields = append(fields, d.Field)
+	}
+	if want := []Field{FieldWebsite, FieldPasswordReset, FieldRegistrationWebPage, FieldRegistrationWebPage, FieldLegalNotice}; !reflect.DeepEqual(fields, want) {
+		t.Errorf("dropped fields %v, want %v", fields, want)
+	}
+
+	// A source that is not an https link: the property is unverified.
+	full := `{"a.example": {"website": {"content": {"en": "http://a.example/"}, "source": "http://a.example/.well-known/xmpp-provider-v2.json"},
+		"since": {"content": "2020-01-01", "source": "https://a.example/.well-known/xmpp-provider-v2.json"}}}`
+	l, err = Decode(strings.NewReader(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := l.Providers[0]
+	if v, _ := fp.Verified(FieldWebsite); v || fp.FromProviderFile(FieldWebsite) || len(fp.Website) != 0 || len(l.Dropped) != 2 {
+		t.Errorf("full: website %v verified %v, %d dropped", fp.Website, v, len(l.Dropped))
+	}
+	if v, _ := fp.Verified(FieldSince); !v {
+		t.Error("full: an https source was dropped")
+	}
+
+	// API v1 and Provider.UnmarshalJSON vet links too.
+	l, err = Decode(strings.NewReader(`[{"jid": "a.example", "lastCheck": "2022-01-20", "website": {"en": "http://a.example/"}}]`))
+	if err != nil || len(l.Providers[0].Website) != 0 || len(l.Dropped) != 1 {
+		t.Errorf("v1: err %v, website %v, %d dropped", err, l.Providers[0].Website, len(l.Dropped))
+	}
+	var q Provider
+	if err := json.Unmarshal([]byte(`{"jid": "a.example", "legalNotice": {"en": "ftp://a.example/"}}`), &q); err != nil || len(q.LegalNotice) != 0 {
+		t.Errorf("UnmarshalJSON: err %v, legal notice %v", err, q.LegalNotice)
+	}
+
+	// Every link of the real snapshots passes.
+	for _, file := range snapshots(t, "*.json") {
+		if l := decodeFile(t, file); len(l.Dropped) != 0 {
+			t.Errorf("%s: %d links dropped: %v", file, len(l.Dropped), l.Dropped)
+		}
+	}
+}

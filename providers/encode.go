@@ -29,7 +29,8 @@ func (p Provider) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes one API v2 filtered-list entry with the checks of
-// Decode. Missing keys keep their defaults (Unknown for sizes and times).
+// Decode, and leaves out the links Decode would (not recorded anywhere).
+// Missing keys keep their defaults (Unknown for sizes and times).
 func (p *Provider) UnmarshalJSON(data []byte) error {
 	o, err := parseObject(data)
 	if err != nil {
@@ -44,6 +45,7 @@ func (p *Provider) UnmarshalJSON(data []byte) error {
 			return &DecodeError{Index: -1, Provider: v.JID, Field: Field(k), Err: err}
 		}
 	}
+	dropLinks(&v)
 	*p = v
 	return nil
 }

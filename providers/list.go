@@ -17,6 +17,11 @@ type List struct {
 	Published Date
 	// Providers in the order of the input.
 	Providers []Provider
+	// Dropped lists the links Decode left out because they are not https
+	// links an app may open (see Decoder.Decode): one *DecodeError per
+	// link, naming the provider and field and matching ErrInsecureLink.
+	// The links themselves are not kept.
+	Dropped []*DecodeError
 }
 
 // Len returns the number of providers.
@@ -25,6 +30,7 @@ func (l List) Len() int { return len(l.Providers) }
 // Clone returns a deep copy, so that changes to it are not seen by others.
 func (l List) Clone() List {
 	c := l
+	c.Dropped = slices.Clone(l.Dropped)
 	c.Providers = make([]Provider, len(l.Providers))
 	for i, p := range l.Providers {
 		c.Providers[i] = p.Clone()
