@@ -20,6 +20,13 @@
 // environment variable XMPP_PASSWORD, never from a flag. Interrupting the
 // command (Ctrl-C) stops a batch cleanly.
 //
+// Everything the server chose (software name, identities, form
+// instructions, addresses, error texts) is shown through
+// internal/sanitize: control characters, bidi controls and invalid UTF-8
+// appear as visible escapes (\x0d, \u202e), so a server cannot rewrite
+// the terminal. The JSON output escapes them too (as \u000d, \u202e;
+// encoding/json alone leaves DEL, C1 and bidi controls raw).
+//
 // Exit status: 0 when the probe ran (whatever it found), 1 when a single
 // domain could not be probed or has no reachable XMPP service, 2 on bad
 // usage.
@@ -27,6 +34,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -42,6 +50,7 @@ import (
 	"time"
 
 	"github.com/xmpp-onboard/onboard/discovery"
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 )
 
 // passwordEnv names the environment variable holding the -user password.
@@ -54,6 +63,12 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdout, stderr, nil)
+}
+
+// runWith is run; roots, if not nil, are the certificate authorities to
+// trust instead of -cafile's (tests pass a fake server's).
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, roots *x509.CertPool) int {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -73,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "probe: "+format+"\n", a...)
+		fmt.Fprintln(stderr, "probe: "+sanitize.Line(fmt.Sprintf(format, a...)))
 		return 2
 	}
 	switch {
@@ -114,6 +129,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		p.TLSConfig = &tls.Config{RootCAs: pool}
 	}
+	if roots != nil {
+		p.TLSConfig = &tls.Config{RootCAs: roots}
+	}
 	if *user != "" {
 		pass := getenv(passwordEnv)
 		if pass == "" {
@@ -145,14 +163,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	r, err := p.Probe(ctx, d)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, sanitize.Line(err.Error()))
 		return 1
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			fmt.Fprintln(stderr, "probe:", err)
+		if err := writeJSON(stdout, r, "  "); err != nil {
+			fmt.Fprintln(stderr, "probe:", sanitize.Line(err.Error()))
 			return 1
 		}
 	} else {
@@ -193,7 +209,6 @@ func runBatch(ctx context.Context, p *discovery.Prober, domains []string, stdout
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(w)
 	t0 := time.Now()
 	n, reachable := 0, 0
 	var werr error
@@ -203,7 +218,7 @@ func runBatch(ctx context.Context, p *discovery.Prober, domains []string, stdout
 			reachable++
 		}
 		if werr == nil {
-			if werr = enc.Encode(r); werr == nil {
+			if werr = writeJSON(w, r, ""); werr == nil {
 				werr = w.Flush() // one line at a time, for consumers that follow along
 			}
 			if werr != nil {
@@ -212,7 +227,7 @@ func runBatch(ctx context.Context, p *discovery.Prober, domains []string, stdout
 		}
 	}
 	if werr != nil {
-		fmt.Fprintln(stderr, "probe:", werr)
+		fmt.Fprintln(stderr, "probe:", sanitize.Line(werr.Error()))
 		return 1
 	}
 	interrupted := ""
@@ -224,11 +239,48 @@ func runBatch(ctx context.Context, p *discovery.Prober, domains []string, stdout
 	return 0
 }
 
-// writeSummary writes a readable summary of a report.
+// writeJSON writes v as one JSON value and a newline, indented by indent
+// (none if empty), with escapeJSON's escapes.
+func writeJSON(w io.Writer, v any, indent string) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(b.Bytes()))
+	return err
+}
+
+// escapeJSON replaces every character sanitize.Unsafe reports, but the
+// newlines between values, with its \u escape: encoding/json escapes C0
+// controls but leaves DEL, C1 controls (U+009B is CSI) and bidi controls
+// (U+202E) raw, and a terminal showing the JSON would obey them. Inside a
+// JSON string the escape means the same character, so the data is
+// unchanged; outside strings JSON has no such characters.
+func escapeJSON(b []byte) []byte {
+	if s := string(b); sanitize.Text(s) == s {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r != '\n' && sanitize.Unsafe(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.WriteRune(r)
+		}
+	}
+	return out.Bytes()
+}
+
+// writeSummary writes a readable summary of a report. Every line goes
+// through sanitize.Line: most of it is what the server chose to say.
 func writeSummary(out io.Writer, r *discovery.Report) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	defer w.Flush()
-	line := func(label, format string, a ...any) { fmt.Fprintf(w, "%s\t%s\n", label, fmt.Sprintf(format, a...)) }
+	line := func(label, format string, a ...any) {
+		fmt.Fprintf(w, "%s\t%s\n", label, sanitize.Line(fmt.Sprintf(format, a...)))
+	}
 	more := func(format string, a ...any) { line("", format, a...) }
 	status := func(st discovery.Status) string {
 		s := st.State.String()
@@ -243,7 +295,7 @@ func writeSummary(out io.Writer, r *discovery.Report) {
 		return s
 	}
 
-	fmt.Fprintf(w, "%s\tprobed in %v\n", r.Domain, r.Took.Round(time.Millisecond))
+	fmt.Fprintf(w, "%s\tprobed in %v\n", sanitize.Line(r.Domain), r.Took.Round(time.Millisecond))
 	for _, s := range []struct {
 		label string
 		recs  discovery.SRVRecords
