@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xmpp-onboard/onboard/internal/saslcheck"
+	"github.com/xmpp-onboard/onboard/internal/saslclient"
 	"mellium.im/sasl"
 )
 
@@ -116,13 +116,8 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 	if mech.Name == "" {
 		return fail("no usable SASL mechanism offered", fmt.Errorf("%w: server offers %v", ErrAuth, offered))
 	}
-	pass := p.Account.Password
-	neg := sasl.NewClient(mech,
-		sasl.Credentials(func() ([]byte, []byte, []byte) { return []byte(user), []byte(pass), nil }),
-		sasl.RemoteMechanisms(offered...),
-		sasl.TLSState(s.tls.ConnectionState()),
-	)
-	if err := saslExchange(ctx, s, neg, mech.Name, sc); err != nil {
+	neg := saslclient.New(mech, user, p.Account.Password, offered, s.tls.ConnectionState())
+	if err := saslExchange(ctx, s, neg, sc); err != nil {
 		return fail("login failed", err)
 	}
 
@@ -148,18 +143,20 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 	return l
 }
 
-// saslExchange runs the SASL negotiation (RFC 6120 §6.4). Errors never
-// contain the credentials, only the server's failure condition: what the
-// server sends is scrubbed with sc before it is clipped.
-func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name string, sc scrubber) error {
-	more, resp, err := neg.Step(nil)
+// saslExchange runs the SASL negotiation (RFC 6120 §6.4). The negotiation
+// vets every server payload and accepts a success only once the server has
+// proved that it knows the password. Errors never contain the credentials,
+// only the server's failure condition: what the server sends is scrubbed
+// with sc before it is clipped.
+func saslExchange(ctx context.Context, s *xstream, neg *saslclient.Negotiation, sc scrubber) error {
+	name := neg.Mechanism()
+	resp, err := neg.Start(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrAuth, name, err)
+		return fmt.Errorf("%w: %s: %w", ErrAuth, name, err)
 	}
 	if err := s.write(ctx, "<auth xmlns='"+nsSASL+"' mechanism='"+escape(name)+"'>"+b64(resp)+"</auth>"); err != nil {
 		return err
 	}
-	first := true
 	for {
 		n, err := s.next(ctx)
 		if err != nil {
@@ -168,43 +165,23 @@ func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name st
 		switch {
 		case n.is(nsSASL, "challenge"):
 			data, err := unb64(n.text())
-			if err != nil || !more {
-				return fmt.Errorf("%w: %s: unexpected challenge", ErrAuth, name)
+			if err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrProtocol, name, err)
 			}
-			// mellium.im/sasl trusts the SCRAM server-first-message:
-			// a malformed one makes it loop forever and a huge
-			// iteration count runs PBKDF2 for hours, neither of which
-			// ctx can stop. Vet the first challenge before it.
-			if first && strings.HasPrefix(name, "SCRAM-") {
-				if err := saslcheck.ServerFirst(data); err != nil {
-					msg := err.Error()
-					if sc.str(string(data)) != string(data) {
-						// The message quotes the challenge, which
-						// holds the password: it might be cut
-						// inside it.
-						msg = saslcheck.ErrMalformed.Error()
-					}
-					return fmt.Errorf("%w: %s: %s", ErrAuth, name, msg)
-				}
-			}
-			first = false
-			if more, resp, err = neg.Step(data); err != nil {
-				return fmt.Errorf("%w: %s: %v", ErrAuth, name, err)
+			resp, err := neg.Challenge(ctx, data)
+			if err != nil {
+				return saslError(ctx, name, err)
 			}
 			if err := s.write(ctx, "<response xmlns='"+nsSASL+"'>"+b64(resp)+"</response>"); err != nil {
 				return err
 			}
 		case n.is(nsSASL, "success"):
-			if !more {
-				return nil
-			}
-			// SCRAM: the success carries the server's proof.
 			data, err := unb64(n.text())
-			if err != nil || len(data) == 0 {
-				return fmt.Errorf("%w: %s: server did not prove that it knows the password", ErrAuth, name)
+			if err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrProtocol, name, err)
 			}
-			if _, _, err := neg.Step(data); err != nil {
-				return fmt.Errorf("%w: %s: server proof invalid: %v", ErrAuth, name, err)
+			if err := neg.Success(ctx, data); err != nil {
+				return saslError(ctx, name, err)
 			}
 			return nil
 		case n.is(nsSASL, "failure"):
@@ -227,6 +204,16 @@ func saslExchange(ctx context.Context, s *xstream, neg *sasl.Negotiator, name st
 			return fmt.Errorf("%w: unexpected <%s> during SASL", ErrProtocol, clipString(sc.str(n.Name.Local)))
 		}
 	}
+}
+
+// saslError classifies an error of the negotiation: the context's own
+// error, or ErrAuth (the server did not prove that it knows the password,
+// or sent SCRAM data that was refused; the messages never quote it).
+func saslError(ctx context.Context, name string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %w", ErrAuth, name, err)
 }
 
 // saslConditions are the SASL failure conditions of RFC 6120 §6.5.

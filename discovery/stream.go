@@ -35,6 +35,9 @@ type xstream struct {
 type budgetReader struct {
 	r    io.Reader
 	left int64
+	// err is the last error of the transport, so that an error of the
+	// decoder can be told from one of the connection under it.
+	err error
 }
 
 func (b *budgetReader) Read(p []byte) (int, error) {
@@ -46,6 +49,9 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
+	if err != nil {
+		b.err = err
+	}
 	return n, err
 }
 
@@ -157,6 +163,11 @@ func (s *xstream) readErr(ctx context.Context, err error) error {
 		if se.Msg == "unexpected EOF" {
 			return ErrStreamClosed
 		}
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	if b := s.budget; !errors.Is(err, ErrTooLarge) && (b.err == nil || !errors.Is(err, b.err)) {
+		// encoding/xml's other complaints about the document (an
+		// unsupported XML version or encoding) are plain errors.
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	return ctxErr(ctx, err)

@@ -464,7 +464,9 @@ func (c *Conn) readHeader() error {
 }
 
 // errStreamClosed is returned when the server ends the stream.
-var errStreamClosed = errors.New("register: the server closed the stream")
+// It is wrapped with io.ErrUnexpectedEOF, like a cut connection: a reply
+// that was awaited will not come.
+var errStreamClosed = errors.New("the server closed the stream")
 
 // readErr classifies an error from the XML decoder.
 func (c *Conn) readErr(err error) error {
@@ -480,12 +482,12 @@ func (c *Conn) readErr(err error) error {
 		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
 	case errors.As(err, &se):
 		return &ProtocolError{Msg: "malformed XML", Err: err}
-	case strings.HasPrefix(err.Error(), "xml: "):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
+	case c.bb != nil && !c.bb.fromTransport(err):
 		// encoding/xml's other complaints about the document (an
 		// unsupported XML version or encoding) are plain errors.
 		return &ProtocolError{Msg: "malformed XML", Err: err}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
 	}
 	return &opError{op: "read", err: err}
 }
@@ -518,7 +520,7 @@ func (c *Conn) readElement() (*node, error) {
 			return n, nil
 		case xml.EndElement:
 			c.debugRaw("in", []byte("</stream:stream>"))
-			return nil, c.fail(errStreamClosed)
+			return nil, c.fail(&opError{op: "read", err: fmt.Errorf("%w: %w", errStreamClosed, io.ErrUnexpectedEOF)})
 		default:
 			return nil, c.fail(&ProtocolError{Msg: fmt.Sprintf("unexpected %T at the stream level", tok)})
 		}
@@ -962,7 +964,7 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 		if login != "" && c.pipeline && pass != "" {
 			// Without a usable mechanism nothing is pipelined; the login
 			// reports it.
-			if s, auth, err := c.saslStart(login, pass); err == nil {
+			if s, auth, err := c.saslStart(ctx, login, pass); err == nil {
 				s.pipelined = true
 				st = s
 				reqs = append(reqs, auth)

@@ -18,7 +18,7 @@ import (
 	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 
-	"github.com/xmpp-onboard/onboard/internal/saslcheck"
+	"github.com/xmpp-onboard/onboard/internal/saslclient"
 )
 
 // SASLError is a SASL <failure/> from the server (RFC 6120 §6.5).
@@ -133,26 +133,22 @@ func chooseMechanism(f Features, cs tls.ConnectionState, allowPlain bool) (sasl.
 // saslState is a SASL negotiation in progress.
 type saslState struct {
 	mech sasl.Mechanism
-	neg  *sasl.Negotiator
-	more bool // the mechanism expects more challenges
+	neg  *saslclient.Negotiation
 	// early is a SASL element that arrived before the reply to the IQ the
 	// <auth/> was pipelined with (see Conn.awaitKeep); it is read first.
 	early     *node
 	pipelined bool // the <auth/> went out with the registration
-	// challenged is set once the first challenge (the SCRAM
-	// server-first-message) has been read.
-	challenged bool
 }
 
 // saslStart chooses the mechanism and returns the negotiation and its
 // <auth/> element (not sent yet).
-func (c *Conn) saslStart(username, password string) (*saslState, *node, error) {
+func (c *Conn) saslStart(ctx context.Context, username, password string) (*saslState, *node, error) {
 	cs := c.tls.ConnectionState()
 	mech, ok := chooseMechanism(c.features, cs, c.allowPlain)
 	if !ok {
 		return nil, nil, &Error{Op: opLogin, Kind: KindLoginFailed, Err: fmt.Errorf("no supported SASL mechanism among %v (PLAIN allowed: %v)", c.features.Mechanisms, c.allowPlain)}
 	}
-	st, auth, err := c.saslBegin(username, password, mech, cs)
+	st, auth, err := c.saslBegin(ctx, username, password, mech, cs)
 	if err != nil {
 		return nil, nil, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
 	}
@@ -160,20 +156,14 @@ func (c *Conn) saslStart(username, password string) (*saslState, *node, error) {
 }
 
 // saslBegin starts a negotiation with mech.
-func (c *Conn) saslBegin(username, password string, mech sasl.Mechanism, cs tls.ConnectionState) (*saslState, *node, error) {
+func (c *Conn) saslBegin(ctx context.Context, username, password string, mech sasl.Mechanism, cs tls.ConnectionState) (*saslState, *node, error) {
 	c.addSecrets(password)
-	neg := sasl.NewClient(mech,
-		sasl.Credentials(func() ([]byte, []byte, []byte) {
-			return []byte(username), []byte(password), nil
-		}),
-		sasl.RemoteMechanisms(c.features.Mechanisms...),
-		sasl.TLSState(cs),
-	)
-	more, resp, err := neg.Step(nil)
+	neg := saslclient.New(mech, username, password, c.features.Mechanisms, cs)
+	resp, err := neg.Start(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &saslState{mech: mech, neg: neg, more: more}
+	st := &saslState{mech: mech, neg: neg}
 	return st, newNode(nsSASL, "auth", "mechanism", mech.Name).withText(b64(resp)), nil
 }
 
@@ -190,7 +180,7 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 	if st == nil {
 		var auth *node
 		var err error
-		st, auth, err = c.saslStart(username, password)
+		st, auth, err = c.saslStart(ctx, username, password)
 		if err != nil {
 			return "", err
 		}
@@ -199,7 +189,7 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 		}
 	}
 	mech := st.mech
-	err := c.saslFinish(st, password)
+	err := c.saslFinish(ctx, st, password)
 	var fail *SASLError
 	if errors.As(err, &fail) {
 		retry, again := mech, false
@@ -222,10 +212,10 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 			mech = retry
 			var st2 *saslState
 			var auth *node
-			st2, auth, err = c.saslBegin(username, password, mech, cs)
+			st2, auth, err = c.saslBegin(ctx, username, password, mech, cs)
 			if err == nil {
 				if err = c.write(auth); err == nil {
-					err = c.saslFinish(st2, password)
+					err = c.saslFinish(ctx, st2, password)
 				}
 			}
 		}
@@ -237,8 +227,10 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 }
 
 // saslFinish reads the server's answers to the <auth/> of st until success
-// or failure, sending the responses.
-func (c *Conn) saslFinish(st *saslState, password string) error {
+// or failure, sending the responses. Every payload goes through the
+// negotiation, which vets it and accepts a success only once the server
+// has proved that it knows the password.
+func (c *Conn) saslFinish(ctx context.Context, st *saslState, password string) error {
 	next := func() (*node, error) {
 		if n := st.early; n != nil {
 			st.early = nil
@@ -257,23 +249,10 @@ func (c *Conn) saslFinish(st *saslState, password string) error {
 			if err != nil {
 				return c.fail(err)
 			}
-			if !st.more {
-				return c.fail(&ProtocolError{Msg: "unexpected SASL challenge"})
-			}
-			if !st.challenged && strings.HasPrefix(st.mech.Name, "SCRAM-") {
-				// mellium.im/sasl trusts the server-first-message: a
-				// malformed one makes it loop forever, a huge iteration
-				// count makes it compute for hours, and neither can be
-				// interrupted. Vet it first.
-				if err := saslcheck.ServerFirst(data); err != nil {
-					return c.fail(&ProtocolError{Msg: "invalid SCRAM server-first-message: " + scrub(strings.TrimPrefix(err.Error(), saslcheck.ErrMalformed.Error()+": "), c.secrets...)})
-				}
-			}
-			st.challenged = true
-			var resp []byte
-			st.more, resp, err = st.neg.Step(data)
-			if err != nil {
-				// Abort politely; the stream stays usable.
+			resp, err := st.neg.Challenge(ctx, data)
+			if errors.Is(err, saslclient.ErrFailed) {
+				// The mechanism refused the challenge: abort
+				// politely; the stream stays usable.
 				if werr := c.write(newNode(nsSASL, "abort")); werr != nil {
 					return werr
 				}
@@ -281,6 +260,9 @@ func (c *Conn) saslFinish(st *saslState, password string) error {
 					return rerr
 				}
 				return fmt.Errorf("SASL %s: %w", st.mech.Name, err)
+			}
+			if err != nil {
+				return c.saslFail(ctx, st.mech.Name, err)
 			}
 			if err := c.write(newNode(nsSASL, "response").withText(b64(resp))); err != nil {
 				return err
@@ -290,13 +272,8 @@ func (c *Conn) saslFinish(st *saslState, password string) error {
 			if err != nil {
 				return c.fail(err)
 			}
-			if st.more {
-				// Verify the server's signature (SCRAM server-final
-				// message): without it the server is not proven to know
-				// the password.
-				if _, _, err := st.neg.Step(data); err != nil {
-					return c.fail(&ProtocolError{Msg: "SASL success without a valid server signature", Err: err})
-				}
+			if err := st.neg.Success(ctx, data); err != nil {
+				return c.saslFail(ctx, st.mech.Name, err)
 			}
 			return nil
 		case n.is(nsSASL, "failure"):
@@ -322,6 +299,16 @@ func (c *Conn) saslFinish(st *saslState, password string) error {
 		}
 	}
 	return c.fail(&ProtocolError{Msg: "SASL negotiation did not end"})
+}
+
+// saslFail ends the stream after a SASL exchange the server broke: a
+// payload refused by the vetting, or a success that proves nothing. A
+// cancelled context is returned as it is.
+func (c *Conn) saslFail(ctx context.Context, mech string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		return c.fail(err)
+	}
+	return c.fail(&ProtocolError{Msg: "SASL " + mech, Err: err})
 }
 
 // saslConditions are the SASL failure conditions of RFC 6120 §6.5.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -133,6 +134,9 @@ type byteBudget struct {
 	r   *bufio.Reader
 	n   int64
 	max int64
+	// err is the last error of the transport, so that an error of the
+	// decoder can be told from one of the connection under it.
+	err error
 }
 
 func (b *byteBudget) ReadByte() (byte, error) {
@@ -142,8 +146,17 @@ func (b *byteBudget) ReadByte() (byte, error) {
 	c, err := b.r.ReadByte()
 	if err == nil {
 		b.n++
+	} else {
+		b.err = err
 	}
 	return c, err
+}
+
+// fromTransport reports whether err, returned by a decoder reading from
+// b, is the transport's (a network error, a deadline, the end of the
+// connection) rather than the decoder's own complaint about the XML.
+func (b *byteBudget) fromTransport(err error) bool {
+	return b.err != nil && errors.Is(err, b.err)
 }
 
 func (b *byteBudget) Read(p []byte) (int, error) {

@@ -633,8 +633,7 @@ func (st *Stream) SASL(password func(user string) (string, bool)) (string, error
 			}
 		}
 		if ok {
-			// The client restarts the stream next.
-			st.dec = xml.NewDecoder(st.br)
+			st.Restart()
 			return user, nil
 		}
 	}
@@ -648,6 +647,11 @@ func (st *Stream) saslFailure(cond, text string) error {
 	}
 	return st.Sendf("<failure xmlns='%s'><%s/>%s</failure>", NSSASL, cond, t)
 }
+
+// Restart prepares for the client's new stream header after a SASL
+// success (RFC 6120 §6.4.6): the next Open reads it. A scripted handler
+// that sends its own <success/> calls it before Bind.
+func (st *Stream) Restart() { st.dec = xml.NewDecoder(st.br) }
 
 // Bind opens the post-authentication stream offering resource binding and
 // answers the client's bind request with user@domain/fake.

@@ -86,7 +86,7 @@
 // The suite found these bugs, all fixed since: two hangs in
 // mellium.im/sasl's SCRAM client that a context cannot interrupt (a
 // malformed server-first-message, a huge iteration count; now vetted by
-// internal/saslcheck), passwords echoed by servers into error messages
+// internal/saslclient), passwords echoed by servers into error messages
 // through condition names, stream error texts, SASL failures and forms,
 // register errors without the package prefix or of the wrong kind,
 // discovery's bare XML syntax errors, a plain-http request through an
@@ -95,8 +95,8 @@
 // that let a hostile provider list cost 80 MiB of heap. Each case stays
 // in the tables so that the bug cannot come back.
 //
-// A bug still open is described in the bug or probeBug field of its case
-// (and in skipKnownUntyped for the fuzz targets): the case then skips with
+// A bug still open is described in the bug or probeBug field of its case:
+// the case then skips with
 // the description, after all its other checks, instead of failing, and
 // runs normally again once the bug is fixed.
 //

@@ -331,6 +331,27 @@ func goodServer(st *fakeserver.Stream) error {
 // scramFirst answers a SCRAM <auth/> with a server-first-message built
 // from format, whose %s is the client's nonce.
 func scramFirst(format string) func(*fakeserver.Stream, *fakeserver.Element) error {
+	return scramAnswer("challenge", format)
+}
+
+// scramSuccess answers a SCRAM <auth/> at once with a <success/> whose
+// data is built from format (%s is the client's nonce), then binds a
+// session if the client goes on: a server that pretends the login worked
+// without proving anything.
+func scramSuccess(format string) func(*fakeserver.Stream, *fakeserver.Element) error {
+	send := scramAnswer("success", format)
+	return func(st *fakeserver.Stream, auth *fakeserver.Element) error {
+		if err := send(st, auth); err != nil {
+			return err
+		}
+		st.Restart()
+		return st.Bind("juliet")
+	}
+}
+
+// scramAnswer answers a SCRAM <auth/> with the element name whose data
+// is built from format, whose %s is the client's nonce.
+func scramAnswer(name, format string) func(*fakeserver.Stream, *fakeserver.Element) error {
 	return func(st *fakeserver.Stream, auth *fakeserver.Element) error {
 		first, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth.Text))
 		if err != nil {
@@ -341,6 +362,31 @@ func scramFirst(format string) func(*fakeserver.Stream, *fakeserver.Element) err
 			return fmt.Errorf("no nonce in %q", first)
 		}
 		msg := fmt.Sprintf(format, first[i+2:])
-		return st.Sendf("<challenge xmlns='%s'>%s</challenge>", fakeserver.NSSASL, base64.StdEncoding.EncodeToString([]byte(msg)))
+		return st.Sendf("<%s xmlns='%s'>%s</%[1]s>", name, fakeserver.NSSASL, base64.StdEncoding.EncodeToString([]byte(msg)))
+	}
+}
+
+// scramThenSuccess answers a SCRAM <auth/> with a server-first-message
+// built from format (%s is the client's nonce) and the client's response
+// with a <success/> that carries the same message again instead of the
+// server's signature.
+func scramThenSuccess(format string) func(*fakeserver.Stream, *fakeserver.Element) error {
+	return func(st *fakeserver.Stream, auth *fakeserver.Element) error {
+		first, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth.Text))
+		if err != nil {
+			return err
+		}
+		i := strings.Index(string(first), "r=")
+		if i < 0 {
+			return fmt.Errorf("no nonce in %q", first)
+		}
+		msg := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf(format, first[i+2:])))
+		if err := st.Sendf("<challenge xmlns='%s'>%s</challenge>", fakeserver.NSSASL, msg); err != nil {
+			return err
+		}
+		if _, err := st.Next(); err != nil {
+			return err
+		}
+		return st.Sendf("<success xmlns='%s'>%s</success>", fakeserver.NSSASL, msg)
 	}
 }
