@@ -202,7 +202,7 @@ func (p *Prober) resolveOne(ctx context.Context, domain string) resolved {
 	}
 	rctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
-	return resolved{domain: d, res: p.resolve(rctx, d), started: t0, took: time.Since(t0)}
+	return resolved{domain: d, res: p.resolve(rctx, d, p.policy(true)), started: t0, took: time.Since(t0)}
 }
 
 // probeResolved probes a resolved domain within p.Timeout and sends the

@@ -113,12 +113,15 @@ func TestProbeAllLimits(t *testing.T) {
 
 	dialer := newMapDialer(targets)
 	p := &Prober{
-		Resolver:    res,
-		Dialer:      dialer,
-		Skip:        PartHTTP,
-		Timeout:     500 * time.Millisecond,
-		Concurrency: 5,
-		PerHost:     2,
+		Resolver: res,
+		Dialer:   dialer,
+		// The made-up addresses are documentation ones (192.0.2.x),
+		// which ProbeAll refuses by default.
+		Destinations: AllowAll,
+		Skip:         PartHTTP,
+		Timeout:      500 * time.Millisecond,
+		Concurrency:  5,
+		PerHost:      2,
 	}
 	got := map[string]Report{}
 	for r := range p.ProbeAll(context.Background(), domains) {

@@ -94,9 +94,15 @@ func (p *Prober) dial(ctx context.Context, targets []target, c *Connection) net.
 		for _, ip := range t.ips {
 			addr := net.JoinHostPort(ip, t.port)
 			c.Addr = addr
+			if err := t.policy.Check(addr); err != nil {
+				// An SRV target or name on a loopback or private address:
+				// not even a TCP handshake.
+				c.Attempts = append(c.Attempts, Attempt{Addr: addr, Err: err})
+				continue
+			}
 			t0 := time.Now()
 			actx, cancel := context.WithTimeout(ctx, p.connectTimeout())
-			conn, err := p.dialer().DialContext(actx, "tcp", addr)
+			conn, err := t.policy.Dialer(p.Dialer).DialContext(actx, "tcp", addr)
 			cancel()
 			c.Attempts = append(c.Attempts, Attempt{Addr: addr, Err: err, Took: time.Since(t0)})
 			if err == nil {
@@ -115,10 +121,13 @@ func dialFailure(ctx context.Context, c *Connection, took time.Duration) Status 
 	if len(c.Attempts) == 0 {
 		return unknown("nothing to connect to", nil, took)
 	}
-	refused := true
+	refused, forbidden := true, true
 	var last error
 	for _, a := range c.Attempts {
 		last = a.Err
+		if !errors.Is(a.Err, ErrForbiddenDestination) {
+			forbidden = false
+		}
 		var de *net.DNSError
 		if !errors.Is(a.Err, syscall.ECONNREFUSED) && !(errors.As(a.Err, &de) && de.IsNotFound) {
 			refused = false
@@ -126,6 +135,9 @@ func dialFailure(ctx context.Context, c *Connection, took time.Duration) Status 
 	}
 	if err := context.Cause(ctx); err != nil {
 		return unknown("timed out", err, took)
+	}
+	if forbidden {
+		return unknown("not connected: the address is not public (Prober.Destinations)", last, took)
 	}
 	if refused {
 		return absent("connection refused", last, took)

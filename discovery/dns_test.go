@@ -62,7 +62,7 @@ func TestSRVLookup(t *testing.T) {
 		errs: map[string]error{"_xmpp-client._tcp.broken.test": &net.DNSError{Err: "server misbehaving", Name: "broken.test", IsTemporary: true}},
 	}
 	p := &Prober{Resolver: res}
-	r := p.resolve(context.Background(), "example.test")
+	r := p.resolve(context.Background(), "example.test", p.policy(false))
 	want := []SRVRecord{
 		{Target: "a.example.test", Port: 5322, Priority: 10, Weight: 50},
 		{Target: "b.example.test", Port: 5222, Priority: 10, Weight: 10},
@@ -85,13 +85,13 @@ func TestSRVLookup(t *testing.T) {
 	}
 
 	// No records: the conventional ports on the domain itself.
-	r = p.resolve(context.Background(), "plain.test")
+	r = p.resolve(context.Background(), "plain.test", p.policy(false))
 	if r.srv.Status.State != Absent || r.srvs.Status.State != Absent ||
 		len(r.startTLS) != 1 || r.startTLS[0].addr() != "plain.test:5222" || r.directTLS[0].addr() != "plain.test:5223" {
 		t.Errorf("fallback: %+v", r)
 	}
 	// A DNS failure is not an absence.
-	r = p.resolve(context.Background(), "broken.test")
+	r = p.resolve(context.Background(), "broken.test", p.policy(false))
 	if r.srv.Status.State != Unknown || r.srv.Status.Err == nil {
 		t.Errorf("broken: %+v", r.srv)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // Errors reported in Status.Err and Report.Err; match them with errors.Is.
@@ -39,12 +41,16 @@ var (
 	// ErrUnknownField means the provider file has a key the format does
 	// not define.
 	ErrUnknownField = errors.New("discovery: unknown key")
+	// ErrForbiddenDestination: Prober.Destinations refused the address
+	// (loopback, private, link-local or reserved); nothing was sent to it.
+	ErrForbiddenDestination = netguard.ErrForbiddenDestination
 )
 
 // sentinels are restored by name when a Status is read back from JSON.
 var sentinels = [...]error{
 	ErrNeedsAccount, ErrSkipped, ErrTooLarge, ErrNotHTTPS, ErrInvalidDomain, ErrNoTLS,
 	ErrStreamClosed, ErrProtocol, ErrCertificate, ErrAuth, ErrMissingField, ErrUnknownField,
+	ErrForbiddenDestination,
 }
 
 // IQError is a stanza error the server returned for one query. It wraps a

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"syscall"
 	"time"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // Size limits of the HTTP documents.
@@ -24,16 +26,21 @@ const (
 // httpClient returns the client to use and a function to call when the
 // probe is done. Without Prober.HTTPClient it builds a client for this probe
 // alone (so nothing is shared between probes): https only, a few redirects,
-// dialing through Prober.Dialer.
-func (p *Prober) httpClient() (*http.Client, func()) {
+// dialing through Prober.Dialer. Every request and redirect goes only
+// where pol allows: the redirect's host is checked before it is followed,
+// and the address connected to when dialing (see netguard.Policy.Dialer).
+// A restricting policy does not use the environment's proxy, whose
+// connections it could not check.
+func (p *Prober) httpClient(pol netguard.Policy) (*http.Client, func()) {
 	if p.HTTPClient != nil {
 		// A copy whose redirects are refused before the request when
-		// they leave https; the caller's own policy runs after.
+		// they leave https or the policy; the caller's own policy runs
+		// after.
 		c := *p.HTTPClient
 		orig := c.CheckRedirect
 		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-			if req.URL.Scheme != "https" {
-				return fmt.Errorf("%w: redirect to %s", ErrNotHTTPS, req.URL.Redacted())
+			if err := checkRedirect(pol, req); err != nil {
+				return err
 			}
 			if orig != nil {
 				return orig(req, via)
@@ -44,18 +51,44 @@ func (p *Prober) httpClient() (*http.Client, func()) {
 			}
 			return nil
 		}
-		return &c, func() {}
+		if pol == netguard.AllowAll {
+			return &c, func() {}
+		}
+		// Check the addresses connected to, too, on a copy of the
+		// caller's transport.
+		var tr *http.Transport
+		switch t := c.Transport.(type) {
+		case nil:
+			tr = http.DefaultTransport.(*http.Transport).Clone()
+		case *http.Transport:
+			tr = t.Clone()
+		default:
+			return &c, func() {}
+		}
+		var d netguard.ContextDialer = p.Dialer
+		if tr.DialContext != nil {
+			d = dialFunc(tr.DialContext)
+		}
+		tr.DialContext = pol.Dialer(d).DialContext
+		if tls := tr.DialTLSContext; tls != nil {
+			tr.DialTLSContext = pol.Dialer(dialFunc(tls)).DialContext
+		}
+		tr.Proxy = nil
+		c.Transport = tr
+		return &c, tr.CloseIdleConnections
 	}
-	d := p.dialer()
 	tr := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            d.DialContext,
+		DialContext:            pol.Dialer(p.Dialer).DialContext,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    p.httpTimeout(),
 		ResponseHeaderTimeout:  p.httpTimeout(),
 		MaxResponseHeaderBytes: 64 << 10,
 		MaxIdleConns:           4,
 		IdleConnTimeout:        time.Second,
+	}
+	if pol != netguard.AllowAll {
+		tr.Proxy = nil
 	}
 	if p.TLSConfig != nil {
 		tr.TLSClientConfig = p.TLSConfig.Clone()
@@ -68,13 +101,29 @@ func (p *Prober) httpClient() (*http.Client, func()) {
 			if len(via) >= maxRedirects {
 				return fmt.Errorf("discovery: more than %d redirects", maxRedirects)
 			}
-			if req.URL.Scheme != "https" {
-				return fmt.Errorf("%w: redirect to %s", ErrNotHTTPS, req.URL.Redacted())
-			}
-			return nil
+			return checkRedirect(pol, req)
 		},
 	}
 	return c, tr.CloseIdleConnections
+}
+
+// checkRedirect refuses a redirect away from https or to a host pol
+// refuses (an IP address that is not public, localhost).
+func checkRedirect(pol netguard.Policy, req *http.Request) error {
+	if req.URL.Scheme != "https" {
+		return fmt.Errorf("%w: redirect to %s", ErrNotHTTPS, req.URL.Redacted())
+	}
+	if err := pol.Check(req.URL.Hostname()); err != nil {
+		return fmt.Errorf("discovery: redirect refused: %w", err)
+	}
+	return nil
+}
+
+// dialFunc is a dial function as a netguard.ContextDialer.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func (f dialFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
 }
 
 // fetched is the outcome of one HTTP GET.
@@ -155,6 +204,8 @@ func httpErr(ctx context.Context, err error) error {
 func fetchFailure(err error, took time.Duration) Status {
 	var de *net.DNSError
 	switch {
+	case errors.Is(err, ErrForbiddenDestination):
+		return unknown("not fetched: the address is not public (Prober.Destinations)", err, took)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return absent("no HTTPS server", err, took)
 	case errors.As(err, &de) && de.IsNotFound:

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // Resolver looks up DNS records. *net.Resolver implements it; tests inject
@@ -145,6 +147,54 @@ type Prober struct {
 	NoShuffle bool
 	// UserAgent is sent with HTTP requests, if set.
 	UserAgent string
+	// Destinations says where the prober may connect: SRV targets, the
+	// addresses of host names, and HTTP requests and redirects. The zero
+	// value, DefaultDestinations, means AllowAll for Probe (a server on
+	// 127.0.0.1 or in a private network can be probed) and PublicOnly for
+	// ProbeAll (a list of domains is exactly what an attacker can feed a
+	// directory or crawler). A service that probes domains typed by users
+	// must set PublicOnly: otherwise a domain whose SRV records point at
+	// 127.0.0.1:8080, or whose provider file redirects to
+	// https://127.0.0.1/admin, makes the prober talk to the services of
+	// its own network. A refused address gets no connection; its Attempt
+	// or fetch error matches ErrForbiddenDestination. Addrs and
+	// DirectTLSAddrs are the application's choice and are never refused.
+	// With an HTTPClient whose Transport is not an *http.Transport, only
+	// the host names and IP addresses in URLs and redirects are checked,
+	// not the addresses connected to.
+	Destinations Destinations
+}
+
+// Destinations says which network addresses a [Prober] may connect to
+// (see Prober.Destinations): [DefaultDestinations], [AllowAll] or
+// [PublicOnly].
+type Destinations = netguard.Policy
+
+// The destination policies of [Prober.Destinations].
+const (
+	// DefaultDestinations is the zero value: AllowAll for Probe,
+	// PublicOnly for ProbeAll.
+	DefaultDestinations = netguard.Default
+	// AllowAll lets the prober connect wherever DNS, SRV records and
+	// redirects point, including loopback and private networks.
+	AllowAll = netguard.AllowAll
+	// PublicOnly lets the prober connect only to public unicast IP
+	// addresses: loopback, private (RFC 1918, fc00::/7), link-local, CGNAT
+	// (100.64/10), unspecified, multicast, broadcast, reserved,
+	// documentation and benchmarking addresses (and their IPv4-mapped
+	// forms) are refused, as are the names localhost and *.localhost, for
+	// SRV targets, host names and every HTTP redirect. It is checked on
+	// the IP address actually connected to, so DNS rebinding does not get
+	// around it.
+	PublicOnly = netguard.PublicOnly
+)
+
+// policy is the destination policy in effect, for ProbeAll if batch.
+func (p *Prober) policy(batch bool) netguard.Policy {
+	if batch {
+		return p.Destinations.Or(PublicOnly)
+	}
+	return p.Destinations.Or(AllowAll)
 }
 
 func (p *Prober) timeout() time.Duration { return orDefault(p.Timeout, DefaultTimeout) }
@@ -201,7 +251,7 @@ func (p *Prober) Probe(ctx context.Context, domain string) (Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
 	r := Report{Domain: d, Started: time.Now()}
-	res := p.resolve(ctx, d)
+	res := p.resolve(ctx, d, p.policy(false))
 	p.run(ctx, d, res, &r, false)
 	r.Took = time.Since(r.Started)
 	return r, nil
@@ -248,7 +298,7 @@ func (p *Prober) run(ctx context.Context, domain string, res resolution, r *Repo
 		r.HostMeta.Status, r.HostMeta.XML.Status, r.HostMeta.JSON.Status = skipped(), skipped(), skipped()
 	}
 	if p.Skip&PartHTTP != PartHTTP {
-		c, done := p.httpClient()
+		c, done := p.httpClient(p.policy(batch))
 		defer done()
 		if !p.skip(PartProviderFile) {
 			wg.Add(1)

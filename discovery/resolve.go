@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // Limits of the resolution, against domains with absurd DNS.
@@ -22,6 +24,9 @@ type target struct {
 	port string
 	ips  []string
 	err  error // resolution error
+	// policy is the destination policy for this target: the Prober's,
+	// or AllowAll for an address override (the application's choice).
+	policy netguard.Policy
 }
 
 func (t target) addr() string { return net.JoinHostPort(t.host, t.port) }
@@ -38,11 +43,15 @@ type resolution struct {
 }
 
 // resolve looks up the SRV records of domain and the addresses of their
-// targets, or uses the address overrides.
-func (p *Prober) resolve(ctx context.Context, domain string) resolution {
+// targets, or uses the address overrides. The targets get the destination
+// policy pol, except address overrides, which the application chose.
+func (p *Prober) resolve(ctx context.Context, domain string, pol netguard.Policy) resolution {
 	var r resolution
 	ov, hasOv := p.Addrs[domain]
 	dov, hasDov := p.DirectTLSAddrs[domain]
+	if hasOv || hasDov {
+		pol = netguard.AllowAll
+	}
 	switch {
 	case hasOv || hasDov:
 		st := unknown("not looked up: address override", ErrSkipped, 0)
@@ -67,6 +76,11 @@ func (p *Prober) resolve(ctx context.Context, domain string) resolution {
 	}
 	if p.skip(PartDirectTLS) {
 		r.directTLS, r.noDirectTLS = nil, skipped()
+	}
+	for _, ts := range [][]target{r.startTLS, r.directTLS} {
+		for i := range ts {
+			ts[i].policy = pol
+		}
 	}
 	p.resolveTargets(ctx, r.startTLS, r.directTLS)
 	for _, ts := range [][]target{r.startTLS, r.directTLS} {
