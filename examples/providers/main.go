@@ -13,10 +13,18 @@
 //	go run ./examples/providers -domain yax.im -json         # one record as JSON
 //	go run ./examples/providers -file providers-D.json       # another list file
 //
+// A list file is foreign input: providers.Decode refuses one whose strings
+// carry control or bidi characters and leaves out links that are not https,
+// and everything printed (table, details, errors) goes through
+// internal/sanitize as well, so no list can retitle the terminal or rewrite
+// the table. -json escapes DEL, C1 and bidi controls (\u202e) besides what
+// encoding/json escapes.
+//
 // Exit status: 0 on success, 1 when nothing matches, 2 on bad usage or input.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,6 +34,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 )
 
@@ -56,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "providers: unexpected arguments %q\n", fs.Args())
+		fmt.Fprintln(stderr, "providers:", sanitize.Line(fmt.Sprintf("unexpected arguments %q", fs.Args())))
 		return 2
 	}
 
@@ -65,13 +74,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *file != "" {
 		f, err := os.Open(*file)
 		if err != nil {
-			fmt.Fprintln(stderr, "providers:", err)
+			fmt.Fprintln(stderr, "providers:", sanitize.Line(err.Error()))
 			return 2
 		}
 		l, err = providers.Decode(f)
 		f.Close()
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintln(stderr, sanitize.Line(err.Error()))
 			return 2
 		}
 		source = fmt.Sprintf("%s (%v)", *file, l.Format)
@@ -88,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, c := range splitList(*category) {
 		cat, err := providers.ParseCategory(c)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintln(stderr, sanitize.Line(err.Error()))
 			return 2
 		}
 		q.Categories = append(q.Categories, cat)
@@ -102,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *domain != "" {
 		p, ok := l.Lookup(*domain)
 		if !ok {
-			fmt.Fprintf(stderr, "providers: %s is not in the %s\n", *domain, source)
+			fmt.Fprintln(stderr, "providers:", sanitize.Line(fmt.Sprintf("%s is not in the %s", *domain, source)))
 			return 1
 		}
 		l.Providers = []providers.Provider{p}
@@ -116,7 +125,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		p, err := l.Pick(r, q)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintln(stderr, sanitize.Line(err.Error()))
 			return 1
 		}
 		out = []providers.Provider{p}
@@ -124,15 +133,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		out = l.Filter(q).Providers
 	}
 	if len(out) == 0 {
-		fmt.Fprintf(stderr, "providers: no provider matches (of %d in the %s)\n", l.Len(), source)
+		fmt.Fprintln(stderr, "providers:", sanitize.Line(fmt.Sprintf("no provider matches (of %d in the %s)", l.Len(), source)))
 		return 1
 	}
 
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			fmt.Fprintln(stderr, err)
+		if err := writeJSON(stdout, out); err != nil {
+			fmt.Fprintln(stderr, "providers:", sanitize.Line(err.Error()))
 			return 2
 		}
 		return 0
@@ -142,8 +149,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	table(stdout, out, *lang)
-	fmt.Fprintf(stdout, "\n%d of %d providers (%s)\n", len(out), l.Len(), source)
+	fmt.Fprintf(stdout, "\n%d of %d providers (%s)\n", len(out), l.Len(), sanitize.Line(source))
 	return 0
+}
+
+// writeJSON writes v as indented JSON with escapeJSON's escapes.
+func writeJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(b.Bytes()))
+	return err
+}
+
+// escapeJSON replaces every character sanitize.Unsafe reports, but the
+// newlines of the indentation, with its \u escape: encoding/json escapes C0
+// controls but leaves DEL, C1 controls and bidi controls (U+202E) raw. In a
+// JSON string the escape means the same character, so the data is
+// unchanged; outside strings JSON has no such characters.
+func escapeJSON(b []byte) []byte {
+	if s := string(b); sanitize.Text(s) == s {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r != '\n' && sanitize.Unsafe(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.WriteRune(r)
+		}
+	}
+	return out.Bytes()
 }
 
 func splitList(s string) []string {
@@ -177,13 +216,19 @@ func signup(p providers.Provider, lang string) string {
 	return "closed"
 }
 
+// table writes one row per provider; every cell goes through
+// sanitize.Line, so no value can break the columns or the terminal.
 func table(w io.Writer, ps []providers.Provider, lang string) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "DOMAIN\tCAT\tSIGN-UP\tUPLOAD\tARCHIVE\tSERVERS\tSINCE\tWEBSITE")
 	for _, p := range ps {
 		site, _, _ := p.Website.Pick(lang)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.JID, p.Category, signup(p, lang),
-			p.UploadFileSize, p.ArchiveStorageTime, strings.Join(p.ServerLocations, ","), p.Since, site)
+		cells := []string{p.JID, p.Category.String(), signup(p, lang), p.UploadFileSize.String(), p.ArchiveStorageTime.String(),
+			strings.Join(p.ServerLocations, ","), p.Since.String(), site}
+		for i, c := range cells {
+			cells[i] = sanitize.Line(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }
@@ -192,7 +237,7 @@ func details(w io.Writer, p providers.Provider, lang string) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s\t%s\n", k, sanitize.Line(v))
 		}
 	}
 	pick := func(l providers.Localized) string { v, _, _ := l.Pick(lang); return v }
