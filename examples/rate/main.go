@@ -22,11 +22,18 @@
 // score, per-file upload limit, support addresses), so it rates D unless
 // combined with a listed record.
 //
+// A provider file and a live server are foreign input: every value, reason
+// and error they lead to is printed through internal/sanitize (control and
+// bidi characters appear as visible escapes such as \x1b and \u202e), and
+// -json escapes DEL, C1 and bidi controls besides what encoding/json
+// escapes.
+//
 // Exit status: 0 when rated, 1 when the input is unusable or a provider file
 // has errors, 2 for wrong usage.
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -36,10 +43,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xmpp-onboard/onboard/discovery"
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/rating"
 )
@@ -63,6 +72,12 @@ type options struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(args, stdout, stderr, nil)
+}
+
+// runWith is run; roots, if not nil, are the certificate authorities the
+// live probe trusts instead of -cafile's (tests pass a fake server's).
+func runWith(args []string, stdout, stderr io.Writer, roots *x509.CertPool) int {
 	fs := flag.NewFlagSet("rate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
@@ -83,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if o.addr != "" || o.caFile != "" {
+	if o.addr != "" || o.caFile != "" || roots != nil {
 		o.live = true
 	}
 	if fs.NArg() > 0 || (o.domain == "" && o.file == "") || (o.live && o.domain == "") {
@@ -94,15 +109,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if at != "" {
 		d, err := providers.ParseDate(at)
 		if err != nil || d.IsZero() {
-			fmt.Fprintf(stderr, "rate: -at: invalid date %q (want YYYY-MM-DD)\n", at)
+			fmt.Fprintf(stderr, "rate: -at: invalid date %s (want YYYY-MM-DD)\n", sanitize.Line(strconv.Quote(at)))
 			return 2
 		}
 		o.at = d.Time()
 	}
 
-	s, err := gather(o)
+	s, err := gather(o, roots)
 	if err != nil {
-		fmt.Fprintln(stderr, "rate:", err)
+		fmt.Fprintln(stderr, "rate:", sanitize.Line(err.Error()))
 		if s.report == nil {
 			return 1
 		}
@@ -114,7 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = writeText(stdout, s, res)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "rate:", err)
+		fmt.Fprintln(stderr, "rate:", sanitize.Line(err.Error()))
 		return 1
 	}
 	if s.report != nil && !s.report.OK() {
@@ -140,8 +155,10 @@ type subject struct {
 // With -live, what a probe of the domain observed is the last layer.
 //
 // A provider file with errors still yields a subject, with the file's
-// valid values and its report, together with the error.
-func gather(o options) (subject, error) {
+// valid values and its report, together with the error. roots, if not nil,
+// replace -cafile's certificate authorities for the probe (tests pass a
+// fake server's).
+func gather(o options, roots *x509.CertPool) (subject, error) {
 	var s subject
 	s.provider = providers.New(o.domain)
 	s.provenance = rating.ListProvenance(providers.Provider{})
@@ -180,7 +197,7 @@ func gather(o options) (subject, error) {
 		}
 	}
 	if o.live {
-		live, observed, err := probe(o)
+		live, observed, err := probe(o, roots)
 		if err != nil {
 			return s, err
 		}
@@ -190,7 +207,7 @@ func gather(o options) (subject, error) {
 }
 
 // probe asks the live server what it offers now.
-func probe(o options) (providers.Provider, []providers.Field, error) {
+func probe(o options, roots *x509.CertPool) (providers.Provider, []providers.Field, error) {
 	p := &discovery.Prober{Timeout: o.timeout, UserAgent: "onboard-rate"}
 	if o.noHTTP {
 		p.Skip |= discovery.PartHTTP
@@ -208,6 +225,9 @@ func probe(o options) (providers.Provider, []providers.Field, error) {
 			return providers.Provider{}, nil, fmt.Errorf("no PEM certificates in %s", o.caFile)
 		}
 		p.TLSConfig = &tls.Config{RootCAs: pool}
+	}
+	if roots != nil {
+		p.TLSConfig = &tls.Config{RootCAs: roots}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
@@ -238,16 +258,19 @@ func name(p providers.Provider) string {
 	return p.JID
 }
 
+// writeText writes the rating for people. What the provider file, the list
+// or the live server said (problems, reasons, fixes, the domain) goes
+// through sanitize.Line.
 func writeText(w io.Writer, s subject, r rating.Result) error {
 	var b strings.Builder
 	if s.report != nil && len(s.report.Problems) > 0 {
 		b.WriteString("Provider file:\n")
 		for _, p := range s.report.Problems {
-			fmt.Fprintf(&b, "  - %s\n", p)
+			fmt.Fprintf(&b, "  - %s\n", sanitize.Line(p.String()))
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "%s: category %s (rated on %v)\n", name(s.provider), r.Category, r.Date)
+	fmt.Fprintf(&b, "%s: category %s (rated on %v)\n", sanitize.Line(name(s.provider)), r.Category, r.Date)
 	if r.Published.Valid() {
 		fmt.Fprintf(&b, "  published: category %s in the list of %v\n", r.Published, s.listed)
 		if !r.Agrees() {
@@ -262,7 +285,7 @@ func writeText(w io.Writer, s subject, r rating.Result) error {
 		}
 		fmt.Fprintf(&b, "\nWhy not %s:\n", v.Category)
 		for _, u := range v.Unmet {
-			fmt.Fprintf(&b, "  - %s\n", u.Reason)
+			fmt.Fprintf(&b, "  - %s\n", sanitize.Line(u.Reason))
 		}
 	}
 	next, missing := r.Next()
@@ -271,7 +294,7 @@ func writeText(w io.Writer, s subject, r rating.Result) error {
 	} else {
 		fmt.Fprintf(&b, "\nTo reach %s:\n", next)
 		for _, u := range missing {
-			fmt.Fprintf(&b, "  - %s\n", u.Fix)
+			fmt.Fprintf(&b, "  - %s\n", sanitize.Line(u.Fix))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -321,8 +344,33 @@ func writeJSON(w io.Writer, s subject, r rating.Result) error {
 	if !s.listed.IsZero() {
 		out.Listed = &s.listed
 	}
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(b.Bytes()))
+	return err
+}
+
+// escapeJSON replaces every character sanitize.Unsafe reports, but the
+// newlines of the indentation, with its \u escape: encoding/json escapes C0
+// controls but leaves DEL, C1 controls and bidi controls (U+202E) raw. In a
+// JSON string the escape means the same character, so the data is
+// unchanged; outside strings JSON has no such characters.
+func escapeJSON(b []byte) []byte {
+	if s := string(b); sanitize.Text(s) == s {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r != '\n' && sanitize.Unsafe(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.WriteRune(r)
+		}
+	}
+	return out.Bytes()
 }
