@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"embed"
 	"encoding/hex"
 	"errors"
 	"html/template"
 	"log"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,16 +26,14 @@ import (
 //go:embed page.html style.css
 var assets embed.FS
 
-// Limits of the in-memory state.
+// Limits.
 const (
-	sessionTTL  = 30 * time.Minute
-	maxSessions = 10000
+	sessionTTL  = 30 * time.Minute // lifetime of the cookie and of a form's CSRF token
 	maxForm     = 16 << 10         // bytes of a submitted form
 	maxPassword = 256              // characters
 	minPassword = 8                // characters
 	pageWait    = 20 * time.Second // how long a request waits for the sign-up to move on
-	resultTTL   = 5 * time.Minute  // how long a finished sign-up waits to be shown
-	cookieName  = "websignup"
+	resultGrace = 30 * time.Second // a sign-up finished near its -ttl is kept this long (at most -ttl) to be shown
 )
 
 // config is the server's configuration, from the flags.
@@ -46,31 +45,35 @@ type config struct {
 	maxPending int
 	timeout    time.Duration
 	log        *log.Logger
+	ipSignups  int            // sign-ups a client network may start per ipWindow
+	ipWindow   time.Duration  // the window of ipSignups
+	proxies    []netip.Prefix // trusted reverse proxies (X-Forwarded-For)
+
+	// run runs a sign-up; nil means s.Run. Tests replace it.
+	run func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error)
+	// now is the clock; nil means time.Now. Tests replace it.
+	now func() time.Time
 }
 
-// app is the web application. Its state lives in memory: sessions (one
-// per browser, holding the CSRF token) and pending registrations.
+// app is the web application. Its state lives in memory, and only a
+// sign-up adds to it: the pending registrations and the rate limiter's
+// buckets. A page view stores nothing (see csrf.go).
 type app struct {
 	cfg     config
+	key     [32]byte // of the CSRF tokens
 	tmpl    *template.Template
 	css     []byte
 	mux     *http.ServeMux
 	offered []offer // the providers a newcomer may pick
+	limit   *limiter
 
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the sign-up goroutines
 
-	mu       sync.Mutex
-	sessions map[string]*session
-	pending  map[string]*pending
-	closed   bool
-}
-
-// session is one browser.
-type session struct {
-	csrf    string
-	expires time.Time
+	mu      sync.Mutex
+	pending map[string]*pending
+	closed  bool
 }
 
 // offer is a provider on the start page.
@@ -90,16 +93,23 @@ func newApp(cfg config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ttl <= 0 || cfg.maxPending <= 0 || cfg.ipSignups <= 0 || cfg.ipWindow <= 0 {
+		return nil, errors.New("websignup: -ttl, -max-pending, -ip-signups and -ip-window must be positive")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &app{
-		cfg:      cfg,
-		tmpl:     tmpl,
-		css:      css,
-		mux:      http.NewServeMux(),
-		ctx:      ctx,
-		cancel:   cancel,
-		sessions: map[string]*session{},
-		pending:  map[string]*pending{},
+		cfg:     cfg,
+		tmpl:    tmpl,
+		css:     css,
+		mux:     http.NewServeMux(),
+		limit:   newLimiter(cfg.ipSignups, cfg.ipWindow),
+		ctx:     ctx,
+		cancel:  cancel,
+		pending: map[string]*pending{},
+	}
+	if _, err := rand.Read(a.key[:]); err != nil {
+		cancel()
+		return nil, err
 	}
 	q := providers.Query{Categories: []providers.Category{providers.CategoryA}, InBandRegistration: true}
 	for _, p := range cfg.list.Filter(q).Providers {
@@ -113,6 +123,14 @@ func newApp(cfg config) (*app, error) {
 	a.mux.HandleFunc("GET /captcha/{id}", a.captchaImage)
 	a.mux.HandleFunc("POST /captcha/{id}", a.captchaAnswer)
 	return a, nil
+}
+
+// now is the app's clock.
+func (a *app) now() time.Time {
+	if a.cfg.now != nil {
+		return a.cfg.now()
+	}
+	return time.Now()
 }
 
 // close stops every pending registration and waits for them.
@@ -155,13 +173,8 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// sweep drops expired sessions and registrations. a.mu must be held.
+// sweep drops the expired registrations. a.mu must be held.
 func (a *app) sweep(now time.Time) {
-	for id, s := range a.sessions {
-		if now.After(s.expires) {
-			delete(a.sessions, id)
-		}
-	}
 	for id, p := range a.pending {
 		if now.After(p.expires) {
 			p.cancel()
@@ -170,38 +183,9 @@ func (a *app) sweep(now time.Time) {
 	}
 }
 
-// session returns the browser's session, creating it (and setting the
-// cookie) if create is set. It returns nil when there is none, or when
-// the table is full.
-func (a *app) session(w http.ResponseWriter, r *http.Request, create bool) (string, *session) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := time.Now()
-	if c, err := r.Cookie(cookieName); err == nil {
-		if s, ok := a.sessions[c.Value]; ok && now.Before(s.expires) {
-			s.expires = now.Add(sessionTTL)
-			return c.Value, s
-		}
-	}
-	if !create {
-		return "", nil
-	}
-	if len(a.sessions) >= maxSessions {
-		a.sweep(now)
-		if len(a.sessions) >= maxSessions {
-			return "", nil
-		}
-	}
-	id := randomID()
-	s := &session{csrf: randomID(), expires: now.Add(sessionTTL)}
-	a.sessions[id] = s
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
-	return id, s
-}
-
 // checkPost verifies a form submission: the size, the origin, the
-// session and the CSRF token. It returns the session ID, or "" after
-// writing an error.
+// browser's cookie and the CSRF token. It returns the browser ID, or ""
+// after writing an error.
 func (a *app) checkPost(w http.ResponseWriter, r *http.Request) string {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
@@ -214,8 +198,8 @@ func (a *app) checkPost(w http.ResponseWriter, r *http.Request) string {
 			return ""
 		}
 	}
-	id, s := a.session(w, r, false)
-	if s == nil || subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(s.csrf)) != 1 {
+	id := a.browserID(r)
+	if id == "" || !a.checkToken(id, r.PostForm.Get("csrf")) {
 		a.fail(w, http.StatusForbidden, "Your session has expired or the form is not from this page. Please start again.")
 		return ""
 	}
@@ -256,12 +240,8 @@ type indexData struct {
 }
 
 func (a *app) index(w http.ResponseWriter, r *http.Request) {
-	_, s := a.session(w, r, true)
-	if s == nil {
-		a.fail(w, http.StatusServiceUnavailable, "Too many visitors right now. Please try again in a few minutes.")
-		return
-	}
-	a.render(w, http.StatusOK, "index", indexData{CSRF: s.csrf, Offers: a.offered})
+	id := a.ensureBrowser(w, r)
+	a.render(w, http.StatusOK, "index", indexData{CSRF: a.csrfToken(id), Offers: a.offered})
 }
 
 // signup starts a registration.
@@ -275,8 +255,7 @@ func (a *app) signup(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(form.Get("username"))
 	password := form.Get("password")
 	again := func(msg string) {
-		_, s := a.session(w, r, false)
-		a.render(w, http.StatusUnprocessableEntity, "index", indexData{CSRF: s.csrf, Offers: a.offered, Provider: provider, Username: username, Error: msg})
+		a.render(w, http.StatusUnprocessableEntity, "index", indexData{CSRF: a.csrfToken(sid), Offers: a.offered, Provider: provider, Username: username, Error: msg})
 	}
 	if provider != "" && !slices.ContainsFunc(a.offered, func(o offer) bool { return o.Domain == provider }) {
 		again("Please choose a provider from the list.")
@@ -292,6 +271,11 @@ func (a *app) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	if n := len([]rune(password)); password != "" && (n < minPassword || n > maxPassword) {
 		again("Please choose a password of at least 8 characters, or leave it empty to get one.")
+		return
+	}
+	if ok, wait := a.limit.allow(clientKey(clientAddr(r, a.cfg.proxies)), a.now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		a.fail(w, http.StatusTooManyRequests, rateMessage)
 		return
 	}
 	lang, country := acceptLanguage(r.Header.Get("Accept-Language"))
@@ -311,6 +295,9 @@ var errBusy = errors.New("websignup: too many sign-ups in progress")
 // busyMessage is what the page says for errBusy.
 const busyMessage = "Too many sign-ups are in progress right now. Please try again in a minute."
 
+// rateMessage is what the page says when a client made too many sign-ups.
+const rateMessage = "Too many sign-ups from your network. Please try again later."
+
 // start creates the pending registration and runs onboard.Signup for it.
 func (a *app) start(owner, provider, username, password, lang, country string) (*pending, error) {
 	a.mu.Lock()
@@ -318,7 +305,8 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 	if a.closed {
 		return nil, errBusy
 	}
-	now := time.Now()
+	now := a.now()
+	a.sweep(now)
 	// One registration per browser: a new one replaces the old.
 	for id, p := range a.pending {
 		if p.owner == owner {
@@ -327,10 +315,7 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 		}
 	}
 	if len(a.pending) >= a.cfg.maxPending {
-		a.sweep(now)
-		if len(a.pending) >= a.cfg.maxPending {
-			return nil, errBusy
-		}
+		return nil, errBusy
 	}
 	ctx, cancel := context.WithTimeout(a.ctx, a.cfg.ttl)
 	p := &pending{
@@ -360,11 +345,15 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 		// The page shows a link; the user decides by following it.
 		AcceptRedirect: func(context.Context, string, string) bool { return true },
 	}
+	runSignup := a.cfg.run
+	if runSignup == nil {
+		runSignup = func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error) { return s.Run(ctx) }
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		defer cancel()
-		res, err := s.Run(ctx)
+		res, err := runSignup(ctx, &s)
 		out := newOutcome(res, err)
 		if res != nil {
 			res.Close() // the page does not keep the session
@@ -372,9 +361,12 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 		if err == nil && res.RedirectURL == "" {
 			a.cfg.log.Printf("sign-up %s: account %s created", p.id[:8], res.JID)
 		}
-		// Keep the result long enough for the page to show it.
+		// The slot is freed at -ttl after the start; a result that came
+		// late is kept a little longer, so that its page can show it.
 		a.mu.Lock()
-		p.expires = time.Now().Add(resultTTL)
+		if late := a.now().Add(min(resultGrace, a.cfg.ttl)); late.After(p.expires) {
+			p.expires = late
+		}
 		a.mu.Unlock()
 		p.finish(out)
 	}()
@@ -386,7 +378,7 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 func (a *app) lookup(w http.ResponseWriter, r *http.Request, sid string) *pending {
 	a.mu.Lock()
 	p, ok := a.pending[r.PathValue("id")]
-	if ok && time.Now().After(p.expires) {
+	if ok && a.now().After(p.expires) {
 		p.cancel()
 		delete(a.pending, p.id)
 		ok = false
@@ -402,14 +394,14 @@ func (a *app) lookup(w http.ResponseWriter, r *http.Request, sid string) *pendin
 // show renders the state of a registration. The final page is shown
 // once: the registration (and a generated password) is forgotten after.
 func (a *app) show(w http.ResponseWriter, r *http.Request) {
-	sid, s := a.session(w, r, false)
+	sid := a.browserID(r)
 	p := a.lookup(w, r, sid)
 	if p == nil {
 		return
 	}
 	p.await(r.Context(), pageWait, func(st string) bool { return st != stateWorking })
 	v := p.view()
-	v.CSRF = s.csrf
+	v.CSRF = a.csrfToken(sid)
 	switch v.State {
 	case stateDone:
 		a.mu.Lock()
@@ -429,7 +421,7 @@ func (a *app) show(w http.ResponseWriter, r *http.Request) {
 
 // captchaImage serves the CAPTCHA image from memory.
 func (a *app) captchaImage(w http.ResponseWriter, r *http.Request) {
-	sid, _ := a.session(w, r, false)
+	sid := a.browserID(r)
 	p := a.lookup(w, r, sid)
 	if p == nil {
 		return

@@ -10,12 +10,25 @@
 //
 // It is plain net/http and html/template with no JavaScript: the pages
 // refresh themselves while the sign-up runs. The registration runs on the
-// server; while it waits for a CAPTCHA answer it is kept in memory,
-// bound to the browser's session cookie, for at most -ttl, and at most
-// -max-pending of them exist at once. The CAPTCHA image is served from
-// memory. Every form carries a CSRF token tied to the session. Passwords
-// are never logged; a password the user typed is never shown again, and a
+// server; it is kept in memory, bound to the browser's cookie, for at
+// most -ttl from its start, running, waiting for a CAPTCHA answer or
+// finished and not yet shown (a result that comes in the last seconds is
+// kept 30 s, at most -ttl, to be shown), and at most -max-pending of them
+// exist at once. The CAPTCHA image is served from memory. Passwords are
+// never logged; a password the user typed is never shown again, and a
 // generated one is shown once, on the result page.
+//
+// A page view stores nothing on the server: the cookie holds a random
+// browser ID that the server does not keep, and every form carries a
+// CSRF token that is an HMAC of that ID and an expiry time (30 min) under
+// a key made at start. Only a sign-up costs memory, and each client (an
+// IPv4 address or an IPv6 /64) may start -ip-signups of them per
+// -ip-window (a token bucket: that many at once, then one every
+// window/n); more get "429 Too Many Requests". The client is the peer of
+// the connection; only when that peer is a -trusted-proxy is the
+// X-Forwarded-For header believed (its last address that is not a
+// trusted proxy). Each sign-up creates a real account at a provider:
+// keep the limits low.
 //
 // Flags:
 //
@@ -29,7 +42,13 @@
 //	                    address
 //	-cafile file        also trust the CA certificates in this PEM file
 //	-ttl d              lifetime of a pending registration (default 3m)
-//	-max-pending n      registrations in progress at once (default 64)
+//	-max-pending n      registrations in progress at once, of all
+//	                    clients (default 64)
+//	-ip-signups n       sign-ups a client may start per -ip-window
+//	                    (default 5)
+//	-ip-window d        the window of -ip-signups (default 1h)
+//	-trusted-proxy p    believe X-Forwarded-For from this address or
+//	                    CIDR prefix (repeatable; default none)
 //	-timeout d          time limit for verifying one provider (default 10s)
 //
 // The certificate of each provider must be valid for its domain, also
@@ -103,11 +122,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		addr       = fs.String("addr", "", "connect here for every -domain without its own address")
 		caFile     = fs.String("cafile", "", "also trust the CA certificates in this PEM file")
 		ttl        = fs.Duration("ttl", 3*time.Minute, "lifetime of a pending registration")
-		maxPending = fs.Int("max-pending", 64, "registrations in progress at once")
+		maxPending = fs.Int("max-pending", 64, "registrations in progress at once, of all clients")
+		ipSignups  = fs.Int("ip-signups", 5, "sign-ups a client (IPv4 address, IPv6 /64) may start per -ip-window")
+		ipWindow   = fs.Duration("ip-window", time.Hour, "the window of -ip-signups")
 		timeout    = fs.Duration("timeout", onboard.DefaultTimeout, "time limit for verifying one provider")
 		domains    domainFlag
+		proxies    proxyFlag
 	)
 	fs.Var(&domains, "domain", "offer only this provider, domain or domain=host:port (repeatable)")
+	fs.Var(&proxies, "trusted-proxy", "believe X-Forwarded-For from this address or CIDR prefix (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -117,13 +140,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if *addr != "" && len(domains.domains) == 0 {
 		return errors.New("-addr needs -domain")
 	}
-	if *ttl <= 0 || *maxPending <= 0 {
-		return errors.New("-ttl and -max-pending must be positive")
+	if *ttl <= 0 || *maxPending <= 0 || *ipSignups <= 0 || *ipWindow <= 0 {
+		return errors.New("-ttl, -max-pending, -ip-signups and -ip-window must be positive")
 	}
 	cfg := config{
 		addrs:      map[string]string{},
 		ttl:        *ttl,
 		maxPending: *maxPending,
+		ipSignups:  *ipSignups,
+		ipWindow:   *ipWindow,
+		proxies:    proxies,
 		timeout:    *timeout,
 		log:        log.New(stderr, "websignup: ", log.LstdFlags),
 	}

@@ -446,6 +446,9 @@ func TestFlags(t *testing.T) {
 		{"-domain", "a.example=nohost"}, // no port
 		{"-cafile", "/nonexistent.pem"}, // unreadable
 		{"-ttl", "0"},                   // must be positive
+		{"-ip-signups", "0"},            // must be positive
+		{"-ip-window", "-1h"},           // must be positive
+		{"-trusted-proxy", "nonsense"},  // not an address
 		{"extra"},                       // no arguments
 		{"-providers", "/nonexistent"},  // unreadable
 		{"-listen", "256.0.0.1:99999"},  // cannot listen
