@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/register"
 )
@@ -143,7 +144,9 @@ func (a *app) close() {
 }
 
 // ServeHTTP sets the security headers and logs the request (method, path
-// and status; never a form value).
+// and status; never a form value). The path is foreign: it is logged
+// through sanitize.Line, like every foreign string, so that it cannot
+// forge a log line.
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -153,7 +156,7 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	a.mux.ServeHTTP(rw, r)
-	a.cfg.log.Printf("%s %s %d", r.Method, r.URL.Path, rw.status)
+	a.cfg.log.Printf("%s %s %d", sanitize.Line(r.Method), sanitize.Line(r.URL.Path), rw.status)
 }
 
 type statusWriter struct {
@@ -211,7 +214,7 @@ func (a *app) checkPost(w http.ResponseWriter, r *http.Request) string {
 func (a *app) render(w http.ResponseWriter, status int, name string, data any) {
 	var b bytes.Buffer
 	if err := a.tmpl.ExecuteTemplate(&b, name, data); err != nil {
-		a.cfg.log.Printf("template %s: %v", name, err)
+		a.cfg.log.Printf("template %s: %s", name, sanitize.Line(err.Error()))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -339,7 +342,8 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 		Timeout:   a.cfg.timeout,
 		Progress: func(e onboard.Event) {
 			p.progress(e)
-			a.cfg.log.Printf("sign-up %s: %s", p.id[:8], e) // events never hold a password
+			// Events never hold a password, but they hold what servers sent.
+			a.cfg.log.Printf("sign-up %s: %s", p.id[:8], sanitize.Line(e.String()))
 		},
 		SolveCaptcha: p.solve,
 		// The page shows a link; the user decides by following it.
@@ -358,8 +362,11 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 		if res != nil {
 			res.Close() // the page does not keep the session
 		}
-		if err == nil && res.RedirectURL == "" {
-			a.cfg.log.Printf("sign-up %s: account %s created", p.id[:8], res.JID)
+		switch {
+		case err != nil:
+			a.cfg.log.Printf("sign-up %s: %s", p.id[:8], sanitize.Line(err.Error()))
+		case res != nil && res.RedirectURL == "":
+			a.cfg.log.Printf("sign-up %s: account %s created", p.id[:8], sanitize.Line(res.JID.String()))
 		}
 		// The slot is freed at -ttl after the start; a result that came
 		// late is kept a little longer, so that its page can show it.

@@ -30,6 +30,9 @@
 // trusted proxy). Each sign-up creates a real account at a provider:
 // keep the limits low.
 //
+// Foreign text (the request path, events, addresses, errors) is logged
+// through internal/sanitize: it cannot forge a log line.
+//
 // Flags:
 //
 //	-listen addr        address to serve on (default 127.0.0.1:8080)
@@ -72,6 +75,7 @@ import (
 	"time"
 
 	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/register"
 )
@@ -218,7 +222,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          cfg.log,
+		ErrorLog:          log.New(sanitizedLog{cfg.log}, "", 0),
 	}
 	cfg.log.Printf("serving on http://%s/ (%d providers)", ln.Addr(), cfg.list.Len())
 	if ready != nil {
@@ -239,6 +243,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	<-errc
 	return nil
+}
+
+// sanitizedLog writes each message of net/http's error log (which may
+// quote what a client sent) as one sanitized line of l.
+type sanitizedLog struct{ l *log.Logger }
+
+func (s sanitizedLog) Write(p []byte) (int, error) {
+	s.l.Print(sanitize.Line(strings.TrimSuffix(string(p), "\n")))
+	return len(p), nil
 }
 
 // dial connects to a provider: at the configured address, if any.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/register"
 )
 
@@ -112,10 +113,12 @@ func (p *pending) await(ctx context.Context, d time.Duration, cond func(state st
 	}
 }
 
+// progress records an event for the page. Events hold what servers
+// sent: sanitize.Line shows control and bidi characters as escapes.
 func (p *pending) progress(e onboard.Event) {
 	p.set(func() {
 		if len(p.events) < maxEvents {
-			p.events = append(p.events, e.String())
+			p.events = append(p.events, sanitize.Line(e.String()))
 		}
 	})
 }

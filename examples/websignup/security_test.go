@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -522,5 +523,48 @@ func TestFlood(t *testing.T) {
 	r.a.mu.Unlock()
 	if pending != 6 || r.a.limit.size() != 3 {
 		t.Errorf("state after the flood: %d pending (want the 6 abandoned), %d clients (want 3)", pending, r.a.limit.size())
+	}
+}
+
+// logLineRE is how every line of the log starts: the prefix and the date
+// of log.LstdFlags. A forged line (after a raw newline) does not.
+var logLineRE = regexp.MustCompile(`^websignup: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d `)
+
+// TestLogInjection: the request path, events and errors are foreign, and
+// are logged through sanitize.Line: none of them can start a line, hide
+// text with bidi controls or write invalid UTF-8.
+func TestLogInjection(t *testing.T) {
+	const forged = "websignup: sign-up x: account admin@bank created"
+	r := newRig(t, func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error) {
+		s.Progress(onboard.Event{Stage: onboard.StageConnecting, Domain: "evil.example\n" + forged})
+		s.Progress(onboard.Event{Stage: onboard.StageFallback, Domain: "evil.example", Err: errors.New("closed\r\n" + forged)})
+		return nil, fmt.Errorf("fake: \x1b[2J\n%s", forged)
+	}, false, nil)
+	c := r.browser("")
+	c.get("/" + url.PathEscape("\n"+forged))
+	if c.code != http.StatusNotFound {
+		t.Errorf("forged path: %d", c.code)
+	}
+	c.get("/%E2%80%AEgpj.exe%FF")
+	signup(c, "victim")
+	if c.state() != "failed" {
+		t.Errorf("sign-up: %d\n%s", c.code, c.page)
+	}
+	logs := r.logs.String()
+	for _, line := range strings.Split(strings.TrimSuffix(logs, "\n"), "\n") {
+		if !logLineRE.MatchString(line) {
+			t.Errorf("forged log line %q", line)
+		}
+	}
+	if strings.ContainsAny(logs, "\r\x1b\u202e") || strings.Contains(logs, "\xff") {
+		t.Errorf("raw control, bidi or invalid bytes in the log:\n%q", logs)
+	}
+	for _, want := range []string{`GET /\x0awebsignup: sign-up x`, `evil.example\x0awebsignup`, `\u202egpj.exe`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "fake-Passw0rd") {
+		t.Error("the log shows the password")
 	}
 }
