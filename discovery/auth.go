@@ -1,6 +1,8 @@
 package discovery
 
 import (
+	"github.com/xmpp-onboard/onboard/internal/redact"
+
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -223,44 +225,14 @@ var saslConditions = []string{
 	"mechanism-too-weak", "not-authorized", "temporary-auth-failure",
 }
 
-// scrubber removes a password, and the base64 encodings of any text that
-// contains it, from what a server sends back.
-type scrubber struct{ secrets []string }
+// scrubber removes a password, in every form a server can echo it
+// (internal/redact), from what a server sends back.
+type scrubber struct{ set *redact.Set }
 
-// minEncoded is the shortest base64 fragment of the password scrubbed;
-// shorter fragments would match ordinary text.
-const minEncoded = 4
-
-func newScrubber(password string) scrubber {
-	var sc scrubber
-	if password == "" {
-		return sc
-	}
-	sc.secrets = append(sc.secrets, password)
-	// The password at each alignment in a longer base64 text (such as
-	// the PLAIN response): the characters that depend on its bytes only.
-	n := len(password)
-	for k := 0; k < 3; k++ {
-		enc := base64.RawStdEncoding.EncodeToString(append(make([]byte, k), password...))
-		start, end := (8*k+5)/6, (8*k+8*n)/6
-		if end-start < minEncoded {
-			continue
-		}
-		frag := enc[start:end]
-		sc.secrets = append(sc.secrets, frag, strings.NewReplacer("+", "-", "/", "_").Replace(frag))
-	}
-	// Longest first, so that a secret containing another goes whole.
-	slices.SortFunc(sc.secrets, func(a, b string) int { return len(b) - len(a) })
-	return sc
-}
+func newScrubber(password string) scrubber { return scrubber{redact.New(password)} }
 
 // str returns s without the secrets.
-func (sc scrubber) str(s string) string {
-	for _, x := range sc.secrets {
-		s = strings.ReplaceAll(s, x, "[redacted]")
-	}
-	return s
-}
+func (sc scrubber) str(s string) string { return sc.set.String(s) }
 
 // err returns err unchanged if its message holds no secret, and otherwise
 // an error with the scrubbed message that matches the same sentinels with

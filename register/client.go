@@ -112,6 +112,23 @@ type Request struct {
 	Solve func(ctx context.Context, f *Form) error
 }
 
+// String describes the request without its secrets: the password and the
+// invitation are shown as "[redacted]" when set (value receiver, so that
+// printing a Request with any verb, %+v included, is safe).
+func (r Request) String() string {
+	hide := func(s string) string {
+		if s == "" {
+			return `""`
+		}
+		return redactedStr
+	}
+	return fmt.Sprintf("register.Request{Username: %q, Password: %s, Invite: %s, Login: %v, Force: %v}",
+		r.Username, hide(r.Password), hide(r.Invite), r.Login, r.Force)
+}
+
+// GoString is String, for %#v.
+func (r Request) GoString() string { return r.String() }
+
 // Account is a registered account.
 type Account struct {
 	// JID is the bare address user@domain.

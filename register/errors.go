@@ -1,6 +1,8 @@
 package register
 
 import (
+	"github.com/xmpp-onboard/onboard/internal/redact"
+
 	"errors"
 	"fmt"
 	"regexp"
@@ -275,12 +277,7 @@ func stanzaText(se stanza.Error) string {
 
 // scrub replaces every occurrence of each non-empty secret in s.
 func scrub(s string, secrets ...string) string {
-	for _, x := range secrets {
-		if x != "" {
-			s = strings.ReplaceAll(s, x, redactedStr)
-		}
-	}
-	return s
+	return redact.New(secrets...).String(s)
 }
 
 // scrubStanza removes secrets from the texts of se.

@@ -35,6 +35,16 @@ type Invite struct {
 	Action string
 }
 
+// String describes the invitation without its token (value receiver, so
+// that printing an Invite with any verb is safe).
+func (inv Invite) String() string {
+	return fmt.Sprintf("register.Invite{Action: %q, Domain: %q, Username: %q, Inviter: %q, Token: %s}",
+		inv.Action, inv.Domain, inv.Username, inv.Inviter, redactedStr)
+}
+
+// GoString is String, for %#v.
+func (inv Invite) GoString() string { return inv.String() }
+
 // ParseInvite parses an invitation: an XMPP URI such as
 // "xmpp:example.com?register;preauth=TOKEN",
 // "xmpp:juliet@example.com?register;preauth=TOKEN" (the account name is

@@ -1,6 +1,8 @@
 package register
 
 import (
+	"github.com/xmpp-onboard/onboard/internal/redact"
+
 	"bufio"
 	"bytes"
 	"encoding/xml"
@@ -47,7 +49,7 @@ const (
 	maxNodes    = 8192 // elements in one top-level element
 	maxValues   = 256  // values or options per form field
 	maxSkipped  = 256  // unrelated elements skipped while waiting for a reply
-	redactedStr = "[redacted]"
+	redactedStr = redact.Mark
 )
 
 // node is one parsed XML element. Character data directly inside the
@@ -333,13 +335,7 @@ func (n *node) redacted() []byte {
 // redactedWith is redacted with every occurrence of each known secret
 // (for example a password a server echoes in an error text) replaced too.
 func (n *node) redactedWith(secrets []string) []byte {
-	b := n.redacted()
-	for _, s := range secrets {
-		if s != "" {
-			b = bytes.ReplaceAll(b, []byte(s), []byte(redactedStr))
-		}
-	}
-	return b
+	return redact.New(secrets...).Bytes(n.redacted())
 }
 
 // secretText reports whether the character data of n (and its children,

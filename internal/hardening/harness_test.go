@@ -3,6 +3,7 @@ package hardening_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -252,6 +253,10 @@ func secretForms(secret string) []string {
 	var esc strings.Builder
 	if err := xmlEscape(&esc, secret); err == nil && esc.String() != secret {
 		forms = append(forms, esc.String())
+	}
+	esc.Reset()
+	if err := xml.EscapeText(&esc, []byte(secret)); err == nil && esc.String() != secret {
+		forms = append(forms, esc.String()) // &#39; and &#34; for quotes
 	}
 	for pad := 0; pad < 3; pad++ {
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {

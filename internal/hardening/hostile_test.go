@@ -880,13 +880,19 @@ func (o *outputs) errs(err error) {
 // check fails t if the secret shows up anywhere.
 func (o *outputs) check(t *testing.T) {
 	t.Helper()
-	for _, p := range o.leaks() {
+	o.checkFor(t, secret)
+}
+
+// checkFor fails t if the given secret shows up anywhere.
+func (o *outputs) checkFor(t *testing.T, secret string) {
+	t.Helper()
+	for _, p := range o.leaks(secret) {
 		t.Error(p)
 	}
 }
 
-// leaks describes where the secret shows up, without showing it.
-func (o *outputs) leaks() []string {
+// leaks describes where secret shows up, without showing it.
+func (o *outputs) leaks(secret string) []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []string
