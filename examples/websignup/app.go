@@ -39,16 +39,17 @@ const (
 
 // config is the server's configuration, from the flags.
 type config struct {
-	list       providers.List
-	addrs      map[string]string
-	dialer     register.Dialer
-	ttl        time.Duration
-	maxPending int
-	timeout    time.Duration
-	log        *log.Logger
-	ipSignups  int            // sign-ups a client network may start per ipWindow
-	ipWindow   time.Duration  // the window of ipSignups
-	proxies    []netip.Prefix // trusted reverse proxies (X-Forwarded-For)
+	list        providers.List
+	addrs       map[string]string
+	dialer      register.Dialer
+	ttl         time.Duration
+	maxPending  int
+	timeout     time.Duration
+	log         *log.Logger
+	ipSignups   int            // sign-ups a client network may start per ipWindow
+	ipWindow    time.Duration  // the window of ipSignups
+	proxies     []netip.Prefix // trusted reverse proxies (X-Forwarded-For)
+	behindHTTPS bool           // served to browsers over https by a reverse proxy
 
 	// run runs a sign-up; nil means s.Run. Tests replace it.
 	run func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error)

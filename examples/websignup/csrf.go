@@ -14,12 +14,28 @@ import (
 // ID and an expiry time, under a key made at start (double-submit
 // cookie). A page view costs no memory; only a sign-up does.
 
-// cookieName is the name of the cookie.
-const cookieName = "websignup"
+// Cookie names: the __Host- prefix makes the browser refuse the cookie
+// unless it is Secure, for the whole host and set by it (no sibling
+// subdomain can plant one).
+const (
+	cookieName       = "websignup"
+	secureCookieName = "__Host-websignup"
+)
+
+// secure reports whether the browser reached the page over https:
+// directly (r.TLS) or through a reverse proxy (-behind-https).
+func (a *app) secure(r *http.Request) bool { return r.TLS != nil || a.cfg.behindHTTPS }
+
+func (a *app) cookieName(r *http.Request) string {
+	if a.secure(r) {
+		return secureCookieName
+	}
+	return cookieName
+}
 
 // browserID returns the ID of the browser's cookie, or "" without one.
 func (a *app) browserID(r *http.Request) string {
-	c, err := r.Cookie(cookieName)
+	c, err := r.Cookie(a.cookieName(r))
 	if err != nil || !validID(c.Value) {
 		return ""
 	}
@@ -34,8 +50,8 @@ func (a *app) ensureBrowser(w http.ResponseWriter, r *http.Request) string {
 		id = randomID()
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: id, Path: "/", MaxAge: int(sessionTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Name: a.cookieName(r), Value: id, Path: "/", MaxAge: int(sessionTTL.Seconds()),
+		HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteStrictMode,
 	})
 	return id
 }

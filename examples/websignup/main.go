@@ -33,6 +33,10 @@
 // Foreign text (the request path, events, addresses, errors) is logged
 // through internal/sanitize: it cannot forge a log line.
 //
+// The cookie is Secure, and named __Host-websignup, when the request came
+// over TLS or with -behind-https (a reverse proxy serves the page over
+// https); otherwise it is websignup.
+//
 // Flags:
 //
 //	-listen addr        address to serve on (default 127.0.0.1:8080)
@@ -52,6 +56,8 @@
 //	-ip-window d        the window of -ip-signups (default 1h)
 //	-trusted-proxy p    believe X-Forwarded-For from this address or
 //	                    CIDR prefix (repeatable; default none)
+//	-behind-https       the page is served over https by a reverse proxy:
+//	                    the cookie is Secure (default false)
 //	-timeout d          time limit for verifying one provider (default 10s)
 //
 // The certificate of each provider must be valid for its domain, also
@@ -129,6 +135,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		maxPending = fs.Int("max-pending", 64, "registrations in progress at once, of all clients")
 		ipSignups  = fs.Int("ip-signups", 5, "sign-ups a client (IPv4 address, IPv6 /64) may start per -ip-window")
 		ipWindow   = fs.Duration("ip-window", time.Hour, "the window of -ip-signups")
+		behind     = fs.Bool("behind-https", false, "the page is served over https by a reverse proxy: the cookie is Secure")
 		timeout    = fs.Duration("timeout", onboard.DefaultTimeout, "time limit for verifying one provider")
 		domains    domainFlag
 		proxies    proxyFlag
@@ -148,14 +155,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return errors.New("-ttl, -max-pending, -ip-signups and -ip-window must be positive")
 	}
 	cfg := config{
-		addrs:      map[string]string{},
-		ttl:        *ttl,
-		maxPending: *maxPending,
-		ipSignups:  *ipSignups,
-		ipWindow:   *ipWindow,
-		proxies:    proxies,
-		timeout:    *timeout,
-		log:        log.New(stderr, "websignup: ", log.LstdFlags),
+		addrs:       map[string]string{},
+		ttl:         *ttl,
+		maxPending:  *maxPending,
+		ipSignups:   *ipSignups,
+		ipWindow:    *ipWindow,
+		proxies:     proxies,
+		behindHTTPS: *behind,
+		timeout:     *timeout,
+		log:         log.New(stderr, "websignup: ", log.LstdFlags),
 	}
 	cfg.list = providers.Embedded()
 	if *listFile != "" {

@@ -568,3 +568,50 @@ func TestLogInjection(t *testing.T) {
 		t.Error("the log shows the password")
 	}
 }
+
+// TestSecureCookie: the cookie is Secure and __Host- prefixed when the
+// request came over TLS or with -behind-https, and a sign-up works over
+// https with it.
+func TestSecureCookie(t *testing.T) {
+	cookie := func(r *rig) *http.Cookie {
+		t.Helper()
+		resp, err := r.srv.Client().Get(r.base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cs := resp.Cookies()
+		if len(cs) != 1 {
+			t.Fatalf("cookies %v", cs)
+		}
+		return cs[0]
+	}
+	plain := cookie(newRig(t, succeed, false, nil))
+	if plain.Name != cookieName || plain.Secure || !plain.HttpOnly || plain.SameSite != http.SameSiteStrictMode {
+		t.Errorf("over http: %+v", plain)
+	}
+	for name, r := range map[string]*rig{
+		"TLS":           newRig(t, succeed, true, nil),
+		"-behind-https": newRig(t, succeed, false, func(c *config) { c.behindHTTPS = true }),
+	} {
+		ck := cookie(r)
+		if ck.Name != secureCookieName || !ck.Secure || !ck.HttpOnly || ck.Path != "/" || ck.Domain != "" || ck.SameSite != http.SameSiteStrictMode {
+			t.Errorf("%s: %+v", name, ck)
+		}
+	}
+	r := newRig(t, succeed, true, nil)
+	c := r.browser("")
+	signup(c, "tls")
+	if c.state() != "done" || c.text("jid") != "tls@open.example" {
+		t.Errorf("sign-up over https: %d\n%s", c.code, c.page)
+	}
+	// The plain cookie name does not count over https.
+	req, _ := http.NewRequest("POST", r.base+"/signup", strings.NewReader(url.Values{"csrf": {r.a.csrfToken(strings.Repeat("ab", 16))}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: cookieName, Value: strings.Repeat("ab", 16)})
+	fresh := r.browser("")
+	fresh.do(req)
+	if fresh.code != http.StatusForbidden {
+		t.Errorf("non-__Host- cookie over https: %d", fresh.code)
+	}
+}
