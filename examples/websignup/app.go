@@ -116,6 +116,7 @@ func newApp(cfg config) (*app, error) {
 	q := providers.Query{Categories: []providers.Category{providers.CategoryA}, InBandRegistration: true}
 	for _, p := range cfg.list.Filter(q).Providers {
 		site, _, _ := p.Website.Pick()
+		site = httpsLink(site)
 		a.offered = append(a.offered, offer{Domain: p.JID, Category: p.Category, Website: site, Captcha: p.CaptchaRequired})
 	}
 	a.mux.HandleFunc("GET /{$}", a.index)
@@ -347,8 +348,9 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 			a.cfg.log.Printf("sign-up %s: %s", p.id[:8], sanitize.Line(e.String()))
 		},
 		SolveCaptcha: p.solve,
-		// The page shows a link; the user decides by following it.
-		AcceptRedirect: func(context.Context, string, string) bool { return true },
+		// The page shows a link (if it is https); the user decides by
+		// following it.
+		AcceptRedirect: func(_ context.Context, _, u string) bool { return httpsLink(u) != "" },
 	}
 	runSignup := a.cfg.run
 	if runSignup == nil {

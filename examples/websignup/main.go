@@ -37,6 +37,10 @@
 // over TLS or with -behind-https (a reverse proxy serves the page over
 // https); otherwise it is websignup.
 //
+// Links the provider publishes (web site, password reset, legal notice,
+// web sign-up) are shown only if they are https, to a public host, without
+// user information (internal/netguard.HTTPSLink).
+//
 // Flags:
 //
 //	-listen addr        address to serve on (default 127.0.0.1:8080)

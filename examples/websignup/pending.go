@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/register"
 )
@@ -207,8 +208,15 @@ func newOutcome(res *onboard.Result, err error) *outcome {
 	o := &outcome{}
 	if res != nil {
 		o.Info = res.Info
+		// A link is offered only if it is https.
+		o.Info.Website = httpsLink(o.Info.Website)
+		o.Info.PasswordReset = httpsLink(o.Info.PasswordReset)
+		o.Info.LegalNotice = httpsLink(o.Info.LegalNotice)
 		o.Provider = res.Provider.JID
-		o.Redirect = res.RedirectURL
+		o.Redirect = httpsLink(res.RedirectURL)
+		if res.RedirectURL != "" && o.Redirect == "" && err == nil {
+			o.Error = message(onboard.ErrNoProvider)
+		}
 		o.JID = res.JID.String()
 		if res.PasswordGenerated && o.JID != "" {
 			o.Password, o.Generated = res.Password, true
@@ -226,6 +234,14 @@ func newOutcome(res *onboard.Result, err error) *outcome {
 		}
 	}
 	return o
+}
+
+// httpsLink returns the link s if it may be offered (netguard.HTTPSLink:
+// https, a public host, no user information, no control characters),
+// else "".
+func httpsLink(s string) string {
+	l, _ := netguard.HTTPSLink(s)
+	return l
 }
 
 func attemptViews(as []*onboard.AttemptError) []attemptView {

@@ -615,3 +615,65 @@ func TestSecureCookie(t *testing.T) {
 		t.Errorf("non-__Host- cookie over https: %d", fresh.code)
 	}
 }
+
+// TestHTTPSLinksOnly: a provider's link is offered only if it is https
+// (netguard.HTTPSLink): no http, userinfo, javascript: or local links on
+// the result page, and no web sign-up on an http page.
+func TestHTTPSLinksOnly(t *testing.T) {
+	var mu sync.Mutex
+	accepted := map[string]bool{}
+	r := newRig(t, func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error) {
+		for _, u := range []string{"http://web.example/signup", "https://user@web.example/", "https://127.0.0.1/", "https://web.example/signup"} {
+			ok := s.AcceptRedirect(ctx, "web.example", u)
+			mu.Lock()
+			accepted[u] = ok
+			mu.Unlock()
+		}
+		res := created(s)
+		switch s.Username {
+		case "redirect":
+			return &onboard.Result{Provider: res.Provider, RedirectURL: "http://web.example/signup"}, nil
+		case "links":
+			res.Info.Website = "http://open.example/"
+			res.Info.PasswordReset = "https://open.example/reset"
+			res.Info.LegalNotice = "https://admin@open.example/legal"
+		}
+		return res, nil
+	}, false, nil)
+	c := r.browser("")
+	signup(c, "links")
+	if c.state() != "done" {
+		t.Fatalf("%d\n%s", c.code, c.page)
+	}
+	if !strings.Contains(c.page, `href="https://open.example/reset"`) {
+		t.Errorf("the https link is missing:\n%s", c.page)
+	}
+	for _, bad := range []string{"http://open.example/", "admin@open.example"} {
+		if strings.Contains(c.page, bad) {
+			t.Errorf("the page offers %s:\n%s", bad, c.page)
+		}
+	}
+	mu.Lock()
+	for u, ok := range accepted {
+		if want := u == "https://web.example/signup"; ok != want {
+			t.Errorf("AcceptRedirect(%s) = %v", u, ok)
+		}
+	}
+	mu.Unlock()
+	signup(c, "redirect")
+	if c.state() != "failed" || strings.Contains(c.page, "web.example") {
+		t.Errorf("an http web sign-up: %d\n%s", c.code, c.page)
+	}
+	for s, want := range map[string]string{
+		"https://open.example/x":    "https://open.example/x",
+		"http://open.example/x":     "",
+		"javascript:alert(1)":       "",
+		"https:///nohost":           "",
+		"https://u:p@open.example/": "",
+		"":                          "",
+	} {
+		if got := httpsLink(s); got != want {
+			t.Errorf("httpsLink(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
