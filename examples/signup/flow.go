@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/register"
 )
@@ -33,18 +34,18 @@ func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list p
 			return dd.Dial(ctx, domain)
 		},
 		SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
-			fmt.Fprintf(p.stderr, "%s asks for a CAPTCHA.\n", domain)
+			fmt.Fprintf(p.stderr, "%s asks for a CAPTCHA.\n", sanitize.Line(domain))
 			return askCaptcha(p, c, captchaOut)
 		},
 		FillForm: func(ctx context.Context, domain string, f *register.Form) error {
 			if f.Instructions != "" {
-				fmt.Fprintf(p.stderr, "%s: %s\n", domain, f.Instructions)
+				fmt.Fprintf(p.stderr, "%s: %s\n", sanitize.Line(domain), sanitize.Text(f.Instructions))
 			}
 			return fillMissing(p, f)
 		},
 	}
 	if progress {
-		s.Progress = func(e onboard.Event) { fmt.Fprintf(stderr, "signup: %s\n", e) }
+		s.Progress = func(e onboard.Event) { fmt.Fprintln(stderr, "signup:", sanitize.Line(fmt.Sprint(e))) }
 	}
 	res, err := s.Run(ctx)
 	r := result{Exit: exitError}

@@ -76,10 +76,20 @@
 // With -json and without -domain, the object also holds "attempts" (one
 // {"domain", "step", "error"} per provider that failed), and on success
 // "website" and "password_reset" of the provider.
+//
+// What the server and the provider list chose (error texts, form
+// instructions, field labels and descriptions, CAPTCHA labels, links, the
+// bound address, the -debug stream) is printed through internal/sanitize:
+// control characters, bidi controls and invalid UTF-8 appear as visible
+// escapes (\x0d, \u202e), so a server cannot make the terminal say
+// "registered" when the exit status says otherwise. Instructions keep their
+// line breaks; everything else is one line. -json escapes DEL, C1 and bidi
+// controls besides what encoding/json escapes.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -92,6 +102,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/register"
 )
@@ -185,9 +196,10 @@ func isTerminal(f *os.File) bool {
 }
 
 // line prints a prompt and reads one line; secret disables the echo on a
-// terminal (with stty).
+// terminal (with stty). The prompt goes through sanitize.Line (it may hold
+// a label the server chose).
 func (p *prompter) line(prompt string, secret bool) (string, error) {
-	fmt.Fprint(p.stderr, prompt)
+	fmt.Fprint(p.stderr, sanitize.Line(prompt))
 	if secret && isTerminal(p.file) {
 		if err := stty(p.file, "-echo"); err == nil {
 			defer func() {
@@ -211,6 +223,13 @@ func stty(f *os.File, arg string) error {
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	return runWith(args, stdin, stdout, stderr, nil)
+}
+
+// runWith is run; roots, if not nil, are the only certificate authorities
+// trusted, instead of the system's and -cafile's (tests pass a fake
+// server's).
+func runWith(args []string, stdin *os.File, stdout, stderr io.Writer, roots *x509.CertPool) int {
 	fs := flag.NewFlagSet("signup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -235,27 +254,27 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "signup: unexpected arguments %q (the password is never an argument; use ONBOARD_PASSWORD or standard input)\n", fs.Args())
+		fmt.Fprintf(stderr, "signup: unexpected arguments %s (the password is never an argument; use ONBOARD_PASSWORD or standard input)\n", sanitize.Line(fmt.Sprintf("%q", fs.Args())))
 		return exitUsage
 	}
 	out := func(r result) int {
 		if *asJSON {
-			json.NewEncoder(stdout).Encode(r)
+			writeJSON(stdout, r)
 		} else if r.OK {
-			fmt.Fprintf(stdout, "registered %s and logged in as %s\n", r.JID, r.Bound)
+			fmt.Fprintf(stdout, "registered %s and logged in as %s\n", sanitize.Line(r.JID), sanitize.Line(r.Bound))
 			if r.Note != "" {
-				fmt.Fprintln(stdout, r.Note)
+				fmt.Fprintln(stdout, sanitize.Line(r.Note))
 			}
 			if r.Website != "" {
-				fmt.Fprintf(stdout, "provider: %s\n", r.Website)
+				fmt.Fprintf(stdout, "provider: %s\n", sanitize.Line(r.Website))
 			}
 			if r.PasswordReset != "" {
-				fmt.Fprintf(stdout, "forgotten password: %s\n", r.PasswordReset)
+				fmt.Fprintf(stdout, "forgotten password: %s\n", sanitize.Line(r.PasswordReset))
 			}
 		} else {
-			fmt.Fprintf(stderr, "signup: %s\n", r.Error)
+			fmt.Fprintf(stderr, "signup: %s\n", sanitize.Line(r.Error))
 			if r.RedirectURL != "" {
-				fmt.Fprintf(stdout, "register on the web: %s\n", r.RedirectURL)
+				fmt.Fprintf(stdout, "register on the web: %s\n", sanitize.Line(r.RedirectURL))
 			}
 		}
 		return r.Exit
@@ -283,8 +302,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		d.TLSConfig = newTLSConfig(pool)
 	}
+	if roots != nil {
+		d.TLSConfig = newTLSConfig(roots)
+	}
 	if *debug {
-		d.Debug = func(dir string, xml []byte) { fmt.Fprintf(stderr, "%s: %s\n", dir, xml) }
+		// One line per record, so that each keeps its direction.
+		d.Debug = func(dir string, xml []byte) { fmt.Fprintf(stderr, "%s: %s\n", dir, sanitize.Line(string(xml))) }
 	}
 	if *domain == "" && *token != "" {
 		if inv, err := register.ParseInvite(*token); err == nil {
@@ -307,7 +330,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(exitError, err)
 		}
-		fmt.Fprintln(stdout, d)
+		fmt.Fprintln(stdout, sanitize.Line(d))
 		return exitOK
 	}
 	if *domain == "" && *addr != "" {
@@ -339,7 +362,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	c := register.Client{Dialer: d}
 	if !*asJSON {
 		c.Progress = func(e register.Event) {
-			fmt.Fprintf(stderr, "signup: %s %s\n", e.Stage, e.Addr)
+			fmt.Fprintln(stderr, "signup:", sanitize.Line(fmt.Sprintf("%s %s", e.Stage, e.Addr)))
 		}
 	}
 	acct, err := c.Register(ctx, *domain, register.Request{
@@ -409,7 +432,7 @@ func pickProvider(l providers.List) (string, error) {
 // solve fills the fields the server asks for beyond username and password.
 func solve(p *prompter, f *register.Form, captchaOut string) error {
 	if f.Instructions != "" {
-		fmt.Fprintf(p.stderr, "%s\n", f.Instructions)
+		fmt.Fprintf(p.stderr, "%s\n", sanitize.Text(f.Instructions))
 	}
 	if c := f.Captcha; c != nil {
 		ans, err := askCaptcha(p, c, captchaOut)
@@ -430,10 +453,10 @@ func askCaptcha(p *prompter, c *register.Captcha, captchaOut string) (string, er
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(p.stderr, "CAPTCHA (%s): the image is in %s\n", c.Type, path)
+		fmt.Fprintf(p.stderr, "CAPTCHA (%s): the image is in %s\n", sanitize.Line(c.Type), sanitize.Line(path))
 	}
 	for _, u := range c.URLs {
-		fmt.Fprintf(p.stderr, "CAPTCHA also at %s\n", u)
+		fmt.Fprintf(p.stderr, "CAPTCHA also at %s\n", sanitize.Line(u))
 	}
 	label := c.Label
 	if label == "" {
@@ -450,10 +473,10 @@ func fillMissing(p *prompter, f *register.Form) error {
 			label = fl.Var
 		}
 		if fl.Desc != "" {
-			fmt.Fprintf(p.stderr, "%s\n", fl.Desc)
+			fmt.Fprintf(p.stderr, "%s\n", sanitize.Line(fl.Desc))
 		}
 		for _, o := range fl.Options {
-			fmt.Fprintf(p.stderr, "  %s: %s\n", o.Value, o.Label)
+			fmt.Fprintf(p.stderr, "  %s: %s\n", sanitize.Line(o.Value), sanitize.Line(o.Label))
 		}
 		if fl.Type == register.Boolean {
 			label += " [y/n]"
@@ -474,6 +497,36 @@ func fillMissing(p *prompter, f *register.Form) error {
 		}
 	}
 	return nil
+}
+
+// writeJSON writes v as one line of JSON with escapeJSON's escapes.
+func writeJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(b.Bytes()))
+	return err
+}
+
+// escapeJSON replaces every character sanitize.Unsafe reports, but the
+// final newline, with its \u escape: encoding/json escapes C0 controls but
+// leaves DEL, C1 controls and bidi controls (U+202E) raw. In a JSON string
+// the escape means the same character, so the data is unchanged; outside
+// strings JSON has no such characters.
+func escapeJSON(b []byte) []byte {
+	if s := string(b); sanitize.Text(s) == s {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r != '\n' && sanitize.Unsafe(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.WriteRune(r)
+		}
+	}
+	return out.Bytes()
 }
 
 // saveImage writes the CAPTCHA image and returns its path.
