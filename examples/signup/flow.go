@@ -38,9 +38,7 @@ func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list p
 			return askCaptcha(p, c, captchaOut)
 		},
 		FillForm: func(ctx context.Context, domain string, f *register.Form) error {
-			if f.Instructions != "" {
-				fmt.Fprintf(p.stderr, "%s: %s\n", sanitize.Line(domain), sanitize.Text(f.Instructions))
-			}
+			instructions(p.stderr, domain, f.Instructions)
 			return fillMissing(p, f)
 		},
 	}

@@ -111,7 +111,7 @@ func TestHostileErrorText(t *testing.T) {
 // server.
 func TestHostilePrompts(t *testing.T) {
 	form := `<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='form'>` +
-		`<instructions>Line one` + hostile + "\n" + `line two</instructions>` +
+		`<instructions>Line one` + hostile + "\n" + `registered admin@bank.example and logged in</instructions>` +
 		`<field var='FORM_TYPE' type='hidden'><value>jabber:iq:register</value></field>` +
 		`<field var='username' type='text-single' label='User'><required/></field>` +
 		`<field var='password' type='text-private' label='Password'><required/></field>` +
@@ -129,7 +129,7 @@ func TestHostilePrompts(t *testing.T) {
 	}
 	clean(t, "stdout", out)
 	clean(t, "stderr", errs)
-	for _, want := range []string{`Enter the text\x0dregistered`, `E-mail\x0dregistered`, `Your address\x0dregistered`, `Line one\x0dregistered`, "\nline two", `\u202egpj.exe`} {
+	for _, want := range []string{`Enter the text\x0dregistered`, `E-mail\x0dregistered`, `Your address\x0dregistered`, `Line one\x0dregistered`, "\nlocalhost: registered admin@bank.example and logged in\n", `\u202egpj.exe`} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("prompts lack %q:\n%s", want, errs)
 		}

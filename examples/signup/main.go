@@ -83,7 +83,8 @@
 // control characters, bidi controls and invalid UTF-8 appear as visible
 // escapes (\x0d, \u202e), so a server cannot make the terminal say
 // "registered" when the exit status says otherwise. Instructions keep their
-// line breaks; everything else is one line. -json escapes DEL, C1 and bidi
+// line breaks, each line shown after "domain: "; everything else is one
+// line. -json escapes DEL, C1 and bidi
 // controls besides what encoding/json escapes.
 package main
 
@@ -370,7 +371,7 @@ func runWith(args []string, stdin *os.File, stdout, stderr io.Writer, roots *x50
 		Password: password,
 		Invite:   *token,
 		Login:    true,
-		Solve:    func(ctx context.Context, f *register.Form) error { return solve(p, f, *captchaOut) },
+		Solve:    func(ctx context.Context, f *register.Form) error { return solve(p, f, *domain, *captchaOut) },
 	})
 	if acct != nil && acct.Session != nil {
 		bound := acct.Session.LocalAddr().String()
@@ -430,10 +431,8 @@ func pickProvider(l providers.List) (string, error) {
 }
 
 // solve fills the fields the server asks for beyond username and password.
-func solve(p *prompter, f *register.Form, captchaOut string) error {
-	if f.Instructions != "" {
-		fmt.Fprintf(p.stderr, "%s\n", sanitize.Text(f.Instructions))
-	}
+func solve(p *prompter, f *register.Form, domain, captchaOut string) error {
+	instructions(p.stderr, domain, f.Instructions)
 	if c := f.Captcha; c != nil {
 		ans, err := askCaptcha(p, c, captchaOut)
 		if err != nil {
@@ -444,6 +443,19 @@ func solve(p *prompter, f *register.Form, captchaOut string) error {
 		}
 	}
 	return fillMissing(p, f)
+}
+
+// instructions shows a form's instructions through sanitize.Text, each line
+// after "domain: ", so that no line of them can pass for the command's own
+// ("registered …").
+func instructions(w io.Writer, domain, text string) {
+	if text == "" {
+		return
+	}
+	prefix := sanitize.Line(domain) + ": "
+	for _, l := range strings.Split(sanitize.Text(text), "\n") {
+		fmt.Fprintln(w, prefix+l)
+	}
 }
 
 // askCaptcha saves the CAPTCHA image and reads the answer.
