@@ -41,6 +41,11 @@ var (
 	// ErrUnknownField means the provider file has a key the format does
 	// not define.
 	ErrUnknownField = errors.New("discovery: unknown key")
+	// ErrInvalidValue: a provider file value that is not a safe link, or
+	// that does not decode and whose decoder's complaint would have
+	// quoted it. The report says what kind of value it was, never the
+	// value.
+	ErrInvalidValue = errors.New("discovery: invalid value")
 	// ErrForbiddenDestination: Prober.Destinations refused the address
 	// (loopback, private, link-local or reserved); nothing was sent to it.
 	ErrForbiddenDestination = netguard.ErrForbiddenDestination
@@ -50,7 +55,7 @@ var (
 var sentinels = [...]error{
 	ErrNeedsAccount, ErrSkipped, ErrTooLarge, ErrNotHTTPS, ErrInvalidDomain, ErrNoTLS,
 	ErrStreamClosed, ErrProtocol, ErrCertificate, ErrAuth, ErrMissingField, ErrUnknownField,
-	ErrForbiddenDestination,
+	ErrForbiddenDestination, ErrInvalidValue,
 }
 
 // IQError is a stanza error the server returned for one query. It wraps a

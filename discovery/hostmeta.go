@@ -130,9 +130,9 @@ func classify(l *Link) string {
 func linkProblems(l Link) []string {
 	switch {
 	case l.Method == "websocket" && !secureURL(l.Href, "wss"):
-		return []string{fmt.Sprintf("WebSocket endpoint %q is not a wss:// URL to a public host; ignored", l.Href)}
+		return []string{"a WebSocket endpoint is not a wss:// URL to a public host; ignored"}
 	case l.Method == "bosh" && !secureURL(l.Href, "https"):
-		return []string{fmt.Sprintf("BOSH endpoint %q is not an https:// URL to a public host; ignored", l.Href)}
+		return []string{"a BOSH endpoint is not an https:// URL to a public host; ignored"}
 	}
 	return nil
 }
@@ -145,7 +145,14 @@ func addLink(links []Link, problems []string, rel, href string) ([]Link, []strin
 	if pr := classify(&l); pr != "" {
 		problems = append(problems, pr)
 	}
-	problems = append(problems, linkProblems(l)...)
+	lp := linkProblems(l)
+	problems = append(problems, lp...)
+	// The report keeps the address only of a link it can use: the rest
+	// may be anything (the document may not even be host-meta), so only
+	// their relation is kept, sanitised and clipped.
+	if l.Method == "" || len(lp) > 0 {
+		l.Rel, l.Href = safeKey(l.Rel), ""
+	}
 	return append(links, l), problems
 }
 
@@ -173,10 +180,10 @@ func parseHostMetaXML(b []byte) (links []Link, problems []string, err error) {
 				r := t.Copy()
 				root = &r
 				if t.Name.Local != "XRD" {
-					return nil, nil, fmt.Errorf("%w: host-meta: root element is <%s>, not <XRD>", ErrProtocol, t.Name.Local)
+					return nil, nil, fmt.Errorf("%w: host-meta: root element is <%s>, not <XRD>", ErrProtocol, safeKey(t.Name.Local))
 				}
 				if t.Name.Space != nsXRD {
-					problems = append(problems, fmt.Sprintf("XRD element in namespace %q, not %q", t.Name.Space, nsXRD))
+					problems = append(problems, fmt.Sprintf("XRD element not in namespace %q", nsXRD))
 				}
 				continue
 			}

@@ -9,15 +9,86 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
+	"github.com/xmpp-onboard/onboard/internal/netguard"
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 )
 
 // maxFieldErrors caps the errors listed for one provider file.
 const maxFieldErrors = 64
+
+// Unknown keys of a document are listed by name, sanitised and clipped,
+// up to maxUnknownKeys of them; their values are never kept or reported.
+const (
+	maxUnknownKeys = 8
+	maxKeyLen      = 64
+)
+
+// safeKey returns a key of a foreign document for a report: at most
+// maxKeyLen bytes, with control and bidi characters escaped.
+func safeKey(s string) string {
+	if len(s) > maxKeyLen {
+		s = strings.ToValidUTF8(s[:maxKeyLen], "") + "…"
+	}
+	return sanitize.Line(s)
+}
+
+// valueFree returns err, the decoder's complaint about raw, if its message
+// quotes nothing of raw ("want an integer, got a string"); otherwise an
+// ErrInvalidValue that says only what kind of value was refused. A value
+// that did not decode may be anything (the document may not even be a
+// provider file), so it is never reported.
+func valueFree(err error, raw json.RawMessage) error {
+	msg := err.Error()
+	leaks := bytes.Contains([]byte(msg), bytes.TrimSpace(raw))
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	for !leaks {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		var s string
+		switch v := tok.(type) {
+		case string:
+			s = v
+		case json.Number:
+			s = v.String()
+		}
+		leaks = s != "" && strings.Contains(msg, s)
+	}
+	if !leaks {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidValue, describeJSON(raw))
+}
+
+// describeJSON says what kind of JSON value raw is, without its content:
+// "a string of 12 bytes", "an object".
+func describeJSON(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return fmt.Sprintf("a string of %d bytes", max(len(raw)-2, 0))
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
 
 // providerFileURL is where an operator publishes the provider file.
 func providerFileURL(domain string) string {
@@ -77,6 +148,7 @@ func parseProviderFile(b []byte) (p providers.Provider, fields []providers.Field
 	}
 	want := providers.ProviderFileFields()
 	seen := map[string]bool{}
+	unknown := 0
 	for d.More() {
 		tok, err := d.Token()
 		if err != nil {
@@ -88,21 +160,31 @@ func parseProviderFile(b []byte) (p providers.Provider, fields []providers.Field
 		if err := d.Decode(&raw); err != nil {
 			// A syntax error is the file's, not the key's: the key may
 			// already have been decoded once.
-			addErr("", fmt.Errorf("discovery: invalid JSON after key %q: %w", key, err))
+			addErr("", fmt.Errorf("discovery: invalid JSON after key %s: %w", strconv.Quote(safeKey(key)), err))
 			return p, fields, errs
+		}
+		f := providers.Field(key)
+		if !slices.Contains(want, f) {
+			// A key the format does not define, from a file that may
+			// not even be a provider file (a redirect to some internal
+			// API): its name is reported, sanitised and clipped, for
+			// the first few; its value never.
+			if !seen[key] {
+				unknown++
+				if unknown <= maxUnknownKeys {
+					addErr(safeKey(key), ErrUnknownField)
+				}
+			}
+			seen[key] = true
+			continue
 		}
 		if seen[key] {
 			addErr(key, errors.New("discovery: duplicate key"))
 			continue
 		}
 		seen[key] = true
-		f := providers.Field(key)
-		if !slices.Contains(want, f) {
-			addErr(key, ErrUnknownField)
-			continue
-		}
 		if err := p.UnmarshalField(f, raw); err != nil {
-			addErr(key, err)
+			addErr(key, valueFree(err, raw))
 			continue
 		}
 		if loc := urlField(&p, f); loc != nil {
@@ -114,6 +196,9 @@ func parseProviderFile(b []byte) (p providers.Provider, fields []providers.Field
 			}
 		}
 		fields = append(fields, f)
+	}
+	if unknown > maxUnknownKeys {
+		addErr("", fmt.Errorf("%w: %d more unknown keys", ErrUnknownField, unknown-maxUnknownKeys))
 	}
 	if _, err := d.Token(); err != nil {
 		addErr("", fmt.Errorf("discovery: invalid JSON: %w", err))
@@ -147,14 +232,17 @@ func urlField(p *providers.Provider, f providers.Field) *providers.Localized {
 }
 
 // checkURLs reports the first value of loc, in language order, that is not
-// an absolute http or https URL with a host.
+// a link an app may show: an absolute http or https URL that
+// netguard.Link accepts (a public host, no user information, no control or
+// bidi characters). The error names the language, not the value.
 func checkURLs(loc providers.Localized) error {
 	langs := slices.Sorted(maps.Keys(loc))
 	for _, lang := range langs {
 		s := loc[lang]
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("discovery: language %q: %q is not an http or https URL", lang, clipString(s))
+		_, https := netguard.Link(s, "https")
+		_, plain := netguard.Link(s, "http")
+		if !https && !plain {
+			return fmt.Errorf("%w: language %s: not an http or https link to a public host", ErrInvalidValue, strconv.Quote(safeKey(lang)))
 		}
 	}
 	return nil
