@@ -38,7 +38,11 @@
 // A list comes from the network, so Decode treats it as hostile: no string
 // may carry a control or bidi character ([ErrUnsafeText]; ESC, CR or U+202E
 // in a domain, a URL or a software name would rewrite what a terminal or a
-// log shows), whatever the field. Ordinary Unicode stays.
+// log shows), whatever the field. Ordinary Unicode stays. Links (website,
+// password reset, registration page, legal notice, property sources) must
+// be https links that internal/netguard's HTTPSLink accepts; one that is not
+// is left out of the record, the provider stays, and [List.Dropped] says
+// what was left out.
 //
 // # Choosing a provider
 //
