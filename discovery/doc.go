@@ -97,6 +97,44 @@
 // certificates), and [Prober.Addrs] and [Prober.DirectTLSAddrs], which map
 // a domain to a "host:port" and bypass DNS, for servers on loopback.
 //
+// # Security
+//
+// The probed domain decides where the prober connects: its SRV records,
+// host names and HTTP redirects may point at 127.0.0.1:8080, a router on
+// 192.168.1.1 or a cloud metadata service on 169.254.169.254.
+// [Prober.Destinations] says which addresses are allowed. [PublicOnly]
+// refuses loopback, private (RFC 1918, fc00::/7), link-local, CGNAT
+// (100.64/10), unspecified, multicast, broadcast, documentation and
+// benchmarking addresses and their IPv4-mapped forms, and the names
+// localhost and *.localhost, for SRV targets, host names, the provider
+// file and host-meta requests and every redirect; it is checked on the
+// IP address actually connected to (net.Dialer's Control hook, or the
+// address the prober resolved itself), so DNS rebinding does not get
+// around it. A refused address gets no connection at all; the part is
+// Unknown with an error matching [ErrForbiddenDestination].
+//
+// The zero value is [DefaultDestinations]: [Prober.Probe] allows every
+// address (probing a server on loopback or in a private network is a
+// normal use of the library), [Prober.ProbeAll] allows only public ones (a
+// list of domains is what an attacker feeds a directory or a crawler). A
+// service that probes domains its users type must set PublicOnly for
+// Probe too. [Prober.Addrs] and [Prober.DirectTLSAddrs] are the
+// application's choice and are never refused. Under PublicOnly the default
+// HTTP client does not use the environment's proxy (whose connections the
+// policy could not check); an [Prober.HTTPClient] with an *http.Transport
+// is copied and held to the policy, any other has only its URLs and
+// redirects checked.
+//
+// A report never echoes values the prober could not interpret: unknown
+// keys of a provider file are listed by name (sanitised, clipped, the
+// first eight) and the rest counted, a value that does not decode is
+// described ("a string of 12 bytes") when the decoder's message would
+// quote it, and host-meta links keep their address only when it is a
+// usable wss:// or https:// endpoint. Links a report offers (registration
+// URL, WebSocket and BOSH endpoints, provider file web pages) carry no
+// control or bidi characters, no user information, and no localhost or
+// non-public IP host.
+//
 // # Limits
 //
 // Remote input is never trusted: an XMPP connection may send at most

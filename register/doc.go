@@ -162,8 +162,31 @@
 // stanza, [MaxFields] form fields, 256 values or options per field and
 // [MaxBoBSize] bytes per CAPTCHA image. Violations return [ErrTooLarge];
 // malformed or unexpected XML (including comments, processing instructions
-// and DTDs) returns a [*ProtocolError] ([ErrProtocol]). Web registration
-// links are offered only if they are https URLs.
+// and DTDs) returns a [*ProtocolError] ([ErrProtocol]).
+//
+// Links from the server (Form.RedirectURL, Error.RedirectURL, CAPTCHA
+// URLs) are offered only if they are absolute https URLs without user
+// information, without control or bidi characters anywhere (U+202E would
+// make the shown link lie about its target), and whose host is not
+// localhost or a loopback, private, link-local or reserved IP address
+// (https://127.0.0.1:1/admin, https://[::1]/ are dropped).
+//
+// Where the Dialer connects is the domain's choice: its SRV records may
+// point anywhere, including at 127.0.0.1:8080 or 169.254.169.254. The
+// zero [Dialer] allows every address, so that self-hosted servers on
+// loopback or in a private network work; a service that registers
+// accounts on domains its users type (a sign-up page) must set
+// [Dialer.Destinations] to [PublicOnly]. That refuses loopback, private
+// (RFC 1918, fc00::/7), link-local, CGNAT (100.64/10), unspecified,
+// multicast, broadcast, documentation and benchmarking addresses and their
+// IPv4-mapped forms, and the names localhost and *.localhost, for SRV
+// targets and the domain itself. It is checked on the IP address of each
+// connection attempt, after name resolution (net.Dialer's Control hook),
+// so DNS rebinding does not get around it; with a NetDialer that is not a
+// *net.Dialer (a SOCKS5 proxy), only IP addresses and localhost names can
+// be checked. A refused address gets no TCP connection; the error is of
+// [KindConnect] and matches [ErrForbiddenDestination]. [Dialer.Addr] is
+// the application's choice and is never refused.
 //
 // # Errors
 //
