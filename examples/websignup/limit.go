@@ -92,6 +92,7 @@ func (l *limiter) size() int {
 // proxyFlag collects -trusted-proxy values: addresses or CIDR prefixes.
 type proxyFlag []netip.Prefix
 
+// String returns the prefixes, comma-separated (flag.Value).
 func (f *proxyFlag) String() string {
 	var s []string
 	for _, p := range *f {
@@ -100,6 +101,8 @@ func (f *proxyFlag) String() string {
 	return strings.Join(s, ",")
 }
 
+// Set adds an address (as a one-address prefix) or a CIDR prefix
+// (flag.Value).
 func (f *proxyFlag) Set(v string) error {
 	v = strings.TrimSpace(v)
 	if p, err := netip.ParsePrefix(v); err == nil {

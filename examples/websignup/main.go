@@ -107,8 +107,10 @@ type domainFlag struct {
 	addrs   map[string]string
 }
 
+// String returns the domains, comma-separated (flag.Value).
 func (f *domainFlag) String() string { return strings.Join(f.domains, ",") }
 
+// Set adds domain or domain=host:port (flag.Value).
 func (f *domainFlag) Set(v string) error {
 	d, a, hasAddr := strings.Cut(v, "=")
 	d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
@@ -261,6 +263,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 // quote what a client sent) as one sanitized line of l.
 type sanitizedLog struct{ l *log.Logger }
 
+// Write logs p, one message of net/http's error log, as one line.
 func (s sanitizedLog) Write(p []byte) (int, error) {
 	s.l.Print(sanitize.Line(strings.TrimSuffix(string(p), "\n")))
 	return len(p), nil
