@@ -159,7 +159,11 @@
 // context.DeadlineExceeded for a provider that did not answer in time, …)
 // tell the reasons apart. A refusal of what the user chose (a weak
 // password, a name that stays taken) ends the run with that provider's
-// *AttemptError, since another provider would not help. Invalid input (a
+// *AttemptError, since another provider would not help. A password the
+// user typed goes to one provider only: when that provider refuses after
+// the submission, the run stops with an error matching [ErrPasswordSent]
+// (Signup.ReusePassword opts out); a generated password is made anew for
+// each provider. Invalid input (a
 // username that is not a valid JID localpart, a bad invitation) is
 // reported before anything is sent. Messages never contain passwords.
 //

@@ -26,6 +26,14 @@ var (
 	// and Signup.Domain is empty. It also matches register.ErrInvalidInvite
 	// when the invitation could not be parsed.
 	ErrInvalidInvite = errors.New("onboard: invalid invitation")
+	// ErrPasswordSent: a provider refused the registration after it had
+	// received the password the user typed, and Run did not send that
+	// password to another provider (see [Signup.Password] and
+	// Signup.ReusePassword). The error also matches the provider's
+	// reason (register.ErrRateLimited, …), through the *NoProviderError
+	// that Run returns. Ask the user for another password, or run again
+	// with ReusePassword.
+	ErrPasswordSent = errors.New("onboard: the typed password was sent to a provider that refused the registration; it is not sent to another")
 )
 
 // Steps of an attempt, in [AttemptError.Step].
@@ -93,7 +101,9 @@ type NoProviderError struct {
 	// may be larger than len(Attempts) when the run was interrupted.
 	Candidates int
 	// Err is the context error when the run was interrupted, a
-	// *providers.NoMatchError when no provider matched, else nil.
+	// *providers.NoMatchError when no provider matched, ErrPasswordSent
+	// when the run stopped so as not to send a typed password to a second
+	// provider, else nil.
 	Err error
 }
 

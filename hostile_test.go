@@ -172,58 +172,71 @@ func TestOutcomeUnknown(t *testing.T) {
 	for _, created := range []bool{true, false} {
 		name := map[bool]string{true: "created", false: "not created"}[created]
 		t.Run(name, func(t *testing.T) {
-			net := newNetwork()
-			db := &accounts{}
-			srv := fakeserver.Start(t, fakeserver.Config{Domain: "cut.example", Handler: func(st *fakeserver.Stream) error {
-				if st.N > 0 {
-					return loginOnly(st, db)
+			for _, reuse := range []bool{false, true} {
+				if created && !reuse {
+					continue
 				}
-				if err := st.Negotiate(fakeserver.FeatureRegister + fakeserver.Mechanisms("SCRAM-SHA-1")); err != nil {
-					return err
+				net := newNetwork()
+				db := &accounts{}
+				srv := fakeserver.Start(t, fakeserver.Config{Domain: "cut.example", Handler: func(st *fakeserver.Stream) error {
+					if st.N > 0 {
+						return loginOnly(st, db)
+					}
+					if err := st.Negotiate(fakeserver.FeatureRegister + fakeserver.Mechanisms("SCRAM-SHA-1")); err != nil {
+						return err
+					}
+					get, err := st.Expect("get", "query")
+					if err != nil {
+						return err
+					}
+					st.Reply(get, legacyForm)
+					set, err := st.Expect("set", "query")
+					if err != nil {
+						return err
+					}
+					if created {
+						u, _ := set.Field("username")
+						p, _ := set.Field("password")
+						db.add(u, p)
+					}
+					return st.Cut()
+				}})
+				net.add("cut.example", srv.Addr, srv.TLSConfig())
+				fakeProvider(t, net, "open.example", &accounts{}, fakeOpts{})
+				check := noLeak(t)
+				rec := &recorder{t: t}
+				s := onboard.Signup{Username: "juliet", Password: testPass, Language: "de", Country: "de", Query: ordered(),
+					Providers: list(provider("cut.example", "de", "de"), provider("open.example", "en", "us")),
+					Dial:      net.Dial, Parallel: 1, Progress: rec.progress, ReusePassword: reuse}
+				res, err := s.Run(testCtx(t, 20*time.Second))
+				if !created && !reuse {
+					// The password may have reached cut.example: by default
+					// it goes to no other provider.
+					if res != nil || !errors.Is(err, onboard.ErrPasswordSent) || !errors.Is(err, register.ErrOutcomeUnknown) {
+						t.Fatalf("Run without ReusePassword: %v, want ErrPasswordSent", err)
+					}
+					continue
 				}
-				get, err := st.Expect("get", "query")
 				if err != nil {
-					return err
+					t.Fatalf("Run: %v", err)
 				}
-				st.Reply(get, legacyForm)
-				set, err := st.Expect("set", "query")
-				if err != nil {
-					return err
-				}
+				closeResult(t, res)
 				if created {
-					u, _ := set.Field("username")
-					p, _ := set.Field("password")
-					db.add(u, p)
+					if res.JID.String() != "juliet@cut.example" || len(res.Attempts) != 0 || srv.Accepted() != 2 {
+						t.Errorf("account %v, attempts %v, %d connections", res.JID, res.Attempts, srv.Accepted())
+					}
+				} else {
+					if res.JID.String() != "juliet@open.example" || len(res.Attempts) != 1 {
+						t.Fatalf("account %v, attempts %v", res.JID, res.Attempts)
+					}
+					a := res.Attempts[0]
+					if a.Domain != "cut.example" || a.Step != onboard.StepConfirm || !errors.Is(a, register.ErrOutcomeUnknown) {
+						t.Errorf("attempt %v", a)
+					}
+					noSecret(t, "attempt error", a.Error(), testPass)
 				}
-				return st.Cut()
-			}})
-			net.add("cut.example", srv.Addr, srv.TLSConfig())
-			fakeProvider(t, net, "open.example", &accounts{}, fakeOpts{})
-			check := noLeak(t)
-			rec := &recorder{t: t}
-			s := onboard.Signup{Username: "juliet", Password: testPass, Language: "de", Country: "de", Query: ordered(),
-				Providers: list(provider("cut.example", "de", "de"), provider("open.example", "en", "us")),
-				Dial:      net.Dial, Parallel: 1, Progress: rec.progress}
-			res, err := s.Run(testCtx(t, 20*time.Second))
-			if err != nil {
-				t.Fatalf("Run: %v", err)
+				check()
 			}
-			closeResult(t, res)
-			if created {
-				if res.JID.String() != "juliet@cut.example" || len(res.Attempts) != 0 || srv.Accepted() != 2 {
-					t.Errorf("account %v, attempts %v, %d connections", res.JID, res.Attempts, srv.Accepted())
-				}
-			} else {
-				if res.JID.String() != "juliet@open.example" || len(res.Attempts) != 1 {
-					t.Fatalf("account %v, attempts %v", res.JID, res.Attempts)
-				}
-				a := res.Attempts[0]
-				if a.Domain != "cut.example" || a.Step != onboard.StepConfirm || !errors.Is(a, register.ErrOutcomeUnknown) {
-					t.Errorf("attempt %v", a)
-				}
-				noSecret(t, "attempt error", a.Error(), testPass)
-			}
-			check()
 		})
 	}
 }

@@ -296,11 +296,12 @@ func TestAllFail(t *testing.T) {
 	check := noLeak(t)
 	rec := &recorder{t: t}
 	s := onboard.Signup{
-		Password:  testPass,
-		Providers: list(provider("closed.example", "en", "de"), provider("black.example", "en", "de"), provider("invite.example", "en", "de"), provider("nowhere.example", "en", "de")),
-		Dial:      net.Dial,
-		Timeout:   time.Second,
-		Progress:  rec.progress,
+		Password:      testPass,
+		ReusePassword: true, // invite.example refuses after the submission
+		Providers:     list(provider("closed.example", "en", "de"), provider("black.example", "en", "de"), provider("invite.example", "en", "de"), provider("nowhere.example", "en", "de")),
+		Dial:          net.Dial,
+		Timeout:       time.Second,
+		Progress:      rec.progress,
 	}
 	res, err := s.Run(testCtx(t, 30*time.Second))
 	if err == nil {
@@ -376,11 +377,36 @@ func TestSubmitFallback(t *testing.T) {
 			t.Fatalf("Run: %v", err)
 		}
 	})
+	t.Run("typed password stays with one provider", func(t *testing.T) {
+		// busy.example refuses after it received the password: it is
+		// not sent to open.example too (issue 11, item 10).
+		var submitted []string
+		s := onboard.Signup{
+			Username: newUser("rl"), Password: testPass, Language: "de", Country: "de",
+			Providers: l, Query: ordered(), Dial: net.Dial, Parallel: 1,
+			Progress: func(e onboard.Event) {
+				if e.Stage == onboard.StageSubmitting {
+					submitted = append(submitted, e.Domain)
+				}
+			},
+			FillForm: func(ctx context.Context, domain string, f *register.Form) error {
+				return f.Set("email", "newcomer@example.net")
+			},
+		}
+		res, err := s.Run(testCtx(t, 30*time.Second))
+		var npe *onboard.NoProviderError
+		if res != nil || !errors.As(err, &npe) || len(npe.Attempts) != 1 || npe.Attempts[0].Domain != "busy.example" || !errors.Is(err, onboard.ErrPasswordSent) || !errors.Is(err, register.ErrRateLimited) {
+			t.Fatalf("Run = %v, %v; want busy.example's refusal, matching ErrPasswordSent and ErrRateLimited", res, err)
+		}
+		if len(submitted) != 1 {
+			t.Errorf("the password was submitted to %v", submitted)
+		}
+	})
 	t.Run("FillForm", func(t *testing.T) {
 		check := noLeak(t)
 		rec := &recorder{t: t}
 		s := onboard.Signup{
-			Username: newUser("rl"), Password: testPass, Language: "de", Country: "de",
+			Username: newUser("rl"), Password: testPass, ReusePassword: true, Language: "de", Country: "de",
 			Providers: l, Query: ordered(), Dial: net.Dial, Parallel: 1, Progress: rec.progress,
 			FillForm: func(ctx context.Context, domain string, f *register.Form) error {
 				return f.Set("email", "newcomer@example.net")

@@ -56,8 +56,20 @@ type Signup struct {
 	// error before anything is sent. Empty means [RandomUsername].
 	Username string
 	// Password is the wanted password. Empty means [RandomPassword]
-	// (Result.PasswordGenerated is then true).
+	// (Result.PasswordGenerated is then true), a new one for each
+	// provider the form is submitted to.
+	//
+	// A password the user typed is submitted to one provider only: if
+	// that provider refuses the registration after it received the
+	// password (rate limit, resource constraint, wrong CAPTCHA …), Run
+	// ends with a *NoProviderError that matches [ErrPasswordSent] and the
+	// provider's reason, instead of sending the same password to the next
+	// provider, where a refusing provider could use it. Set
+	// ReusePassword to fall back anyway.
 	Password string
+	// ReusePassword lets a typed Password go to further providers after
+	// one that received it refused the registration.
+	ReusePassword bool
 	// Language is the user's language (ISO 639-1 or a tag such as
 	// "de-AT"): providers that publish pages in it are preferred, and
 	// Result.Info is in it where possible.
@@ -224,6 +236,8 @@ type run struct {
 	domain        string // fixed server (Domain or the invitation's)
 	attempts      []*AttemptError
 	byDomain      map[string]providers.Provider
+	// passwordSent: the password went out in a submission that failed.
+	passwordSent bool
 }
 
 // Run creates the account. It returns a Result with the logged-in session,
@@ -277,6 +291,11 @@ func (s *Signup) Run(ctx context.Context) (*Result, error) {
 			return res, err
 		}
 		r.attempts = append(r.attempts, failed)
+		if r.passwordSent && !r.pwGenerated && !s.ReusePassword {
+			// The typed password went to a provider that refused: it
+			// goes to no other (see Signup.Password).
+			return nil, &NoProviderError{Attempts: r.attempts, Candidates: len(cands), Err: ErrPasswordSent}
+		}
 		next := ""
 		if len(queue) > 0 && ctx.Err() == nil {
 			next = queue[0].JID
@@ -699,6 +718,11 @@ func extraFields(f *register.Form) []string {
 // result and error) the failure after which the next provider is tried.
 func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError, error) {
 	domain, conn, f := v.p.JID, v.conn, v.form
+	if r.pwGenerated && r.passwordSent {
+		// A generated password that an earlier provider may have
+		// received is not sent to this one.
+		r.password = RandomPassword()
+	}
 	handedOff := false
 	defer func() {
 		if !handedOff {
@@ -754,6 +778,7 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 		if err == nil {
 			break
 		}
+		r.passwordSent = true
 		switch {
 		case ctx.Err() != nil:
 			return stop(StepSubmit, err)
