@@ -240,7 +240,7 @@ func runBatch(ctx context.Context, p *discovery.Prober, domains []string, stdout
 }
 
 // writeJSON writes v as one JSON value and a newline, indented by indent
-// (none if empty), with escapeJSON's escapes.
+// (none if empty), with sanitize.JSON's escapes.
 func writeJSON(w io.Writer, v any, indent string) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -248,29 +248,8 @@ func writeJSON(w io.Writer, v any, indent string) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(escapeJSON(b.Bytes()))
+	_, err := w.Write(sanitize.JSON(b.Bytes()))
 	return err
-}
-
-// escapeJSON replaces every character sanitize.Unsafe reports, but the
-// newlines between values, with its \u escape: encoding/json escapes C0
-// controls but leaves DEL, C1 controls (U+009B is CSI) and bidi controls
-// (U+202E) raw, and a terminal showing the JSON would obey them. Inside a
-// JSON string the escape means the same character, so the data is
-// unchanged; outside strings JSON has no such characters.
-func escapeJSON(b []byte) []byte {
-	if s := string(b); sanitize.Text(s) == s {
-		return b
-	}
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r != '\n' && sanitize.Unsafe(r) {
-			fmt.Fprintf(&out, `\u%04x`, r)
-		} else {
-			out.WriteRune(r)
-		}
-	}
-	return out.Bytes()
 }
 
 // writeSummary writes a readable summary of a report. Every line goes

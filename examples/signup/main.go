@@ -511,34 +511,14 @@ func fillMissing(p *prompter, f *register.Form) error {
 	return nil
 }
 
-// writeJSON writes v as one line of JSON with escapeJSON's escapes.
+// writeJSON writes v as one line of JSON with sanitize.JSON's escapes.
 func writeJSON(w io.Writer, v any) error {
 	var b bytes.Buffer
 	if err := json.NewEncoder(&b).Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(escapeJSON(b.Bytes()))
+	_, err := w.Write(sanitize.JSON(b.Bytes()))
 	return err
-}
-
-// escapeJSON replaces every character sanitize.Unsafe reports, but the
-// final newline, with its \u escape: encoding/json escapes C0 controls but
-// leaves DEL, C1 controls and bidi controls (U+202E) raw. In a JSON string
-// the escape means the same character, so the data is unchanged; outside
-// strings JSON has no such characters.
-func escapeJSON(b []byte) []byte {
-	if s := string(b); sanitize.Text(s) == s {
-		return b
-	}
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r != '\n' && sanitize.Unsafe(r) {
-			fmt.Fprintf(&out, `\u%04x`, r)
-		} else {
-			out.WriteRune(r)
-		}
-	}
-	return out.Bytes()
 }
 
 // saveImage writes the CAPTCHA image and returns its path.

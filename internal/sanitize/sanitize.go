@@ -77,3 +77,31 @@ func clean(s string, keepNewline bool) string {
 	}
 	return b.String()
 }
+
+// JSON returns b, encoded JSON, with every character Unsafe reports
+// replaced by its \u escape, but "\n" (the newlines of indentation and
+// between JSON lines). encoding/json escapes C0 controls but leaves DEL,
+// C1 controls (U+009B is CSI) and bidi controls (U+202E) raw, and a
+// terminal showing the JSON would obey them. Inside a JSON string the
+// escape means the same character, so the data is unchanged; outside
+// strings JSON has no such characters. Invalid UTF-8 (which
+// encoding/json never writes) becomes \ufffd.
+func JSON(b []byte) []byte {
+	if s := string(b); Text(s) == s {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			out = append(out, `\ufffd`...)
+		case r != '\n' && Unsafe(r):
+			out = fmt.Appendf(out, `\u%04x`, r)
+		default:
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out
+}

@@ -1,6 +1,8 @@
 package sanitize
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -45,4 +47,30 @@ func FuzzLine(f *testing.F) {
 			panic(t)
 		}
 	})
+}
+
+func TestJSON(t *testing.T) {
+	in := map[string]string{"k": "del\x7f c1\u009b31m \u202egpj.exe \x1b[2J\r\n ok ✓"}
+	b, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	out := JSON(b)
+	if Text(string(out)) != string(out) {
+		t.Fatalf("JSON left raw controls: %q", out)
+	}
+	if want := `\u007f`; !strings.Contains(string(out), want) || !strings.Contains(string(out), `\u009b`) || !strings.Contains(string(out), `\u202e`) {
+		t.Errorf("JSON = %s", out)
+	}
+	if strings.Count(string(out), "\n") != strings.Count(string(b), "\n") {
+		t.Errorf("newlines changed: %q", out)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(out, &got); err != nil || got["k"] != in["k"] {
+		t.Errorf("data changed: %v %q", err, got["k"])
+	}
+	if plain := []byte(`{"a":"b"}`); &JSON(plain)[0] != &plain[0] {
+		t.Error("clean input copied")
+	}
 }
