@@ -465,16 +465,60 @@ func rated(l providers.List) providers.List {
 	return l
 }
 
-// dial opens a secured stream to domain.
-func (r *run) dial(ctx context.Context, domain string) (*register.Conn, error) {
-	if r.s.Dial != nil {
-		c, err := r.s.Dial(ctx, domain)
-		if err == nil && c == nil {
-			err = errors.New("onboard: Signup.Dial returned no connection")
-		}
-		return c, err
+// dialForm opens a secured stream to domain and gets its registration
+// form, sending the invitation token first if there is one. With
+// Signup.Dial the form is requested once the stream is up; with
+// Signup.Dialer the request goes out with the secured stream header
+// (register.Dialer.DialForm), one round trip sooner.
+func (r *run) dialForm(ctx context.Context, domain string, emit func(Event)) (*register.Conn, *register.Form, error) {
+	if r.s.Dial == nil {
+		return r.s.Dialer.DialForm(ctx, domain, register.FormOptions{Token: r.token, Progress: forward(emit)})
 	}
-	return r.s.Dialer.Dial(ctx, domain)
+	c, err := r.dial(ctx, domain)
+	if err != nil {
+		return nil, nil, err
+	}
+	emit(Event{Stage: StageSecured, Domain: domain, Addr: c.RemoteAddr(), TLSVersion: c.ConnectionState().Version})
+	if r.token != "" {
+		err = c.Preauth(ctx, r.token)
+	} else if !c.Features().Register {
+		err = &register.Error{Op: "form", Kind: register.KindNotAdvertised}
+	}
+	var f *register.Form
+	if err == nil {
+		f, err = c.Form(ctx)
+	}
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, f, nil
+}
+
+// forward returns a register progress function that reports the stages
+// Signup reports too (secured, registered) through emit, as they happen.
+func forward(emit func(Event)) func(register.Event) {
+	return func(e register.Event) {
+		switch e.Stage {
+		case register.StageSecured:
+			emit(Event{Stage: StageSecured, Domain: e.Domain, Addr: e.Addr, TLSVersion: e.TLS.Version})
+		case register.StageRegistered:
+			emit(Event{Stage: StageRegistered, Domain: e.Domain, Username: e.Username})
+			emit(Event{Stage: StageLoggingIn, Domain: e.Domain})
+		}
+	}
+}
+
+// dial opens a secured stream to domain (to confirm an unknown outcome).
+func (r *run) dial(ctx context.Context, domain string) (*register.Conn, error) {
+	if r.s.Dial == nil {
+		return r.s.Dialer.Dial(ctx, domain)
+	}
+	c, err := r.s.Dial(ctx, domain)
+	if err == nil && c == nil {
+		err = errors.New("onboard: Signup.Dial returned no connection")
+	}
+	return c, err
 }
 
 // verified is a provider whose registration form was received.
@@ -655,7 +699,7 @@ func (r *run) verifyOne(ctx context.Context, p providers.Provider, emit func(Eve
 	actx, cancel := context.WithTimeout(ctx, r.s.timeout())
 	defer cancel()
 	emit(Event{Stage: StageConnecting, Domain: domain})
-	conn, err := r.dial(actx, domain)
+	conn, f, err := r.dialForm(actx, domain, emit)
 	if err != nil {
 		return fail(err)
 	}
@@ -665,18 +709,6 @@ func (r *run) verifyOne(ctx context.Context, p providers.Provider, emit func(Eve
 			conn.Close()
 		}
 	}()
-	emit(Event{Stage: StageSecured, Domain: domain, Addr: conn.RemoteAddr(), TLSVersion: conn.ConnectionState().Version})
-	if r.token != "" {
-		if err := conn.Preauth(actx, r.token); err != nil {
-			return fail(err)
-		}
-	} else if !conn.Features().Register {
-		return fail(&register.Error{Op: "form", Kind: register.KindNotAdvertised})
-	}
-	f, err := conn.Form(actx)
-	if err != nil {
-		return fail(err)
-	}
 	emit(Event{Stage: StageForm, Domain: domain})
 	if err := r.fillable(f); err != nil {
 		return fail(err)
@@ -741,6 +773,8 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 	stop := func(step string, err error) (*Result, *AttemptError, error) {
 		return nil, nil, attempt(step, err)
 	}
+	// The connection's events now come on this goroutine.
+	conn.SetProgress(forward(r.event))
 	user := r.username
 	wrong, renamed := 0, 0
 	for {
@@ -774,9 +808,18 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 			}
 		}
 		r.event(Event{Stage: StageSubmitting, Domain: domain, Username: user})
-		err := conn.Submit(ctx, f)
-		if err == nil {
-			break
+		acct, err := conn.Register(ctx, f, true)
+		if acct != nil {
+			// Created; the login went with the submission.
+			res, rerr := r.result(v.p, acct.JID.Localpart())
+			if rerr != nil {
+				return nil, nil, attempt(StepSubmit, rerr)
+			}
+			if err != nil {
+				return res, nil, attempt(StepLogin, err)
+			}
+			handedOff = true
+			return r.loggedIn(ctx, res, acct.Session), nil, nil
 		}
 		r.passwordSent = true
 		switch {
@@ -817,18 +860,6 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 			f = nf
 		}
 	}
-	r.event(Event{Stage: StageRegistered, Domain: domain, Username: user})
-	res, err := r.result(v.p, user)
-	if err != nil {
-		return nil, nil, attempt(StepSubmit, err)
-	}
-	r.event(Event{Stage: StageLoggingIn, Domain: domain})
-	sess, err := conn.Login(ctx, user, r.password)
-	if err != nil {
-		return res, nil, attempt(StepLogin, err)
-	}
-	handedOff = true
-	return r.loggedIn(ctx, res, sess), nil, nil
 }
 
 // result builds the Result for the account user on p.

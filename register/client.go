@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
@@ -210,9 +209,8 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 		req.Username = u
 	}
 	// The form request (and the token) go out with the secured stream
-	// header; the answer is only read, and the form only submitted, after
-	// the features have been checked below.
-	conn, err := c.Dialer.dial(ctx, domain, c.Progress, &prefetch{token: token})
+	// header.
+	conn, f, err := c.Dialer.DialForm(ctx, domain, FormOptions{Token: token, Force: req.Force, Progress: c.Progress})
 	if err != nil {
 		return nil, err
 	}
@@ -222,14 +220,6 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 			conn.Close()
 		}
 	}()
-	feats := conn.Features()
-	if !feats.Register && !req.Force && token == "" {
-		return nil, &Error{Op: opForm, Kind: KindNotAdvertised}
-	}
-	f, err := conn.formWith(ctx, token)
-	if err != nil {
-		return nil, err
-	}
 	if f.WebOnly() {
 		return nil, &Error{Op: opForm, Kind: KindWebOnly, RedirectURL: f.RedirectURL, Form: f}
 	}
@@ -262,63 +252,9 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 			return nil, e
 		}
 	}
-	user, err := NormalizeUsername(f.Username())
-	if err != nil {
-		return nil, err
+	acct, err := conn.Register(ctx, f, req.Login)
+	if acct != nil && acct.Session != nil {
+		handedOff = true
 	}
-	if user != f.Username() {
-		f.SetUsername(user)
-	}
-	pass := f.Password()
-	if pass == "" {
-		return nil, &Error{Op: opSubmit, Kind: KindFormIncomplete, Fields: []string{"password"}}
-	}
-	login := ""
-	if req.Login {
-		login = user
-	}
-	st, err := conn.submit(ctx, f, login)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Kind == KindOutcomeUnknown {
-			e.Username, e.Password = user, pass
-		}
-		return nil, err
-	}
-	j, err := jid.New(user, conn.Domain(), "")
-	if err != nil {
-		return nil, &Error{Op: opSubmit, Kind: KindInvalidUsername, Err: err}
-	}
-	acct := &Account{JID: j, Password: pass}
-	if !req.Login {
-		return acct, nil
-	}
-	s, err := conn.login(ctx, user, pass, st)
-	if err != nil {
-		e := &Error{Op: opLogin, Kind: KindLoginFailed, Username: user, Password: pass, Err: err}
-		var inner *Error
-		if errors.As(err, &inner) {
-			inner.Username, inner.Password = user, pass
-			if inner.Kind == KindLoginFailed {
-				e = inner
-			} else {
-				e.Err = err
-			}
-		}
-		// A login cut short by ctx must match ctx's error, even when the
-		// connection's deadline fired first.
-		cerr := ctx.Err()
-		if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
-			// The connection's deadline (set from ctx) fired a moment
-			// before ctx reports it.
-			cerr = context.DeadlineExceeded
-		}
-		if cerr != nil && !errors.Is(e, cerr) {
-			e.Err = fmt.Errorf("%w (%w)", cerr, e.Err)
-		}
-		return acct, e
-	}
-	handedOff = true
-	acct.Session = s
-	return acct, nil
+	return acct, err
 }

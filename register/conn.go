@@ -72,7 +72,10 @@ type Conn struct {
 	debug      func(string, []byte)
 	allowPlain bool
 	pipeline   bool // send requests without waiting for earlier replies
-	progress   func(Event)
+	// authPipelined: an <auth/> already went out with a submission on
+	// this stream.
+	authPipelined bool
+	progress      func(Event)
 
 	mu  sync.Mutex // serialises calls
 	tcp net.Conn   // the TCP connection (or the direct TLS conn)
@@ -922,13 +925,42 @@ func (c *Conn) Submit(ctx context.Context, f *Form) error {
 	return err
 }
 
+// settleAuth reads the answer to the <auth/> of st, pipelined with a
+// registration the server refused, so that the stream can go on: a
+// <failure/> ends it; a SCRAM challenge (the name belongs to an existing
+// account) is aborted. A <success/> (the password was that of the existing
+// account) or anything else leaves the stream unusable: an error.
+func (c *Conn) settleAuth(st *saslState) error {
+	for i := 0; i < 2; i++ {
+		n := st.early
+		st.early = nil
+		if n == nil {
+			var err error
+			if n, err = c.readElement(); err != nil {
+				return err
+			}
+		}
+		switch {
+		case n.is(nsSASL, "failure"):
+			return nil
+		case n.is(nsSASL, "challenge") && i == 0:
+			if err := c.write(newNode(nsSASL, "abort")); err != nil {
+				return err
+			}
+		default:
+			return &ProtocolError{Msg: "unexpected answer to the authentication after a refused registration"}
+		}
+	}
+	return &ProtocolError{Msg: "the aborted authentication did not end"}
+}
+
 // submit is Submit. If login is not empty (the username to log in as with
 // the form's password), the SASL <auth/> (for SCRAM, the client-first
 // message, which holds no password) is sent in the same write as the form,
 // so that the login needs one round trip less; the returned state
-// continues it (see Conn.login). A refused registration then leaves the
-// stream unusable (an authentication is in flight); its error is returned
-// and the authentication's outcome ignored.
+// continues it (see Conn.login). After a refused registration the
+// authentication's failure is read (settleAuth) and the stream stays
+// usable; only the first submission of a stream is pipelined so.
 func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, error) {
 	if f.WebOnly() {
 		return nil, &Error{Op: opSubmit, Kind: KindWebOnly, RedirectURL: f.RedirectURL}
@@ -961,13 +993,18 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 		}
 		id := randomID()
 		reqs := []*node{iq("set", id, f.submission())}
-		if login != "" && c.pipeline && pass != "" {
+		if login != "" && c.pipeline && pass != "" && !c.authPipelined {
 			// Without a usable mechanism nothing is pipelined; the login
 			// reports it.
 			if s, auth, err := c.saslStart(ctx, login, pass); err == nil {
 				s.pipelined = true
 				st = s
 				reqs = append(reqs, auth)
+				// Once per stream: a refused registration makes the
+				// pipelined authentication fail too, which a server
+				// counts (ejabberd's mod_fail2ban bans an address
+				// after three).
+				c.authPipelined = true
 			}
 		}
 		if err := c.writeAll(reqs...); err != nil {
@@ -983,6 +1020,16 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 		}
 		if reply.get("type") == "error" {
 			e := stanzaErr(opSubmit, parseStanzaError(reply), f, secrets...)
+			if st != nil {
+				// The authentication pipelined with the refused
+				// registration is answered next; once it has failed
+				// the stream is usable again (RFC 6120 §6.4.5), for
+				// another name or a new CAPTCHA answer.
+				if err := c.settleAuth(st); err != nil {
+					return c.fail(e)
+				}
+				st = nil
+			}
 			if q := reply.child(NS, "query"); q != nil {
 				// A data form of type "form" is a new form (ejabberd echoes
 				// the submitted query, whose form has type "submit" and is
@@ -990,21 +1037,10 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 				if nf, err := parseQuery(q); err == nil && nf.IsDataForm && len(nf.Fields) > 0 {
 					// A server can echo what was just sent in any field.
 					nf.scrubSecrets(c.secrets...)
-					switch {
-					case st != nil:
-						// The authentication's reply is still to come:
-						// no request for a missing CAPTCHA image.
-						if nf.bobErr == nil && nf.bobWant == "" {
-							e.Form = nf
-						}
-					case c.fetchBoB(nf) == nil:
+					if c.fetchBoB(nf) == nil {
 						e.Form = nf
 					}
 				}
-			}
-			if st != nil {
-				st = nil
-				return c.fail(e)
 			}
 			return e
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	onboard "github.com/xmpp-onboard/onboard"
 	"io"
 	"os"
 	"os/exec"
@@ -60,6 +61,7 @@ const (
 	clientOurs       = "ours"
 	clientSequential = "ours, sequential"
 	clientSlixmpp    = "slixmpp"
+	clientSignup     = "onboard.Signup"
 )
 
 // caseKey names a case: server, TLS kind and flow.
@@ -152,6 +154,7 @@ func (r *report) Problems() []string {
 		if rw.Client == clientSlixmpp {
 			continue
 		}
+		// onboard.Signup must match register.Client's round trips.
 		want := documented(k, rw.Client == clientSequential)
 		for _, s := range rw.Samples {
 			if s.RTTs > want {
@@ -201,7 +204,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		for _, direct := range []bool{false, true} {
 			for _, login := range []bool{false, true} {
 				k := caseKey{Server: kind, Direct: direct, Login: login}
-				rows := []*row{{Case: k, Client: clientOurs}, {Case: k, Client: clientSequential}}
+				rows := []*row{{Case: k, Client: clientOurs}, {Case: k, Client: clientSignup}, {Case: k, Client: clientSequential}}
 				if rep.slixOK {
 					rows = append(rows, &row{Case: k, Client: clientSlixmpp})
 				}
@@ -217,6 +220,8 @@ func run(ctx context.Context, cfg config) (*report, error) {
 						switch rw.Client {
 						case clientSlixmpp:
 							s, err = runSlixmpp(ctx, cfg, srv, k, script, user.next())
+						case clientSignup:
+							s, err = runSignup(ctx, cfg, srv, k, user.next())
 						default:
 							s, err = runOurs(ctx, cfg, srv, k, rw.Client == clientSequential, user.next())
 						}
@@ -331,6 +336,62 @@ func runOurs(ctx context.Context, cfg config, srv *testserver.Server, k caseKey,
 		s.Steps[3] = at[3] - at[2]
 	}
 	return s, nil
+}
+
+// runSignup creates one account with onboard.Signup on the server the
+// user typed (Signup.Domain, Dialer.Addr). Signup always logs in; for the
+// "register" flow the round trips are counted when the server confirmed
+// the account, as for ours.
+func runSignup(ctx context.Context, cfg config, srv *testserver.Server, k caseKey, user string) (sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	p, err := proxyFor(ctx, cfg, srv, k)
+	if err != nil {
+		return sample{}, err
+	}
+	defer p.Close()
+	var at [4]int64
+	var t0 time.Time
+	var registered time.Duration
+	s := onboard.Signup{
+		Domain:   srv.Domain,
+		Username: user,
+		Password: randomHex(12),
+		Dialer:   register.Dialer{Addr: p.Addr(), DirectTLS: k.Direct, TLSConfig: srv.TLSConfig()},
+		Progress: func(e onboard.Event) {
+			switch e.Stage {
+			case onboard.StageSecured:
+				at[0] = roundTrips(p.Stats())
+			case onboard.StageForm:
+				at[1] = roundTrips(p.Stats())
+			case onboard.StageRegistered:
+				at[2] = roundTrips(p.Stats())
+				registered = time.Since(t0)
+			case onboard.StageLoggedIn:
+				at[3] = roundTrips(p.Stats())
+			}
+		},
+	}
+	t0 = time.Now()
+	res, err := s.Run(ctx)
+	wall := time.Since(t0)
+	if err != nil {
+		return sample{}, err
+	}
+	if !k.Login {
+		// Signup logged in too; the register flow ends at the account.
+		wall = registered
+	}
+	res.Close()
+	smp := sample{Wall: wall, RTTs: at[2]}
+	if k.Login {
+		smp.RTTs = at[3]
+	}
+	smp.Steps = [4]int64{at[0], at[1] - at[0], at[2] - at[1], 0}
+	if k.Login {
+		smp.Steps[3] = at[3] - at[2]
+	}
+	return smp, nil
 }
 
 // summary is a one-line description of a row for the log.
