@@ -104,11 +104,15 @@ func TestHostileRecordPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	clean(t, "JSON", b.String())
-	var got []struct {
-		JID                string `json:"jid"`
-		ServerSoftwareName string `json:"serverSoftwareName"`
+	var wrapped struct {
+		Providers []struct {
+			JID                string `json:"jid"`
+			ServerSoftwareName string `json:"serverSoftwareName"`
+		} `json:"providers"`
 	}
-	if err := json.Unmarshal(b.Bytes(), &got); err != nil || len(got) != 1 || got[0].JID != p.JID || got[0].ServerSoftwareName != hostile {
+	err := json.Unmarshal(b.Bytes(), &wrapped)
+	got := wrapped.Providers
+	if err != nil || len(got) != 1 || got[0].JID != p.JID || got[0].ServerSoftwareName != hostile {
 		t.Errorf("JSON does not hold the same data: %v %+v", err, got)
 	}
 }

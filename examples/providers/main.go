@@ -1,31 +1,6 @@
-// Command providers lists, filters and picks XMPP providers from the list
-// compiled into the library, offline.
-//
-// Usage:
-//
-//	go run ./examples/providers [flags]
-//
-// Examples:
-//
-//	go run ./examples/providers -category A -open            # open A providers
-//	go run ./examples/providers -open -no-captcha -lang de   # …without CAPTCHA, with German pages
-//	go run ./examples/providers -pick -lang fr -country fr   # pick one for a French user
-//	go run ./examples/providers -domain yax.im -json         # one record as JSON
-//	go run ./examples/providers -file providers-D.json       # another list file
-//
-// A list file is foreign input: providers.Decode refuses one whose strings
-// carry control or bidi characters and leaves out links that are not https,
-// and everything printed (table, details, errors) goes through
-// internal/sanitize as well, so no list can retitle the terminal or rewrite
-// the table. -json escapes DEL, C1 and bidi controls (\u202e) besides what
-// encoding/json escapes.
-//
-// Exit status: 0 on success, 1 when nothing matches, 2 on bad usage or input.
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -34,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 )
@@ -42,37 +18,83 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		category   = fs.String("category", "", "comma-separated categories to keep, e.g. A or A,B")
-		open       = fs.Bool("open", false, "only providers with in-band registration (sign-up from the app)")
-		noCaptcha  = fs.Bool("no-captcha", false, "only providers whose sign-up needs no CAPTCHA")
-		noEmail    = fs.Bool("no-email", false, "only providers whose sign-up needs no e-mail address")
-		free       = fs.Bool("free", false, "only providers free of charge")
-		lang       = fs.String("lang", "", "language (e.g. de): filter by it, or with -pick prefer it")
-		country    = fs.String("country", "", "country code (e.g. de): filter by it, or with -pick prefer it")
-		minUpload  = fs.Int64("min-upload", 0, "minimum upload size per file, in MB")
-		minArchive = fs.Int("min-archive", 0, "minimum message archive time, in days")
-		pick       = fs.Bool("pick", false, "pick one provider at random among the best matches")
-		seed       = fs.Uint64("seed", 0, "random seed for -pick (0: random)")
-		domain     = fs.String("domain", "", "show only this provider (main or alternative domain)")
-		asJSON     = fs.Bool("json", false, "print JSON (API v2 records) instead of a table")
-		file       = fs.String("file", "", "read this provider list file instead of the embedded one")
-	)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "providers:", sanitize.Line(fmt.Sprintf("unexpected arguments %q", fs.Args())))
-		return 2
-	}
+// options are the command-line flags.
+type options struct {
+	category, lang, country, domain, file string
+	open, noCaptcha, noEmail, free, pick  bool
+	asJSON                                bool
+	minUpload                             int64
+	minArchive                            int
+	seed                                  uint64
+}
 
+// command describes the command, its flags bound to o; its help is the
+// package documentation (doc.go).
+func command(o *options) *cli.Command {
+	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
+	fs.StringVar(&o.category, "category", "", "comma-separated `categories` to keep, e.g. A or A,B")
+	fs.BoolVar(&o.open, "open", false, "only providers with in-band registration (sign-up from the app)")
+	fs.BoolVar(&o.noCaptcha, "no-captcha", false, "only providers whose sign-up needs no CAPTCHA")
+	fs.BoolVar(&o.noEmail, "no-email", false, "only providers whose sign-up needs no e-mail address")
+	fs.BoolVar(&o.free, "free", false, "only providers free of charge")
+	fs.StringVar(&o.lang, "lang", "", "`language` (e.g. de): filter by it, or with -pick prefer it")
+	fs.StringVar(&o.country, "country", "", "`country` code (e.g. de): filter by it, or with -pick prefer it")
+	fs.Int64Var(&o.minUpload, "min-upload", 0, "minimum upload size per file, in `MB`")
+	fs.IntVar(&o.minArchive, "min-archive", 0, "minimum message archive time, in `days`")
+	fs.BoolVar(&o.pick, "pick", false, "pick one provider at random among the best matches")
+	fs.Uint64Var(&o.seed, "seed", 0, "random `seed` for -pick (0: random)")
+	fs.StringVar(&o.domain, "domain", "", "show only this provider (main or alternative `domain`; or give it as the argument)")
+	fs.BoolVar(&o.asJSON, "json", false, "print JSON (API v2 records under \"providers\") instead of a table")
+	fs.StringVar(&o.file, "file", "", "read this provider list `file` instead of the embedded one")
+	return &cli.Command{
+		Name: "providers",
+		Summary: `providers lists, filters and picks XMPP providers from the list compiled
+into the library, offline (go run ./examples/providers).`,
+		Usage: []string{"providers [flags] [domain]"},
+		Examples: `providers -category A -open              # open A providers
+providers -open -no-captcha -lang de     # ...without CAPTCHA, with German pages
+providers -pick -lang fr -country fr     # pick one for a French user
+providers yax.im -json                   # one record as JSON
+providers -file providers-D.json         # another list file`,
+		Text: `A domain that is not in the list gets suggestions of listed ones that
+are spelt alike ("did you mean").
+
+With -json the output is one object: {"format": 1, "providers": [...]},
+the records in the API v2 shape of the XMPP Providers project (camelCase
+keys, as in the other commands).
+
+A list file is foreign input: providers.Decode refuses one whose strings
+carry control or bidi characters and leaves out links that are not https,
+and everything printed (table, details, errors) goes through
+internal/sanitize as well, so no list can retitle the terminal or rewrite
+the table. -json escapes DEL, C1 and bidi controls (\u202e) besides what
+encoding/json escapes.`,
+		Exits: `0   success
+1   nothing matches, or the domain is not in the list
+2   bad usage, or a list file that cannot be read`,
+		Flags: fs,
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	cmd := command(&o)
+	pos, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
+	}
+	switch {
+	case len(pos) > 1:
+		return cmd.UsageError(stderr, fmt.Sprintf("unexpected arguments %q", pos[1:]))
+	case len(pos) == 1 && o.domain != "":
+		return cmd.UsageError(stderr, "give the domain either with -domain or as the argument")
+	case len(pos) == 1:
+		o.domain = pos[0]
+	}
 	l := providers.Embedded()
 	source := "embedded list published " + l.Published.String()
-	if *file != "" {
-		f, err := os.Open(*file)
+	if o.file != "" {
+		f, err := os.Open(o.file)
 		if err != nil {
 			fmt.Fprintln(stderr, "providers:", sanitize.Line(err.Error()))
 			return 2
@@ -83,18 +105,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, sanitize.Line(err.Error()))
 			return 2
 		}
-		source = fmt.Sprintf("%s (%v)", *file, l.Format)
+		source = fmt.Sprintf("%s (%v)", o.file, l.Format)
 	}
 
 	q := providers.Query{
-		InBandRegistration: *open,
-		NoCaptcha:          *noCaptcha,
-		NoEmail:            *noEmail,
-		FreeOfCharge:       *free,
-		MinUploadFileSize:  providers.Megabytes(*minUpload),
-		MinArchiveTime:     providers.Days(*minArchive),
+		InBandRegistration: o.open,
+		NoCaptcha:          o.noCaptcha,
+		NoEmail:            o.noEmail,
+		FreeOfCharge:       o.free,
+		MinUploadFileSize:  providers.Megabytes(o.minUpload),
+		MinArchiveTime:     providers.Days(o.minArchive),
 	}
-	for _, c := range splitList(*category) {
+	for _, c := range splitList(o.category) {
 		cat, err := providers.ParseCategory(c)
 		if err != nil {
 			fmt.Fprintln(stderr, sanitize.Line(err.Error()))
@@ -102,26 +124,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		q.Categories = append(q.Categories, cat)
 	}
-	if *pick {
-		q.Prefer = providers.Preference{Language: *lang, Country: *country}
+	if o.pick {
+		q.Prefer = providers.Preference{Language: o.lang, Country: o.country}
 	} else {
-		q.Languages = splitList(*lang)
-		q.Countries = splitList(*country)
+		q.Languages = splitList(o.lang)
+		q.Countries = splitList(o.country)
 	}
-	if *domain != "" {
-		p, ok := l.Lookup(*domain)
+	if o.domain != "" {
+		p, ok := l.Lookup(o.domain)
 		if !ok {
-			fmt.Fprintln(stderr, "providers:", sanitize.Line(fmt.Sprintf("%s is not in the %s", *domain, source)))
+			fmt.Fprintln(stderr, "providers:", sanitize.Line(fmt.Sprintf("%s is not in the %s%s", o.domain, source, cli.DidYouMean(o.domain, domains(l)))))
 			return 1
 		}
 		l.Providers = []providers.Provider{p}
 	}
 
 	var out []providers.Provider
-	if *pick {
+	if o.pick {
 		var r *rand.Rand
-		if *seed != 0 {
-			r = rand.New(rand.NewPCG(*seed, *seed))
+		if o.seed != 0 {
+			r = rand.New(rand.NewPCG(o.seed, o.seed))
 		}
 		p, err := l.Pick(r, q)
 		if err != nil {
@@ -137,32 +159,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	if *asJSON {
+	if o.asJSON {
 		if err := writeJSON(stdout, out); err != nil {
 			fmt.Fprintln(stderr, "providers:", sanitize.Line(err.Error()))
 			return 2
 		}
 		return 0
 	}
-	if *pick || *domain != "" {
-		details(stdout, out[0], *lang)
+	if o.pick || o.domain != "" {
+		details(stdout, out[0], o.lang)
 		return 0
 	}
-	table(stdout, out, *lang)
+	table(stdout, out, o.lang)
 	fmt.Fprintf(stdout, "\n%d of %d providers (%s)\n", len(out), l.Len(), sanitize.Line(source))
 	return 0
 }
 
-// writeJSON writes v as indented JSON with sanitize.JSON's escapes.
-func writeJSON(w io.Writer, v any) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return err
+// output is the JSON form (-json).
+type output struct {
+	Providers []providers.Provider `json:"providers"`
+}
+
+// writeJSON writes the providers as {"format": 1, "providers": [...]}
+// (cli.WriteJSON: sanitize.JSON's escapes).
+func writeJSON(w io.Writer, ps []providers.Provider) error {
+	return cli.WriteJSON(w, output{Providers: ps}, false)
+}
+
+// domains returns the main and alternative domains of the list, for
+// suggestions.
+func domains(l providers.List) []string {
+	var out []string
+	for _, p := range l.Providers {
+		out = append(out, p.JID)
+		out = append(out, p.AlternativeJIDs...)
 	}
-	_, err := w.Write(sanitize.JSON(b.Bytes()))
-	return err
+	return out
 }
 
 func splitList(s string) []string {

@@ -32,8 +32,13 @@ func TestJSONPick(t *testing.T) {
 	if code := run([]string{"-pick", "-open", "-no-captcha", "-seed", "7", "-json"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var got []providers.Provider
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 1 {
+	var wrapped struct {
+		Format    int                  `json:"format"`
+		Providers []providers.Provider `json:"providers"`
+	}
+	err := json.Unmarshal(out.Bytes(), &wrapped)
+	got := wrapped.Providers
+	if err != nil || len(got) != 1 || wrapped.Format != 1 {
 		t.Fatalf("output is not one provider: %v\n%s", err, out.String())
 	}
 	if p := got[0]; p.Category != providers.CategoryA || !p.InBandRegistration || p.CaptchaRequired {
