@@ -5,9 +5,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 
-	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/stanza"
 )
@@ -22,13 +21,13 @@ import (
 // s must be served: its Serve method must be running in another goroutine,
 // or the reply is never read. ctx bounds the wait.
 func ChangePassword(ctx context.Context, s *xmpp.Session, oldPassword, newPassword string) error {
-	if newPassword == "" || !validXMLString(newPassword) {
+	if newPassword == "" || !xmppconn.ValidString(newPassword) {
 		return &Error{Op: opChangePW, Kind: KindWeakPassword, Err: errors.New("the new password is empty or not valid text")}
 	}
 	user := s.LocalAddr().Localpart()
-	q := newNode(NS, "query").add(
-		newNode(NS, "username").withText(user),
-		newNode(NS, "password").withText(newPassword),
+	q := newNode(NS, "query").Add(
+		newNode(NS, "username").WithText(user),
+		newNode(NS, "password").WithText(newPassword),
 	)
 	err := sendAccountIQ(ctx, s, opChangePW, q, oldPassword, newPassword)
 	var e *Error
@@ -53,7 +52,7 @@ func ChangePassword(ctx context.Context, s *xmpp.Session, oldPassword, newPasswo
 // an error after a successful Remove. s must be served; ctx bounds the
 // wait.
 func Remove(ctx context.Context, s *xmpp.Session, password string) error {
-	q := newNode(NS, "query").add(newNode(NS, "remove"))
+	q := newNode(NS, "query").Add(newNode(NS, "remove"))
 	err := sendAccountIQ(ctx, s, opRemove, q, password)
 	var e *Error
 	if errors.As(err, &e) && e.Kind == KindFormRequired && e.Form != nil && e.Form.FormType == FormTypeCancel {
@@ -96,7 +95,7 @@ func fill(f *Form, name, value string) {
 // interprets the reply.
 func sendAccountIQ(ctx context.Context, s *xmpp.Session, op string, q *node, secrets ...string) error {
 	to := s.LocalAddr().Domain()
-	resp, err := s.SendIQ(ctx, stanza.IQ{Type: stanza.SetIQ, To: to}.Wrap(q.tokens()))
+	resp, err := s.SendIQ(ctx, stanza.IQ{Type: stanza.SetIQ, To: to}.Wrap(q.Tokens()))
 	if err != nil {
 		return &opError{op: op, err: err}
 	}
@@ -110,16 +109,16 @@ func sendAccountIQ(ctx context.Context, s *xmpp.Session, op string, q *node, sec
 	if !ok {
 		return &opError{op: op, err: &ProtocolError{Msg: fmt.Sprintf("expected an IQ, got %T", tok)}}
 	}
-	reply, err := readTree(d, start)
+	reply, err := xmppconn.ReadTree(d, start)
 	if err != nil {
-		return &opError{op: op, err: err}
+		return &opError{op: op, err: fromCore(err)}
 	}
-	if reply.get("type") != "error" {
+	if reply.Get("type") != "error" {
 		return nil
 	}
 	se := parseStanzaError(reply)
 	e := stanzaErr(op, se, nil, secrets...)
-	if qn := reply.child(NS, "query"); qn != nil {
+	if qn := reply.Child(NS, "query"); qn != nil {
 		if f, err := parseQuery(qn); err == nil && f.IsDataForm && len(f.Fields) > 0 &&
 			(f.FormType == FormTypeChangePassword || f.FormType == FormTypeCancel) {
 			f.scrubSecrets(secrets...)
@@ -128,30 +127,4 @@ func sendAccountIQ(ctx context.Context, s *xmpp.Session, op string, q *node, sec
 		}
 	}
 	return e
-}
-
-// tokens returns n as an XML token stream (for mellium's encoder).
-func (n *node) tokens() xml.TokenReader {
-	var toks []xml.Token
-	var walk func(*node)
-	walk = func(n *node) {
-		start := xml.StartElement{Name: n.name, Attr: append([]xml.Attr(nil), n.attr...)}
-		toks = append(toks, start)
-		if n.text != "" {
-			toks = append(toks, xml.CharData(n.text))
-		}
-		for _, k := range n.kids {
-			walk(k)
-		}
-		toks = append(toks, start.End())
-	}
-	walk(n)
-	i := 0
-	return xmlstream.ReaderFunc(func() (xml.Token, error) {
-		if i >= len(toks) {
-			return nil, io.EOF
-		}
-		i++
-		return toks[i-1], nil
-	})
 }

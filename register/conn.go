@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
 	"strings"
@@ -82,7 +83,7 @@ type Conn struct {
 	tls *tls.Conn  // the TLS connection
 	cur net.Conn   // what is read and written now
 	br  *bufio.Reader
-	bb  *byteBudget
+	bb  *xmppconn.Budget
 	dec *xml.Decoder
 
 	plainFeatures plainFeatures
@@ -318,7 +319,7 @@ func (c *Conn) writeAll(ns ...*node) error {
 func (c *Conn) streamHeader() string {
 	var b bytes.Buffer
 	b.WriteString("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='")
-	escape(&b, c.domain, true)
+	xmppconn.Escape(&b, c.domain, true)
 	b.WriteString("'>")
 	return b.String()
 }
@@ -332,9 +333,9 @@ func (c *Conn) send(raw string, ns ...*node) error {
 		c.debugRaw("out", []byte(raw))
 	}
 	for _, n := range ns {
-		buf.Write(n.marshal())
+		buf.Write(n.Marshal())
 		if c.debug != nil {
-			c.debug("out", n.redactedWith(c.secrets))
+			c.debug("out", redactedWith(n, c.secrets))
 		}
 	}
 	if _, err := c.cur.Write(buf.Bytes()); err != nil {
@@ -357,8 +358,8 @@ func (c *Conn) openStream(extra ...*node) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !n.is(nsStream, "features") {
-		return nil, c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <stream:features/>, got <%s xmlns='%s'>", n.name.Local, n.name.Space)})
+	if !n.Is(nsStream, "features") {
+		return nil, c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <stream:features/>, got <%s xmlns='%s'>", n.Name.Local, n.Name.Space)})
 	}
 	return n, nil
 }
@@ -371,7 +372,7 @@ func (c *Conn) startStream(secure bool, extra ...*node) error {
 		return err
 	}
 	if !secure {
-		c.plainFeatures = plainFeatures{starttls: n.child(nsTLS, "starttls") != nil}
+		c.plainFeatures = plainFeatures{starttls: n.Child(nsTLS, "starttls") != nil}
 		return nil
 	}
 	c.features = parseFeatures(n)
@@ -382,34 +383,34 @@ func (c *Conn) startStream(secure bool, extra ...*node) error {
 // parseFeatures reads the features of the secured stream.
 func parseFeatures(n *node) Features {
 	var f Features
-	for _, k := range n.kids {
+	for _, k := range n.Children {
 		switch {
-		case k.is(NSFeature, "register"):
+		case k.Is(NSFeature, "register"):
 			f.Register = true
-		case k.is(NSIBRToken, "register"):
+		case k.Is(NSIBRToken, "register"):
 			f.InviteToken = true
-		case k.is(NSInviteLegacy, "register"):
+		case k.Is(NSInviteLegacy, "register"):
 			f.InviteLegacy = true
-		case k.is(nsSASL, "mechanisms"):
-			for _, m := range k.kids {
-				if m.is(nsSASL, "mechanism") && len(f.Mechanisms) < 64 {
-					if s := strings.TrimSpace(m.text); s != "" && len(s) <= 64 {
+		case k.Is(nsSASL, "mechanisms"):
+			for _, m := range k.Children {
+				if m.Is(nsSASL, "mechanism") && len(f.Mechanisms) < 64 {
+					if s := strings.TrimSpace(m.Text); s != "" && len(s) <= 64 {
 						f.Mechanisms = append(f.Mechanisms, s)
 					}
 				}
 			}
-		case k.is(nsSASLCB, "sasl-channel-binding"):
-			for _, cb := range k.kids {
-				if cb.is(nsSASLCB, "channel-binding") && len(f.ChannelBindings) < 16 {
-					if t := strings.TrimSpace(cb.get("type")); t != "" && len(t) <= 64 {
+		case k.Is(nsSASLCB, "sasl-channel-binding"):
+			for _, cb := range k.Children {
+				if cb.Is(nsSASLCB, "channel-binding") && len(f.ChannelBindings) < 16 {
+					if t := strings.TrimSpace(cb.Get("type")); t != "" && len(t) <= 64 {
 						f.ChannelBindings = append(f.ChannelBindings, t)
 					}
 				}
 			}
-		case k.name.Space == nsTLS:
+		case k.Name.Space == nsTLS:
 		default:
 			if len(f.Other) < 64 {
-				f.Other = append(f.Other, k.name.Space)
+				f.Other = append(f.Other, k.Name.Space)
 			}
 		}
 	}
@@ -418,7 +419,7 @@ func parseFeatures(n *node) Features {
 
 // readHeader reads the server's stream header.
 func (c *Conn) readHeader() error {
-	c.bb.reset()
+	c.bb.Reset()
 	for {
 		tok, err := c.dec.Token()
 		if err != nil {
@@ -473,6 +474,7 @@ var errStreamClosed = errors.New("the server closed the stream")
 
 // readErr classifies an error from the XML decoder.
 func (c *Conn) readErr(err error) error {
+	err = fromCore(err)
 	var le *limitError
 	var pe *ProtocolError
 	var se *xml.SyntaxError
@@ -487,7 +489,7 @@ func (c *Conn) readErr(err error) error {
 		return &ProtocolError{Msg: "malformed XML", Err: err}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
-	case c.bb != nil && !c.bb.fromTransport(err):
+	case c.bb != nil && !c.bb.FromTransport(err):
 		// encoding/xml's other complaints about the document (an
 		// unsupported XML version or encoding) are plain errors.
 		return &ProtocolError{Msg: "malformed XML", Err: err}
@@ -498,7 +500,7 @@ func (c *Conn) readErr(err error) error {
 // readElement reads the next top-level element of the stream. Stream
 // errors and the end of the stream are returned as errors.
 func (c *Conn) readElement() (*node, error) {
-	c.bb.reset()
+	c.bb.Reset()
 	for {
 		tok, err := c.dec.Token()
 		if err != nil {
@@ -510,14 +512,14 @@ func (c *Conn) readElement() (*node, error) {
 				return nil, c.fail(&ProtocolError{Msg: "text at the stream level"})
 			}
 		case xml.StartElement:
-			n, err := readTree(c.dec, t)
+			n, err := xmppconn.ReadTree(c.dec, t)
 			if err != nil {
 				return nil, c.fail(c.readErr(err))
 			}
 			if c.debug != nil {
-				c.debug("in", n.redactedWith(c.secrets))
+				c.debug("in", redactedWith(n, c.secrets))
 			}
-			if n.is(nsStream, "error") {
+			if n.Is(nsStream, "error") {
 				return nil, c.fail(&opError{op: "read", err: streamError(n, c.secrets...)})
 			}
 			return n, nil
@@ -549,22 +551,22 @@ var streamConditions = map[string]bool{
 func streamError(n *node, secrets ...string) stream.Error {
 	var e stream.Error
 	cond := false
-	for _, k := range n.kids {
-		if k.name.Space != nsStreamError {
+	for _, k := range n.Children {
+		if k.Name.Space != nsStreamError {
 			continue
 		}
-		if k.name.Local == "text" {
+		if k.Name.Local == "text" {
 			e.Text = append(e.Text, struct {
 				Lang  string
 				Value string
-			}{Lang: attrNS(k, nsXML, "lang"), Value: scrub(k.text, secrets...)})
+			}{Lang: attrNS(k, nsXML, "lang"), Value: scrub(k.Text, secrets...)})
 			continue
 		}
 		if !cond {
 			cond = true
-			if streamConditions[k.name.Local] {
-				e.Err = k.name.Local
-				e.Content = scrub(k.text, secrets...)
+			if streamConditions[k.Name.Local] {
+				e.Err = k.Name.Local
+				e.Content = scrub(k.Text, secrets...)
 			}
 		}
 	}
@@ -576,7 +578,7 @@ func streamError(n *node, secrets ...string) stream.Error {
 
 // attrNS returns the attribute space:local of n.
 func attrNS(n *node, space, local string) string {
-	for _, a := range n.attr {
+	for _, a := range n.Attr {
 		if a.Name.Space == space && a.Name.Local == local {
 			return a.Value
 		}
@@ -607,8 +609,8 @@ var stanzaConditions = map[string]bool{
 func parseStanzaError(st *node) stanza.Error {
 	se := stanza.Error{Condition: stanza.UndefinedCondition}
 	var e *node
-	for _, k := range st.kids {
-		if k.name.Local == "error" && (k.name.Space == nsClient || k.name.Space == "") {
+	for _, k := range st.Children {
+		if k.Name.Local == "error" && (k.Name.Space == nsClient || k.Name.Space == "") {
 			e = k
 			break
 		}
@@ -616,20 +618,20 @@ func parseStanzaError(st *node) stanza.Error {
 	if e == nil {
 		return se
 	}
-	se.Type = stanza.ErrorType(e.get("type"))
+	se.Type = stanza.ErrorType(e.Get("type"))
 	cond := false
-	for _, k := range e.kids {
-		if k.name.Space != nsStanzaError {
+	for _, k := range e.Children {
+		if k.Name.Space != nsStanzaError {
 			continue
 		}
-		if k.name.Local == "text" {
-			if k.text == "" {
+		if k.Name.Local == "text" {
+			if k.Text == "" {
 				continue
 			}
 			if se.Text == nil {
 				se.Text = make(map[string]string)
 			}
-			se.Text[attrNS(k, nsXML, "lang")] = k.text
+			se.Text[attrNS(k, nsXML, "lang")] = k.Text
 			continue
 		}
 		if !cond {
@@ -637,8 +639,8 @@ func parseStanzaError(st *node) stanza.Error {
 			// define stays undefined-condition (a server could name it
 			// after the password).
 			cond = true
-			if stanzaConditions[k.name.Local] {
-				se.Condition = stanza.Condition(k.name.Local)
+			if stanzaConditions[k.Name.Local] {
+				se.Condition = stanza.Condition(k.Name.Local)
 			}
 		}
 	}
@@ -647,7 +649,7 @@ func parseStanzaError(st *node) stanza.Error {
 
 // iq builds an IQ stanza.
 func iq(typ, id string, payload *node) *node {
-	return newNode(nsClient, "iq", "type", typ, "id", id).add(payload)
+	return newNode(nsClient, "iq", "type", typ, "id", id).Add(payload)
 }
 
 // await reads elements until the reply to the IQ id arrives. Unrelated
@@ -666,17 +668,17 @@ func (c *Conn) awaitKeep(id string, sasl **node) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if sasl != nil && *sasl == nil && n.name.Space == nsSASL {
+		if sasl != nil && *sasl == nil && n.Name.Space == nsSASL {
 			*sasl = n
 			continue
 		}
-		if !n.is(nsClient, "iq") || n.get("id") != id {
+		if !n.Is(nsClient, "iq") || n.Get("id") != id {
 			continue
 		}
-		if from := n.get("from"); from != "" && !strings.EqualFold(from, c.domain) {
+		if from := n.Get("from"); from != "" && !strings.EqualFold(from, c.domain) {
 			continue
 		}
-		switch n.get("type") {
+		switch n.Get("type") {
 		case "result", "error":
 			return n, nil
 		}
@@ -705,7 +707,7 @@ func (c *Conn) Preauth(ctx context.Context, token string) error {
 		if err != nil {
 			return err
 		}
-		if reply.get("type") == "error" {
+		if reply.Get("type") == "error" {
 			return stanzaErr(opPreauth, parseStanzaError(reply), nil, token)
 		}
 		return nil
@@ -757,7 +759,7 @@ func (c *Conn) formWith(ctx context.Context, token string) (*Form, error) {
 			if err != nil {
 				return err
 			}
-			if reply.get("type") == "error" {
+			if reply.Get("type") == "error" {
 				perr = stanzaErr(opPreauth, parseStanzaError(reply), nil, token)
 			}
 		}
@@ -797,10 +799,10 @@ func (c *Conn) formRequests(token string) []*node {
 
 // formReply turns the reply to a form request into a Form.
 func (c *Conn) formReply(reply *node) (*Form, error) {
-	if reply.get("type") == "error" {
+	if reply.Get("type") == "error" {
 		return nil, stanzaErr(opForm, parseStanzaError(reply), nil, c.secrets...)
 	}
-	q := reply.child(NS, "query")
+	q := reply.Child(NS, "query")
 	if q == nil {
 		return nil, c.fail(&ProtocolError{Msg: "registration form reply without <query/>"})
 	}
@@ -827,21 +829,21 @@ func (c *Conn) fetchBoB(f *Form) error {
 	if err != nil {
 		return err
 	}
-	if reply.get("type") == "error" {
+	if reply.Get("type") == "error" {
 		// The form is still usable with the http URLs, if any.
 		return nil
 	}
-	d := reply.child(nsBoB, "data")
-	if d == nil || strings.TrimSpace(d.get("cid")) != f.bobWant {
+	d := reply.Child(nsBoB, "data")
+	if d == nil || strings.TrimSpace(d.Get("cid")) != f.bobWant {
 		return &opError{op: opBoB, err: &ProtocolError{Msg: "Bits of Binary reply without the requested data"}}
 	}
-	data, err := decodeBoB(d.text)
+	data, err := decodeBoB(d.Text)
 	if err != nil {
 		return &opError{op: opBoB, err: err}
 	}
 	f.Captcha.Image = data
 	if f.Captcha.MIME == "" {
-		f.Captcha.MIME = strings.TrimSpace(d.get("type"))
+		f.Captcha.MIME = strings.TrimSpace(d.Get("type"))
 	}
 	f.bobWant = ""
 	return nil
@@ -941,9 +943,9 @@ func (c *Conn) settleAuth(st *saslState) error {
 			}
 		}
 		switch {
-		case n.is(nsSASL, "failure"):
+		case n.Is(nsSASL, "failure"):
 			return nil
-		case n.is(nsSASL, "challenge") && i == 0:
+		case n.Is(nsSASL, "challenge") && i == 0:
 			if err := c.write(newNode(nsSASL, "abort")); err != nil {
 				return err
 			}
@@ -974,7 +976,7 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 	}
 	for _, fl := range f.Fields {
 		for _, v := range fl.Values {
-			if !validXMLString(v) {
+			if !xmppconn.ValidString(v) {
 				return nil, &Error{Op: opSubmit, Kind: KindFormIncomplete, Fields: []string{fl.Var}, Err: errors.New("a value is not valid UTF-8 XML text")}
 			}
 		}
@@ -1018,7 +1020,7 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 		if st != nil {
 			st.early = early
 		}
-		if reply.get("type") == "error" {
+		if reply.Get("type") == "error" {
 			e := stanzaErr(opSubmit, parseStanzaError(reply), f, secrets...)
 			if st != nil {
 				// The authentication pipelined with the refused
@@ -1030,7 +1032,7 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 				}
 				st = nil
 			}
-			if q := reply.child(NS, "query"); q != nil {
+			if q := reply.Child(NS, "query"); q != nil {
 				// A data form of type "form" is a new form (ejabberd echoes
 				// the submitted query, whose form has type "submit" and is
 				// ignored by parseQuery).

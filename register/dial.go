@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"net"
 	"slices"
 	"strconv"
@@ -436,11 +437,11 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 			return err
 		}
 		switch {
-		case n.is(nsTLS, "proceed"):
-		case n.is(nsTLS, "failure"):
+		case n.Is(nsTLS, "proceed"):
+		case n.Is(nsTLS, "failure"):
 			return c.fail(&Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("the server refused STARTTLS")})
 		default:
-			return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <proceed/>, got <%s xmlns='%s'>", n.name.Local, n.name.Space)})
+			return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <proceed/>, got <%s xmlns='%s'>", n.Name.Local, n.Name.Space)})
 		}
 		if c.br.Buffered() > 0 {
 			// Data sent before the TLS handshake cannot be trusted (STARTTLS
@@ -466,6 +467,6 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 func (c *Conn) reset(nc net.Conn) {
 	c.cur = nc
 	c.br = bufio.NewReaderSize(nc, 4096)
-	c.bb = &byteBudget{r: c.br, max: c.maxStanza}
-	c.dec = newDecoder(c.bb)
+	c.bb = xmppconn.NewBudget(c.br, c.maxStanza)
+	c.dec = xmppconn.NewDecoder(c.bb)
 }

@@ -3,6 +3,7 @@ package register
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"strings"
 	"unicode"
 
@@ -187,7 +188,7 @@ func (f *Form) Set(name, value string) error {
 // SetValues sets the values of a multi-valued field.
 func (f *Form) SetValues(name string, values ...string) error {
 	for _, v := range values {
-		if !validXMLString(v) {
+		if !xmppconn.ValidString(v) {
 			return &Error{Op: opForm, Kind: KindFormIncomplete, Fields: []string{name},
 				Err: fmt.Errorf("value of %q is not valid UTF-8 XML text", name)}
 		}
@@ -299,7 +300,7 @@ func (f Form) String() string {
 	fmt.Fprintf(&b, "register.Form{%s;", kind)
 	for _, fl := range f.Fields {
 		v := fmt.Sprintf("%q", fl.Values)
-		if secretField(fl.Var, string(fl.Type)) && len(fl.Values) > 0 {
+		if xmppconn.SecretField(fl.Var, string(fl.Type)) && len(fl.Values) > 0 {
 			v = redactedStr
 		}
 		fmt.Fprintf(&b, " %s(%s)=%s", fl.Var, fl.Type, v)
@@ -361,8 +362,8 @@ func knownFormType(ft string) bool {
 // bytes each); problems with them are kept for the caller, who may still
 // fetch the image by cid.
 func parseQuery(q *node) (*Form, error) {
-	if !q.is(NS, "query") {
-		return nil, &ProtocolError{Msg: fmt.Sprintf("expected a %s query, got <%s xmlns='%s'>", NS, q.name.Local, q.name.Space)}
+	if !q.Is(NS, "query") {
+		return nil, &ProtocolError{Msg: fmt.Sprintf("expected a %s query, got <%s xmlns='%s'>", NS, q.Name.Local, q.Name.Space)}
 	}
 	f := &Form{}
 	var instr []string
@@ -370,12 +371,12 @@ func parseQuery(q *node) (*Form, error) {
 	var xform *node
 	var oobURL string
 	nfields := 0
-	for _, k := range q.kids {
+	for _, k := range q.Children {
 		switch {
-		case k.name.Space == NS:
-			switch k.name.Local {
+		case k.Name.Space == NS:
+			switch k.Name.Local {
 			case "instructions":
-				if s := strings.TrimSpace(k.text); s != "" {
+				if s := strings.TrimSpace(k.Text); s != "" {
 					instr = append(instr, s)
 				}
 			case "registered":
@@ -386,15 +387,15 @@ func parseQuery(q *node) (*Form, error) {
 				if nfields > MaxFields {
 					return nil, &limitError{what: fmt.Sprintf("more than %d form fields", MaxFields)}
 				}
-				fl := Field{Var: k.name.Local, Type: TextSingle, Legacy: true, Label: legacyLabels[k.name.Local]}
-				if k.name.Local == "password" || isPasswordName(k.name.Local) {
+				fl := Field{Var: k.Name.Local, Type: TextSingle, Legacy: true, Label: legacyLabels[k.Name.Local]}
+				if k.Name.Local == "password" || xmppconn.IsPasswordName(k.Name.Local) {
 					fl.Type = TextPrivate
 				}
-				if k.name.Local == "key" {
+				if k.Name.Local == "key" {
 					// Obsolete transaction key: echo it back unchanged.
 					fl.Type = Hidden
 				}
-				if v := k.text; v != "" && k.name.Local != "password" {
+				if v := k.Text; v != "" && k.Name.Local != "password" {
 					fl.Values = []string{v}
 				}
 				if dup(legacy, fl.Var) {
@@ -402,15 +403,15 @@ func parseQuery(q *node) (*Form, error) {
 				}
 				legacy = append(legacy, fl)
 			}
-		case k.is(nsData, "x"):
-			if xform == nil && k.get("type") != "submit" && k.get("type") != "cancel" {
+		case k.Is(nsData, "x"):
+			if xform == nil && k.Get("type") != "submit" && k.Get("type") != "cancel" {
 				xform = k
 			}
-		case k.is(nsOOB, "x"):
-			if u := k.child(nsOOB, "url"); u != nil && oobURL == "" {
-				oobURL = strings.TrimSpace(u.text)
+		case k.Is(nsOOB, "x"):
+			if u := k.Child(nsOOB, "url"); u != nil && oobURL == "" {
+				oobURL = strings.TrimSpace(u.Text)
 			}
-		case k.is(nsBoB, "data"):
+		case k.Is(nsBoB, "data"):
 			f.addBoB(k)
 		}
 	}
@@ -469,15 +470,15 @@ func contains(list []string, s string) bool {
 func parseDataForm(x *node, max int) (*Form, error) {
 	f := &Form{IsDataForm: true}
 	var instr []string
-	for _, k := range x.kids {
-		if k.name.Space != nsData {
+	for _, k := range x.Children {
+		if k.Name.Space != nsData {
 			continue
 		}
-		switch k.name.Local {
+		switch k.Name.Local {
 		case "title":
-			f.Title = strings.TrimSpace(k.text)
+			f.Title = strings.TrimSpace(k.Text)
 		case "instructions":
-			if s := strings.TrimSpace(k.text); s != "" {
+			if s := strings.TrimSpace(k.Text); s != "" {
 				instr = append(instr, s)
 			}
 		case "field":
@@ -509,39 +510,39 @@ func parseDataForm(x *node, max int) (*Form, error) {
 
 func parseField(k *node) (Field, error) {
 	fl := Field{
-		Var:   k.get("var"),
-		Type:  FieldType(k.get("type")),
-		Label: k.get("label"),
+		Var:   k.Get("var"),
+		Type:  FieldType(k.Get("type")),
+		Label: k.Get("label"),
 	}
 	if fl.Type == "" {
 		fl.Type = TextSingle
 	}
-	for _, c := range k.kids {
+	for _, c := range k.Children {
 		switch {
-		case c.is(nsData, "desc"):
-			fl.Desc = strings.TrimSpace(c.text)
-		case c.is(nsData, "required"):
+		case c.Is(nsData, "desc"):
+			fl.Desc = strings.TrimSpace(c.Text)
+		case c.Is(nsData, "required"):
 			fl.Required = true
-		case c.is(nsData, "value"):
+		case c.Is(nsData, "value"):
 			if len(fl.Values) >= maxValues {
 				return fl, &limitError{what: fmt.Sprintf("more than %d values in field %q", maxValues, fl.Var)}
 			}
-			fl.Values = append(fl.Values, c.text)
-		case c.is(nsData, "option"):
+			fl.Values = append(fl.Values, c.Text)
+		case c.Is(nsData, "option"):
 			if len(fl.Options) >= maxValues {
 				return fl, &limitError{what: fmt.Sprintf("more than %d options in field %q", maxValues, fl.Var)}
 			}
-			o := Option{Label: c.get("label")}
-			if v := c.child(nsData, "value"); v != nil {
-				o.Value = v.text
+			o := Option{Label: c.Get("label")}
+			if v := c.Child(nsData, "value"); v != nil {
+				o.Value = v.Text
 			}
 			fl.Options = append(fl.Options, o)
-		case c.is(nsMedia, "media"):
-			for _, u := range c.kids {
-				if !u.is(nsMedia, "uri") || len(fl.Media) >= maxValues {
+		case c.Is(nsMedia, "media"):
+			for _, u := range c.Children {
+				if !u.Is(nsMedia, "uri") || len(fl.Media) >= maxValues {
 					continue
 				}
-				fl.Media = append(fl.Media, Media{Type: strings.TrimSpace(u.get("type")), URI: strings.TrimSpace(u.text)})
+				fl.Media = append(fl.Media, Media{Type: strings.TrimSpace(u.Get("type")), URI: strings.TrimSpace(u.Text)})
 			}
 		}
 	}
@@ -550,11 +551,11 @@ func parseField(k *node) (Field, error) {
 
 // addBoB records an inline Bits of Binary element.
 func (f *Form) addBoB(k *node) {
-	cid := strings.TrimSpace(k.get("cid"))
+	cid := strings.TrimSpace(k.Get("cid"))
 	if cid == "" {
 		return
 	}
-	data, err := decodeBoB(k.text)
+	data, err := decodeBoB(k.Text)
 	if err != nil {
 		if f.bobErr == nil {
 			f.bobErr = err
@@ -565,7 +566,7 @@ func (f *Form) addBoB(k *node) {
 		f.bob = make(map[string]bobData)
 	}
 	if _, ok := f.bob[cid]; !ok && len(f.bob) < 16 {
-		f.bob[cid] = bobData{mime: strings.TrimSpace(k.get("type")), data: data}
+		f.bob[cid] = bobData{mime: strings.TrimSpace(k.Get("type")), data: data}
 	}
 }
 
@@ -684,7 +685,7 @@ func (f *Form) submission() *node {
 	q := newNode(NS, "query")
 	if !f.IsDataForm {
 		for _, fl := range f.Fields {
-			q.add(newNode(NS, fl.Var).withText(fl.Value()))
+			q.Add(newNode(NS, fl.Var).WithText(fl.Value()))
 		}
 		return q
 	}
@@ -697,21 +698,21 @@ func (f *Form) submission() *node {
 		if fl.Type == TextPrivate {
 			// Keep the type so that redaction recognises the field even
 			// when its var does not say "password".
-			fn.attr = append(fn.attr, attrOf("type", string(TextPrivate)))
+			fn.Attr = append(fn.Attr, attrOf("type", string(TextPrivate)))
 		}
 		for _, v := range fl.Values {
-			fn.add(newNode(nsData, "value").withText(v))
+			fn.Add(newNode(nsData, "value").WithText(v))
 		}
-		x.add(fn)
+		x.Add(fn)
 	}
-	return q.add(x)
+	return q.Add(x)
 }
 
 // secrets returns the values of the form's secret fields.
 func (f *Form) secrets() []string {
 	var out []string
 	for _, fl := range append(append([]Field(nil), f.Fields...), f.LegacyFields...) {
-		if secretField(fl.Var, string(fl.Type)) {
+		if xmppconn.SecretField(fl.Var, string(fl.Type)) {
 			out = append(out, fl.Values...)
 		}
 	}

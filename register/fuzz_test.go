@@ -44,7 +44,7 @@ func FuzzReply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if n.get("type") == "error" {
+		if n.Get("type") == "error" {
 			for _, op := range []string{opPreauth, opForm, opSubmit, opChangePW, opRemove} {
 				e := stanzaErr(op, parseStanzaError(n), nil, fuzzSecret)
 				if strings.Contains(e.Error(), fuzzSecret) {
@@ -52,7 +52,7 @@ func FuzzReply(f *testing.F) {
 				}
 			}
 		}
-		q := n.child(NS, "query")
+		q := n.Child(NS, "query")
 		if q == nil {
 			return
 		}
@@ -99,7 +99,7 @@ func checkForm(t *testing.T, form *Form) {
 		form.SetPassword(fuzzSecret)
 	}
 	sub := form.submission()
-	raw := sub.marshal()
+	raw := sub.Marshal()
 	back, err := parseNode(raw, 0)
 	if err != nil {
 		t.Fatalf("submission does not parse: %v\n%s", err, raw)
@@ -107,7 +107,7 @@ func checkForm(t *testing.T, form *Form) {
 	if _, err := parseQuery(back); err != nil && !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("submission does not parse as a query: %v\n%s", err, raw)
 	}
-	if red := sub.redacted(); strings.Contains(string(red), fuzzSecret) {
+	if red := sub.Redacted(nil); strings.Contains(string(red), fuzzSecret) {
 		t.Fatalf("redacted submission shows the password:\n%s", red)
 	}
 	_ = form.String()
@@ -213,23 +213,23 @@ func FuzzRedact(f *testing.F) {
 		if err != nil {
 			return
 		}
-		red := n.redacted()
+		red := n.Redacted(nil)
 		back, err := parseNode(red, 0)
 		if err != nil {
 			t.Fatalf("redacted output does not parse: %v\n%s", err, red)
 		}
 		var walk func(n *node, secret bool)
 		walk = func(n *node, secret bool) {
-			secret = secret || n.secretText()
-			if secret && n.text != "" && n.text != redactedStr {
-				t.Fatalf("secret text %q left in <%s>", n.text, n.name.Local)
+			secret = secret || n.SecretText()
+			if secret && n.Text != "" && n.Text != redactedStr {
+				t.Fatalf("secret text %q left in <%s>", n.Text, n.Name.Local)
 			}
-			for _, a := range n.attr {
-				if n.secretAttr(a) && a.Value != redactedStr {
+			for _, a := range n.Attr {
+				if n.SecretAttr(a) && a.Value != redactedStr {
 					t.Fatalf("secret attribute left: %q", a.Value)
 				}
 			}
-			for _, k := range n.kids {
+			for _, k := range n.Children {
 				walk(k, secret)
 			}
 		}

@@ -3,6 +3,7 @@ package register
 import (
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"net/url"
 	"strings"
 
@@ -138,7 +139,7 @@ func checkToken(t string) error {
 		return errors.New("no preauth token")
 	case len(t) > maxToken:
 		return fmt.Errorf("token longer than %d bytes", maxToken)
-	case !validXMLString(t):
+	case !xmppconn.ValidString(t):
 		return errors.New("token is not valid text")
 	}
 	for _, r := range t {

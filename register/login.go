@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
 	"strings"
@@ -164,7 +165,7 @@ func (c *Conn) saslBegin(ctx context.Context, username, password string, mech sa
 		return nil, nil, err
 	}
 	st := &saslState{mech: mech, neg: neg}
-	return st, newNode(nsSASL, "auth", "mechanism", mech.Name).withText(b64(resp)), nil
+	return st, newNode(nsSASL, "auth", "mechanism", mech.Name).WithText(b64(resp)), nil
 }
 
 // authenticate runs SASL on the stream, continuing st if the <auth/> was
@@ -244,8 +245,8 @@ func (c *Conn) saslFinish(ctx context.Context, st *saslState, password string) e
 			return err
 		}
 		switch {
-		case n.is(nsSASL, "challenge"):
-			data, err := unb64(n.text)
+		case n.Is(nsSASL, "challenge"):
+			data, err := unb64(n.Text)
 			if err != nil {
 				return c.fail(err)
 			}
@@ -264,11 +265,11 @@ func (c *Conn) saslFinish(ctx context.Context, st *saslState, password string) e
 			if err != nil {
 				return c.saslFail(ctx, st.mech.Name, err)
 			}
-			if err := c.write(newNode(nsSASL, "response").withText(b64(resp))); err != nil {
+			if err := c.write(newNode(nsSASL, "response").WithText(b64(resp))); err != nil {
 				return err
 			}
-		case n.is(nsSASL, "success"):
-			data, err := unb64(n.text)
+		case n.Is(nsSASL, "success"):
+			data, err := unb64(n.Text)
 			if err != nil {
 				return c.fail(err)
 			}
@@ -276,22 +277,22 @@ func (c *Conn) saslFinish(ctx context.Context, st *saslState, password string) e
 				return c.saslFail(ctx, st.mech.Name, err)
 			}
 			return nil
-		case n.is(nsSASL, "failure"):
+		case n.Is(nsSASL, "failure"):
 			f := &SASLError{Mechanism: st.mech.Name, Condition: "undefined-condition"}
 			cond := false
-			for _, k := range n.kids {
-				if k.name.Space != nsSASL {
+			for _, k := range n.Children {
+				if k.Name.Space != nsSASL {
 					continue
 				}
-				if k.name.Local == "text" {
-					f.Text = scrub(strings.TrimSpace(k.text), append([]string{password}, c.secrets...)...)
+				if k.Name.Local == "text" {
+					f.Text = scrub(strings.TrimSpace(k.Text), append([]string{password}, c.secrets...)...)
 				} else if !cond {
 					// The first condition counts; one that RFC 6120
 					// does not define is not printed (a server could
 					// name it after the password).
 					cond = true
-					if saslConditions[k.name.Local] {
-						f.Condition = k.name.Local
+					if saslConditions[k.Name.Local] {
+						f.Condition = k.Name.Local
 					}
 				}
 			}
@@ -402,7 +403,7 @@ func (c *Conn) bind(origin jid.JID) (jid.JID, error) {
 	// A new stream on the same connection: a new XML decoder, but the
 	// buffered bytes are kept (nothing should follow <success/>, but
 	// nothing is lost if something does).
-	c.dec = newDecoder(c.bb)
+	c.dec = xmppconn.NewDecoder(c.bb)
 	id := randomID()
 	req := iq("set", id, newNode(nsBind, "bind"))
 	var feats *node
@@ -411,7 +412,7 @@ func (c *Conn) bind(origin jid.JID) (jid.JID, error) {
 		feats, err = c.openStream(req)
 	} else {
 		feats, err = c.openStream()
-		if err == nil && feats.child(nsBind, "bind") == nil {
+		if err == nil && feats.Child(nsBind, "bind") == nil {
 			return jid.JID{}, c.fail(&ProtocolError{Msg: "the server does not offer resource binding"})
 		}
 		if err == nil {
@@ -425,19 +426,19 @@ func (c *Conn) bind(origin jid.JID) (jid.JID, error) {
 	if err != nil {
 		return jid.JID{}, err
 	}
-	if reply.get("type") == "error" {
+	if reply.Get("type") == "error" {
 		se := parseStanzaError(reply)
 		scrubStanza(&se, c.secrets...)
-		if feats.child(nsBind, "bind") == nil {
+		if feats.Child(nsBind, "bind") == nil {
 			return jid.JID{}, fmt.Errorf("the server does not offer resource binding: %w", se)
 		}
 		return jid.JID{}, se
 	}
-	jn := reply.child(nsBind, "bind").child(nsBind, "jid")
+	jn := reply.Child(nsBind, "bind").Child(nsBind, "jid")
 	if jn == nil {
 		return jid.JID{}, &ProtocolError{Msg: "resource binding reply without a JID"}
 	}
-	j, err := jid.Parse(strings.TrimSpace(jn.text))
+	j, err := jid.Parse(strings.TrimSpace(jn.Text))
 	if err != nil {
 		return jid.JID{}, &ProtocolError{Msg: "resource binding reply without a valid JID", Err: err}
 	}
@@ -468,13 +469,13 @@ func (c *Conn) handoffBytes() []byte {
 	}
 	for _, a := range c.hdrDecls {
 		b.WriteString(" xmlns:" + a.Name.Local + "='")
-		escape(&b, a.Value, true)
+		xmppconn.Escape(&b, a.Value, true)
 		b.WriteString("'")
 	}
 	b.WriteString(" version='1.0' from='")
-	escape(&b, c.domain, true)
+	xmppconn.Escape(&b, c.domain, true)
 	b.WriteString("' id='")
-	escape(&b, c.streamID, true)
+	xmppconn.Escape(&b, c.streamID, true)
 	b.WriteString("'>")
 	if n := c.br.Buffered(); n > 0 {
 		pre, _ := c.br.Peek(n)

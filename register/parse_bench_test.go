@@ -3,6 +3,7 @@ package register
 import (
 	"bufio"
 	"bytes"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,7 +60,7 @@ func BenchmarkForm(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := parseQuery(n.child(NS, "query")); err != nil {
+				if _, err := parseQuery(n.Child(NS, "query")); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -99,8 +100,8 @@ func BenchmarkReadElement(b *testing.B) {
 		if i == perStream {
 			r.Reset(stream)
 			c.br = bufio.NewReaderSize(&r, 4096)
-			c.bb = &byteBudget{r: c.br, max: c.maxStanza}
-			c.dec = newDecoder(c.bb)
+			c.bb = xmppconn.NewBudget(c.br, c.maxStanza)
+			c.dec = xmppconn.NewDecoder(c.bb)
 			i = 0
 		}
 		if _, err := c.readElement(); err != nil {
@@ -116,7 +117,7 @@ func BenchmarkSubmission(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := parseQuery(n.child(NS, "query"))
+	f, err := parseQuery(n.Child(NS, "query"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func BenchmarkSubmission(b *testing.B) {
 	f.SetPassword("s3cret-Pa55word!")
 	b.ReportAllocs()
 	for b.Loop() {
-		iq("set", "abcdef0123456789", f.submission()).marshal()
+		iq("set", "abcdef0123456789", f.submission()).Marshal()
 	}
 }
 
@@ -134,7 +135,7 @@ func BenchmarkRedact(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := parseQuery(n.child(NS, "query"))
+	f, err := parseQuery(n.Child(NS, "query"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,6 +145,6 @@ func BenchmarkRedact(b *testing.B) {
 	secrets := []string{"s3cret-Pa55word!"}
 	b.ReportAllocs()
 	for b.Loop() {
-		sub.redactedWith(secrets)
+		redactedWith(sub, secrets)
 	}
 }

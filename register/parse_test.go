@@ -31,7 +31,7 @@ func readReply(t testing.TB, name string) *node {
 func formOf(t *testing.T, name string) *Form {
 	t.Helper()
 	n := readReply(t, name)
-	f, err := parseQuery(n.child(NS, "query"))
+	f, err := parseQuery(n.Child(NS, "query"))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -70,7 +70,7 @@ func TestParseReplies(t *testing.T) {
 		if f.IsDataForm || vars(f.Fields) != "username,password" || f.Fields[1].Type != TextPrivate || f.Fields[0].Label != "Username" {
 			t.Errorf("form = %v", f)
 		}
-		sub := string(f.submission().marshal())
+		sub := string(f.submission().Marshal())
 		if sub != "<query xmlns='jabber:iq:register'><username/><password/></query>" {
 			t.Errorf("submission = %s", sub)
 		}
@@ -87,7 +87,7 @@ func TestParseReplies(t *testing.T) {
 		f.SetUsername("u")
 		f.SetPassword("hunter2-secret")
 		f.Set("ocr", "123")
-		sub := string(f.submission().marshal())
+		sub := string(f.submission().Marshal())
 		for _, want := range []string{"type='submit'", "<field var='challenge'><value>3109479076241379284</value>", "<field var='sid'><value>333743b8c4d95047</value>", "<field var='ocr'><value>123</value>"} {
 			if !strings.Contains(sub, want) {
 				t.Errorf("submission lacks %s:\n%s", want, sub)
@@ -96,7 +96,7 @@ func TestParseReplies(t *testing.T) {
 		if strings.Contains(sub, "label=") || strings.Contains(sub, "<media") || strings.Contains(sub, "captcha-fallback-text") {
 			t.Errorf("submission echoes labels, media or fixed fields:\n%s", sub)
 		}
-		red := string(f.submission().redacted())
+		red := string(f.submission().Redacted(nil))
 		if strings.Contains(red, "hunter2") || !strings.Contains(red, "[redacted]") {
 			t.Errorf("redacted submission: %s", red)
 		}
@@ -203,7 +203,7 @@ func TestClassify(t *testing.T) {
 					t.Errorf("stanza text keeps the secret: %q", txt)
 				}
 			}
-			if red := string(n.redactedWith([]string{"hunter2-secret"})); strings.Contains(red, "hunter2") {
+			if red := string(redactedWith(n, []string{"hunter2-secret"})); strings.Contains(red, "hunter2") {
 				t.Errorf("redacted reply shows the secret: %s", red)
 			}
 		})
@@ -239,14 +239,14 @@ func TestRedaction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		red := string(n.redacted())
+		red := string(n.Redacted(nil))
 		if strings.Contains(red, "S3CRET") || !strings.Contains(red, redactedStr) {
 			t.Errorf("%s\n-> %s", c, red)
 		}
 		if _, err := parseNode([]byte(red), 0); err != nil {
 			t.Errorf("redacted output does not parse: %v\n%s", err, red)
 		}
-		if plain := string(n.marshal()); !strings.Contains(plain, "S3CRET") {
+		if plain := string(n.Marshal()); !strings.Contains(plain, "S3CRET") {
 			t.Errorf("marshal lost data: %s", plain)
 		}
 	}

@@ -58,7 +58,7 @@ func parseReply(t *testing.T, inner string) *Form {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := parseQuery(n.child(NS, "query"))
+	f, err := parseQuery(n.Child(NS, "query"))
 	if err != nil {
 		t.Fatal(err)
 	}
