@@ -71,8 +71,8 @@ func TestHostileServerSummary(t *testing.T) {
 	srv := hostileServer(t)
 	probe := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := runWith(context.Background(), append([]string{"-addr", srv.Addr, "-no-http", "-timeout", "10s"}, args...),
-			func(string) string { return "" }, &out, &errb, srv.Roots)
+		code := runWith(context.Background(), append([]string{"-addr", srv.Addr, "-no-http", "-timeout", "10s", "-expiry-days", "0"}, args...),
+			func(string) string { return "" }, nil, &out, &errb, srv.Roots)
 		return code, out.String(), errb.String()
 	}
 

@@ -1,44 +1,10 @@
-// Command probe shows what a live XMPP service offers right now: how to
-// connect, whether it lets people sign up, who to contact, which services it
-// runs and what its operator publishes, using package discovery.
-//
-// Usage:
-//
-//	go run ./examples/probe [flags] [domain]
-//
-// Examples:
-//
-//	go run ./examples/probe -domain example.org               # readable summary
-//	go run ./examples/probe -json example.org                 # the whole report as JSON
-//	XMPP_PASSWORD=… go run ./examples/probe -user me@example.org example.org
-//	go run ./examples/probe -batch domains.txt -concurrency 32 > reports.jsonl
-//	go run ./examples/probe -domain localhost -addr 127.0.0.1:5222 -cafile ca.pem -no-http
-//
-// With -batch, FILE holds one domain a line (blank lines and lines starting
-// with # are skipped) and the reports are written as JSON lines, in the
-// order the probes finish. The password for -user is read from the
-// environment variable XMPP_PASSWORD, never from a flag. Interrupting the
-// command (Ctrl-C) stops a batch cleanly.
-//
-// Everything the server chose (software name, identities, form
-// instructions, addresses, error texts) is shown through
-// internal/sanitize: control characters, bidi controls and invalid UTF-8
-// appear as visible escapes (\x0d, \u202e), so a server cannot rewrite
-// the terminal. The JSON output escapes them too (as \u000d, \u202e;
-// encoding/json alone leaves DEL, C1 and bidi controls raw).
-//
-// Exit status: 0 when the probe ran (whatever it found), 1 when a single
-// domain could not be probed or has no reachable XMPP service, 2 on bad
-// usage.
 package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,137 +16,286 @@ import (
 	"time"
 
 	"github.com/xmpp-onboard/onboard/discovery"
+	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 )
 
-// passwordEnv names the environment variable holding the -user password.
-const passwordEnv = "XMPP_PASSWORD"
+// Exit codes (see the package documentation).
+const (
+	exitOK          = 0
+	exitUnreachable = 1
+	exitUsage       = cli.ExitUsage
+	exitCertificate = 3
+	exitLogin       = 4
+	exitExpiring    = 5
+	exitInterrupted = 130
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	return runWith(ctx, args, getenv, stdout, stderr, nil)
+// options are the command-line flags.
+type options struct {
+	domain, addr, directTLS, caFile, batch, user string
+	asJSON, noHTTP                               bool
+	concurrency, perHost, expiryDays             int
+	timeout                                      time.Duration
+}
+
+// command describes the command, its flags bound to o; its help is the
+// package documentation (doc.go).
+func command(o *options) *cli.Command {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.StringVar(&o.domain, "domain", "", "the XMPP `domain` to probe (or give it as the argument)")
+	fs.StringVar(&o.addr, "addr", "", "connect to this `host:port` with STARTTLS instead of looking up SRV records (with -batch: for every domain)")
+	fs.StringVar(&o.directTLS, "direct-tls", "", "connect to this `host:port` with direct TLS (XEP-0368) instead of looking up SRV records")
+	fs.StringVar(&o.caFile, "cafile", "", "trust the CA certificates in this PEM `file` in addition to the system roots")
+	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON instead of a summary (-batch always writes JSON lines)")
+	fs.StringVar(&o.batch, "batch", "", "probe the domains listed in this `file` (one a line) and print JSON lines")
+	fs.IntVar(&o.concurrency, "concurrency", discovery.DefaultConcurrency, "with -batch: `domains` probed at once")
+	fs.IntVar(&o.perHost, "per-host", discovery.DefaultPerHost, "with -batch: `domains` probed at once on one server")
+	fs.DurationVar(&o.timeout, "timeout", discovery.DefaultTimeout, "time limit per domain")
+	fs.StringVar(&o.user, "user", "", "log in as this `account` (name or name@domain; password from $"+cli.PasswordEnv+" or standard input) to see what needs an account")
+	fs.BoolVar(&o.noHTTP, "no-http", false, "do not fetch the provider file and host-meta")
+	fs.IntVar(&o.expiryDays, "expiry-days", 14, "exit 5 when a certificate expires within this many `days`")
+	return &cli.Command{
+		Name: "probe",
+		Summary: `probe shows what a live XMPP service offers right now: how to connect,
+whether it lets people sign up, who to contact, which services it runs
+and what its operator publishes, using package discovery
+(go run ./examples/probe).`,
+		Usage: []string{"probe [flags] domain", "probe [flags] -batch file"},
+		Examples: `probe example.org                             # readable summary
+probe example.org -json                       # the whole report as JSON
+ONBOARD_PASSWORD=... probe -user me example.org  # also what needs an account
+probe -batch domains.txt -concurrency 32 > reports.jsonl
+probe localhost -addr 127.0.0.1:5222 -cafile ca.pem -no-http`,
+		Text: `Flags may come before or after the domain. With -batch, the file holds
+one domain a line (blank lines and lines starting with # are skipped,
+repeated domains probed once) and the reports are written as JSON lines,
+in the order the probes finish, while standard error shows the progress:
+a bar with the counts and the time left on a terminal, one line per
+domain otherwise. Interrupting the command (Ctrl-C) stops a batch cleanly
+and exits 130.
+
+The password for -user is read from the environment variable
+ONBOARD_PASSWORD or, when that is empty, from standard input (echo off
+on a terminal); it is never a flag. With -batch the account is used only
+for its own domain (give it as name@domain).
+
+JSON output has camelCase keys and "format": 1 as its first key; the
+format number changes only when a key changes meaning or goes away.
+
+Everything the server chose (software name, identities, form
+instructions, addresses, error texts) is shown through internal/sanitize:
+control characters, bidi controls and invalid UTF-8 appear as visible
+escapes (\x0d, \u202e), so a server cannot rewrite the terminal. The
+JSON output escapes them too (as \u000d, \u202e; encoding/json alone
+leaves DEL, C1 and bidi controls raw).`,
+		Exits: `0   reachable over TLS with valid certificates (and with -user the login worked)
+1   the domain could not be probed, or no XMPP service is reachable
+2   bad usage (flags, arguments, -cafile, no password for -user)
+3   a certificate is not valid for the domain (expired, untrusted, wrong name)
+4   the login with -user failed (wrong password, unknown account)
+5   a certificate expires within -expiry-days
+130 interrupted (Ctrl-C)
+With -batch the exit status is 130 if interrupted, else the smallest
+non-zero code of any domain, or 0.`,
+		Flags: fs,
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdin, stdout, stderr, nil)
 }
 
 // runWith is run; roots, if not nil, are the certificate authorities to
-// trust instead of -cafile's (tests pass a fake server's).
-func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, roots *x509.CertPool) int {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		domain      = fs.String("domain", "", "the XMPP domain to probe (or give it as the argument)")
-		addr        = fs.String("addr", "", "connect to this host:port for STARTTLS instead of using DNS (with -batch: for every domain)")
-		directTLS   = fs.String("directtls", "", "connect to this host:port for direct TLS instead of using DNS")
-		caFile      = fs.String("cafile", "", "trust only the CA certificates in this PEM file (default: the system roots)")
-		asJSON      = fs.Bool("json", false, "print the report as JSON instead of a summary")
-		batch       = fs.String("batch", "", "probe the domains listed in this file (one a line) and print JSON lines")
-		concurrency = fs.Int("concurrency", discovery.DefaultConcurrency, "with -batch: domains probed at once")
-		perHost     = fs.Int("perhost", discovery.DefaultPerHost, "with -batch: domains probed at once on one server")
-		timeout     = fs.Duration("timeout", discovery.DefaultTimeout, "time limit per domain")
-		user        = fs.String("user", "", "log in as this account (password in $"+passwordEnv+") to see what needs an account")
-		noHTTP      = fs.Bool("no-http", false, "do not fetch the provider file and host-meta")
-	)
-	if err := fs.Parse(args); err != nil {
-		return 2
+// trust instead of the system's and -cafile's (tests pass a fake server's).
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer, roots *x509.CertPool) int {
+	var o options
+	cmd := command(&o)
+	pos, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
 	usage := func(format string, a ...any) int {
-		fmt.Fprintln(stderr, "probe: "+sanitize.Line(fmt.Sprintf(format, a...)))
-		return 2
+		return cmd.UsageError(stderr, fmt.Sprintf(format, a...))
 	}
 	switch {
-	case fs.NArg() > 1:
-		return usage("unexpected arguments %q", fs.Args()[1:])
-	case fs.NArg() == 1 && *domain != "":
+	case len(pos) > 1:
+		return usage("unexpected arguments %q", pos[1:])
+	case len(pos) == 1 && o.domain != "":
 		return usage("give the domain either with -domain or as the argument")
-	case fs.NArg() == 1:
-		*domain = fs.Arg(0)
+	case len(pos) == 1:
+		o.domain = pos[0]
 	}
-	if (*domain == "") == (*batch == "") {
+	if (o.domain == "") == (o.batch == "") {
 		return usage("give either a domain or -batch FILE")
 	}
-	if *batch != "" && *directTLS != "" {
-		return usage("-directtls works with a single domain only")
+	if o.batch != "" && o.directTLS != "" {
+		return usage("-direct-tls works with a single domain only")
 	}
-	if *concurrency < 1 || *perHost < 1 || *timeout <= 0 {
-		return usage("-concurrency, -perhost and -timeout must be positive")
+	if o.concurrency < 1 || o.perHost < 1 || o.timeout <= 0 || o.expiryDays < 0 {
+		return usage("-concurrency, -per-host and -timeout must be positive, -expiry-days not negative")
 	}
 
 	p := &discovery.Prober{
-		Timeout:     *timeout,
-		Concurrency: *concurrency,
-		PerHost:     *perHost,
+		Timeout:     o.timeout,
+		Concurrency: o.concurrency,
+		PerHost:     o.perHost,
 		UserAgent:   "onboard-probe",
 	}
-	if *noHTTP {
+	if o.noHTTP {
 		p.Skip |= discovery.PartHTTP
 	}
-	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
-		if err != nil {
-			return usage("%v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return usage("no PEM certificates in %s", *caFile)
-		}
+	pool, err := cli.CertPool(o.caFile)
+	if err != nil {
+		return usage("-cafile: %v", err)
+	}
+	if pool != nil {
 		p.TLSConfig = &tls.Config{RootCAs: pool}
 	}
 	if roots != nil {
 		p.TLSConfig = &tls.Config{RootCAs: roots}
 	}
-	if *user != "" {
-		pass := getenv(passwordEnv)
-		if pass == "" {
-			return usage("-user needs the password in $%s", passwordEnv)
+	if o.user != "" {
+		pass, err := cli.Password(ctx, getenv, cli.NewPrompter(stdin, stderr), false)
+		if err != nil {
+			return usage("-user: %v", err)
 		}
-		p.Account = &discovery.Account{Username: *user, Password: pass}
+		p.Account = &discovery.Account{Username: o.user, Password: pass}
 	}
+	v := verdicts{user: o.user, expiry: time.Duration(o.expiryDays) * 24 * time.Hour, now: time.Now}
 
-	if *batch != "" {
-		domains, err := readDomains(*batch)
+	if o.batch != "" {
+		domains, err := readDomains(o.batch)
 		if err != nil {
 			return usage("%v", err)
 		}
-		if *addr != "" {
+		if o.addr != "" {
 			p.Addrs = make(map[string]string, len(domains))
 			for _, d := range domains {
-				p.Addrs[strings.ToLower(strings.TrimSuffix(d, "."))] = *addr
+				p.Addrs[d] = o.addr
 			}
 		}
-		return runBatch(ctx, p, domains, stdout, stderr)
+		return runBatch(ctx, p, domains, v, stdout, stderr)
 	}
 
-	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(*domain), "."))
-	if *addr != "" {
-		p.Addrs = map[string]string{d: *addr}
+	d := normalize(o.domain)
+	if o.addr != "" {
+		p.Addrs = map[string]string{d: o.addr}
 	}
-	if *directTLS != "" {
-		p.DirectTLSAddrs = map[string]string{d: *directTLS}
+	if o.directTLS != "" {
+		p.DirectTLSAddrs = map[string]string{d: o.directTLS}
 	}
 	r, err := p.Probe(ctx, d)
-	if err != nil {
-		fmt.Fprintln(stderr, sanitize.Line(err.Error()))
-		return 1
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "probe: interrupted")
+		return exitInterrupted
 	}
-	if *asJSON {
-		if err := writeJSON(stdout, r, "  "); err != nil {
+	if err != nil {
+		fmt.Fprintln(stderr, "probe:", sanitize.Line(err.Error()))
+		return exitUnreachable
+	}
+	if o.asJSON {
+		if err := cli.WriteJSON(stdout, r, false); err != nil {
 			fmt.Fprintln(stderr, "probe:", sanitize.Line(err.Error()))
-			return 1
+			return exitUnreachable
 		}
 	} else {
-		writeSummary(stdout, &r)
+		writeSummary(stdout, &r, v)
 	}
-	if r.StartTLS.Status.State != discovery.Observed && r.DirectTLS.Status.State != discovery.Observed {
-		return 1
+	code, why := v.of(&r, true)
+	if code != exitOK {
+		fmt.Fprintln(stderr, "probe:", sanitize.Line(r.Domain+": "+why))
 	}
-	return 0
+	return code
 }
 
-// readDomains reads one domain a line, skipping blank lines and comments.
+func normalize(d string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
+}
+
+// verdicts turns a report into an exit code.
+type verdicts struct {
+	user   string        // -user
+	expiry time.Duration // -expiry-days
+	now    func() time.Time
+}
+
+// of returns the exit code for r and why, in words; single is false in a
+// batch, where the account is used for its own domain only.
+func (v verdicts) of(r *discovery.Report, single bool) (int, string) {
+	if r.Err != nil {
+		return exitUnreachable, strings.TrimPrefix(r.Err.Error(), "discovery: ")
+	}
+	conns := []discovery.Connection{r.StartTLS, r.DirectTLS}
+	reached := false
+	for _, c := range conns {
+		reached = reached || c.Status.Observed()
+	}
+	if !reached {
+		why := "no XMPP service reachable"
+		if err := r.StartTLS.Status.Err; err != nil && !errors.Is(err, discovery.ErrSkipped) {
+			why += ": " + strings.TrimPrefix(err.Error(), "discovery: ")
+		}
+		return exitUnreachable, why
+	}
+	for _, c := range conns {
+		if c.Status.Observed() && c.TLS != nil && !c.TLS.Certificate.Valid {
+			return exitCertificate, fmt.Sprintf("certificate of %s not valid: %v", c.Addr, c.TLS.Certificate.Err)
+		}
+	}
+	if v.user != "" && (single || accountDomain(v.user) == r.Domain) && !r.Login.Status.Observed() {
+		why := "login failed"
+		if err := r.Login.Status.Err; err != nil {
+			why += ": " + strings.TrimPrefix(err.Error(), "discovery: ")
+		}
+		return exitLogin, why
+	}
+	for _, c := range conns {
+		if c.Status.Observed() && c.TLS != nil {
+			if left := c.TLS.Certificate.ExpiresIn(v.now()); left < v.expiry {
+				return exitExpiring, fmt.Sprintf("certificate of %s expires %s", c.Addr, inDays(left))
+			}
+		}
+	}
+	return exitOK, "reachable"
+}
+
+// accountDomain returns the domain of name@domain, or "".
+func accountDomain(user string) string {
+	_, d, _ := strings.Cut(user, "@")
+	return normalize(d)
+}
+
+// inDays says when something d from now happens: "in 3 days", "in 1 day",
+// "within a day", "3 days ago".
+func inDays(d time.Duration) string {
+	days := int(d.Hours() / 24)
+	switch {
+	case d < 0 && days <= -1:
+		return plural(-days, "day") + " ago"
+	case d < 0:
+		return "today (already expired)"
+	case days == 0:
+		return "within a day"
+	}
+	return "in " + plural(days, "day")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// readDomains reads one domain a line, skipping blank lines, comments and
+// repeats (compared lower case, without a trailing dot).
 func readDomains(name string) ([]string, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -188,13 +303,17 @@ func readDomains(name string) ([]string, error) {
 	}
 	defer f.Close()
 	var out []string
+	seen := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		out = append(out, line)
+		if d := normalize(line); !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -205,20 +324,26 @@ func readDomains(name string) ([]string, error) {
 	return out, nil
 }
 
-func runBatch(ctx context.Context, p *discovery.Prober, domains []string, stdout, stderr io.Writer) int {
+func runBatch(ctx context.Context, p *discovery.Prober, domains []string, v verdicts, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := bufio.NewWriter(stdout)
 	t0 := time.Now()
-	n, reachable := 0, 0
+	n, reachable, worst := 0, 0, exitOK
+	bar := cli.NewProgress(stderr, "probe", len(domains), nil, nil)
 	var werr error
 	for r := range p.ProbeAll(ctx, domains) {
 		n++
 		if r.StartTLS.Status.Observed() || r.DirectTLS.Status.Observed() {
 			reachable++
 		}
+		code, why := v.of(&r, false)
+		if code != exitOK && (worst == exitOK || code < worst) {
+			worst = code
+		}
+		bar.Done(r.Domain, code == exitOK, why)
 		if werr == nil {
-			if werr = writeJSON(w, r, ""); werr == nil {
+			if werr = cli.WriteJSON(w, r, true); werr == nil {
 				werr = w.Flush() // one line at a time, for consumers that follow along
 			}
 			if werr != nil {
@@ -226,41 +351,33 @@ func runBatch(ctx context.Context, p *discovery.Prober, domains []string, stdout
 			}
 		}
 	}
+	bar.Finish()
 	if werr != nil {
 		fmt.Fprintln(stderr, "probe:", sanitize.Line(werr.Error()))
-		return 1
+		return exitUnreachable
 	}
 	interrupted := ""
 	if ctx.Err() != nil {
 		interrupted = " (interrupted)"
+		worst = exitInterrupted
 	}
 	fmt.Fprintf(stderr, "probe: %d of %d domains probed in %v, %d with a reachable XMPP service%s\n",
 		n, len(domains), time.Since(t0).Round(time.Millisecond), reachable, interrupted)
-	return 0
-}
-
-// writeJSON writes v as one JSON value and a newline, indented by indent
-// (none if empty), with sanitize.JSON's escapes.
-func writeJSON(w io.Writer, v any, indent string) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", indent)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(sanitize.JSON(b.Bytes()))
-	return err
+	return worst
 }
 
 // writeSummary writes a readable summary of a report. Every line goes
-// through sanitize.Line: most of it is what the server chose to say.
-func writeSummary(out io.Writer, r *discovery.Report) {
+// through sanitize.Line: most of it is what the server chose to say. An
+// error is shown once: the parts that failed because of it (no connection:
+// registration, server info, ...) show only their state and reason.
+func writeSummary(out io.Writer, r *discovery.Report, v verdicts) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 	line := func(label, format string, a ...any) {
 		fmt.Fprintf(w, "%s\t%s\n", label, sanitize.Line(fmt.Sprintf(format, a...)))
 	}
 	more := func(format string, a ...any) { line("", format, a...) }
+	shown := map[string]bool{}
 	status := func(st discovery.Status) string {
 		s := st.State.String()
 		if st.Reason != "" {
@@ -269,7 +386,10 @@ func writeSummary(out io.Writer, r *discovery.Report) {
 		if st.Err != nil && st.State != discovery.Observed && !errors.Is(st.Err, discovery.ErrSkipped) {
 			msg := strings.TrimPrefix(st.Err.Error(), "discovery: ")
 			msg = strings.TrimPrefix(msg, st.Reason+": ")
-			s += ": " + msg
+			if !shown[msg] {
+				shown[msg] = true
+				s += ": " + msg
+			}
 		}
 		return s
 	}
@@ -305,8 +425,10 @@ func writeSummary(out io.Writer, r *discovery.Report) {
 		t := c.conn.TLS
 		line(c.label, "%s, %s, %s%s", c.conn.Addr, t.Version, t.CipherSuite, alpn(t.ALPN))
 		cert := t.Certificate
-		if cert.Valid {
-			more("certificate valid, expires %s (in %d days)", cert.NotAfter.Format(time.DateOnly), int(cert.ExpiresIn(time.Now()).Hours()/24))
+		if left := cert.ExpiresIn(v.now()); cert.Valid && left < v.expiry {
+			more("certificate valid, but expires %s %s: WARNING, renew it", cert.NotAfter.Format(time.DateOnly), inDays(left))
+		} else if cert.Valid {
+			more("certificate valid, expires %s (%s)", cert.NotAfter.Format(time.DateOnly), inDays(left))
 		} else {
 			more("certificate NOT valid: %v", cert.Err)
 		}

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"github.com/xmpp-onboard/onboard/internal/testserver"
 )
 
 func runProbe(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	code = run(context.Background(), args, func(k string) string { return env[k] }, nil, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -27,7 +28,8 @@ func TestUsage(t *testing.T) {
 		{"-domain", "a.test", "b.test"},
 		{"a.test", "b.test"},
 		{"-batch", "x.txt", "a.test"},
-		{"-batch", "x.txt", "-directtls", "127.0.0.1:1"},
+		{"-batch", "x.txt", "-direct-tls", "127.0.0.1:1"},
+		{"-directtls", "127.0.0.1:1", "a.test"}, // the old spelling
 		{"-concurrency", "0", "a.test"},
 		{"-user", "alice", "a.test"}, // no password in the environment
 		{"-cafile", "/nonexistent/ca.pem", "a.test"},
@@ -54,7 +56,7 @@ func TestProsodySummaryAndJSON(t *testing.T) {
 	})
 	const password = "probe-cli-secret"
 	srv.AddUser(t, "alice", password)
-	base := []string{"-addr", srv.Addr, "-directtls", srv.DirectTLSAddr, "-cafile", srv.CA.CertFile, "-no-http", "-timeout", "20s"}
+	base := []string{"-addr", srv.Addr, "-direct-tls", srv.DirectTLSAddr, "-cafile", srv.CA.CertFile, "-no-http", "-timeout", "20s", "-expiry-days", "1"} // test certificates live a week
 
 	code, out, stderr := runProbe(t, nil, append(base, srv.Domain)...)
 	if code != 0 {
@@ -71,7 +73,7 @@ func TestProsodySummaryAndJSON(t *testing.T) {
 		}
 	}
 
-	env := map[string]string{passwordEnv: password}
+	env := map[string]string{cli.PasswordEnv: password}
 	code, out, stderr = runProbe(t, env, append(base, "-json", "-user", "alice@localhost", "-domain", srv.Domain)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -80,6 +82,7 @@ func TestProsodySummaryAndJSON(t *testing.T) {
 		t.Fatal("the password appears in the output")
 	}
 	var r struct {
+		Format       int
 		Domain       string
 		Registration struct{ Kind string }
 		Login        struct {
@@ -93,7 +96,7 @@ func TestProsodySummaryAndJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
-	if r.Domain != srv.Domain || r.Registration.Kind != "open" || r.Login.Status.State != "observed" ||
+	if r.Format != 1 || r.Domain != srv.Domain || r.Registration.Kind != "open" || r.Login.Status.State != "observed" ||
 		!strings.HasPrefix(r.Login.JID, "alice@localhost/") || fmt.Sprint(r.Contacts.Abuse) != "[mailto:abuse@localhost]" ||
 		r.Software.Name != "Prosody" || r.Upload.MaxFileSize != 1<<20 {
 		t.Errorf("report = %+v", r)
@@ -116,8 +119,8 @@ func TestBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, stderr := runProbe(t, nil, "-batch", list, "-addr", srv.Addr, "-cafile", srv.CA.CertFile,
-		"-no-http", "-concurrency", "3", "-perhost", "2", "-timeout", "20s")
-	if code != 0 {
+		"-no-http", "-concurrency", "3", "-per-host", "2", "-timeout", "20s", "-expiry-days", "1")
+	if code != exitUnreachable { // "not a domain"
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	got := map[string]string{}
@@ -125,12 +128,16 @@ func TestBatch(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var r struct {
+			Format       int
 			Domain       string
 			Error        string
 			Registration struct{ Kind string }
 		}
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		if r.Format != 1 {
+			t.Errorf("line %q: no format 1", sc.Text())
 		}
 		got[r.Domain] = r.Registration.Kind + r.Error
 	}
@@ -141,7 +148,11 @@ func TestBatch(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("reports:\n got %v\nwant %v", got, want)
 	}
-	if !strings.Contains(stderr, "5 of 6 domains probed") || !strings.Contains(stderr, "4 with a reachable XMPP service") {
+	// Progress: one line per domain (stderr is not a terminal), then the
+	// summary.
+	if !strings.Contains(stderr, "probe: [5/5] ") || !strings.Contains(stderr, "main.test: reachable") ||
+		!strings.Contains(stderr, "not a domain: invalid domain") ||
+		!strings.Contains(stderr, "5 of 5 domains probed") || !strings.Contains(stderr, "4 with a reachable XMPP service") {
 		t.Errorf("stderr = %q", stderr)
 	}
 }
