@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -120,7 +121,7 @@ func TestHostileLiveServer(t *testing.T) {
 		{"-json", "-domain", "localhost", "-addr", srv.Addr, "-no-http", "-timeout", "10s"},
 	} {
 		var o, e bytes.Buffer
-		code := runWith(args, &o, &e, srv.Roots)
+		code := runWith(context.Background(), args, func(string) string { return "" }, nil, &o, &e, srv.Roots)
 		if code != 0 {
 			t.Errorf("%q: exit %d\n%s", args, code, e.String())
 		}

@@ -1,60 +1,40 @@
-// Command rate computes the XMPP Providers category of a provider, says why
-// it is not in a better one, and what to change to get there.
-//
-// Usage:
-//
-//	rate -domain 07f.de                  # rate a provider of the embedded list
-//	rate -file xmpp-provider-v2.json     # check and rate a provider file
-//	rate -domain example.org -file f.json  # the file's values over the listed ones
-//	rate -json -domain 07f.de            # machine-readable output
-//	rate -at 2026-07-22 -domain 07f.de   # rate as of a date (default: today)
-//	rate -live -domain example.org       # probe the server now (discovery)
-//	rate -live -domain localhost -addr 127.0.0.1:5222 -cafile ca.pem -no-http
-//
-// With -live (implied by -addr) the domain is probed: what the probe
-// observes (registration, upload limit, contacts, software, the provider
-// file) overrides the listed values; the output says which values came from
-// where.
-//
-// The embedded list holds the providers of categories A and B as published
-// by XMPP Providers on the date it shows. A provider file alone lacks what
-// only a probe or the XMPP Providers bots see (registration, compliance
-// score, per-file upload limit, support addresses), so it rates D unless
-// combined with a listed record.
-//
-// A provider file and a live server are foreign input: every value, reason
-// and error they lead to is printed through internal/sanitize (control and
-// bidi characters appear as visible escapes such as \x1b and \u202e), and
-// -json escapes DEL, C1 and bidi controls besides what encoding/json
-// escapes.
-//
-// Exit status: 0 when rated, 1 when the input is unusable or a provider file
-// has errors, 2 for wrong usage.
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xmpp-onboard/onboard/discovery"
+	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/rating"
 )
 
+// Exit codes (see the package documentation).
+const (
+	exitOK          = 0
+	exitUnusable    = 1
+	exitUsage       = cli.ExitUsage
+	exitCertificate = 3
+	exitLogin       = 4
+	exitInterrupted = 130
+)
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // options are the command-line flags.
@@ -64,62 +44,150 @@ type options struct {
 	asJSON bool
 	at     time.Time
 	// live probing
-	live    bool
-	addr    string
-	caFile  string
-	noHTTP  bool
-	timeout time.Duration
+	live      bool
+	addr      string
+	directTLS string
+	caFile    string
+	user      string
+	password  string // of user, from the environment or standard input
+	noHTTP    bool
+	timeout   time.Duration
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	return runWith(args, stdout, stderr, nil)
+// command describes the command, its flags bound to o (and at, the -at
+// text); its help is the package documentation (doc.go).
+func command(o *options, at *string) *cli.Command {
+	fs := flag.NewFlagSet("rate", flag.ContinueOnError)
+	fs.StringVar(&o.domain, "domain", "", "XMPP `domain` to rate (or give it as the argument)")
+	fs.StringVar(&o.file, "file", "", "provider `file` (xmpp-provider-v2.json) to check and rate")
+	fs.BoolVar(&o.asJSON, "json", false, "write JSON instead of text")
+	fs.StringVar(at, "at", "", "rate as of this `date`, YYYY-MM-DD (default today)")
+	fs.BoolVar(&o.live, "live", false, "probe the domain now and rate the live values over the listed ones")
+	fs.StringVar(&o.addr, "addr", "", "with -live: connect to this `host:port` with STARTTLS instead of looking up SRV records")
+	fs.StringVar(&o.directTLS, "direct-tls", "", "with -live: connect to this `host:port` with direct TLS (XEP-0368)")
+	fs.StringVar(&o.caFile, "cafile", "", "with -live: trust the CA certificates in this PEM `file` in addition to the system roots")
+	fs.StringVar(&o.user, "user", "", "with -live: log in as this `account` (password from $"+cli.PasswordEnv+" or standard input) to see contacts and upload limits")
+	fs.BoolVar(&o.noHTTP, "no-http", false, "with -live: do not fetch the provider file and host-meta")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "with -live: time limit for the probe")
+	return &cli.Command{
+		Name: "rate",
+		Summary: `rate computes the XMPP Providers category of a provider, says why it is
+not in a better one, and what to change to get there
+(go run ./examples/rate).`,
+		Usage: []string{"rate [flags] domain", "rate [flags] -file provider-file.json [domain]"},
+		Examples: `rate 07f.de                            # rate a provider of the embedded list
+rate -file xmpp-provider-v2.json       # check and rate a provider file
+rate example.org -file f.json          # the file's values over the listed ones
+rate 07f.de -json                      # machine-readable output
+rate -at 2026-07-22 07f.de             # rate as of a date (default: today)
+rate -live example.org                 # probe the server now (discovery)
+ONBOARD_PASSWORD=... rate -live -user me example.org   # with what needs an account
+rate -live localhost -addr 127.0.0.1:5222 -cafile ca.pem -no-http`,
+		Text: `Flags may come before or after the domain. With -live (implied by
+-addr, -direct-tls, -cafile and -user) the domain is probed: what the
+probe observes (registration, upload limit, contacts, software, the
+provider file) overrides the listed values; the output says which values
+came from where. Contacts and the upload limit often need an account:
+-user logs in with it, the password read from the environment variable
+ONBOARD_PASSWORD or, when that is empty, from standard input (echo off
+on a terminal); it is never a flag.
+
+The embedded list holds the providers of categories A and B as published
+by XMPP Providers on the date it shows. A domain that is not in it can be
+rated live (-live) or from its provider file (-file); one spelt like a
+listed domain gets a suggestion ("did you mean"). A provider file alone
+lacks what only a probe or the XMPP Providers bots see (registration,
+compliance score, per-file upload limit, support addresses), so it rates
+D unless combined with a listed record or a live probe.
+
+JSON output has camelCase keys and "format": 1 as its first key; the
+format number changes only when a key changes meaning or goes away.
+
+A provider file and a live server are foreign input: every value, reason
+and error they lead to is printed through internal/sanitize (control and
+bidi characters appear as visible escapes such as \x1b and \u202e), and
+-json escapes DEL, C1 and bidi controls besides what encoding/json
+escapes.`,
+		Exits: `0   rated
+1   the input is unusable (unknown domain, unreadable file, no reachable
+    service), or the provider file has errors (the rest is still rated)
+2   bad usage (flags, arguments, -at, -cafile, no password for -user)
+3   -live: no connection with a certificate valid for the domain
+4   -live: the login with -user failed
+130 interrupted (Ctrl-C)`,
+		Flags: fs,
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdin, stdout, stderr, nil)
 }
 
 // runWith is run; roots, if not nil, are the certificate authorities the
-// live probe trusts instead of -cafile's (tests pass a fake server's).
-func runWith(args []string, stdout, stderr io.Writer, roots *x509.CertPool) int {
-	fs := flag.NewFlagSet("rate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// live probe trusts instead of the system's and -cafile's (tests pass a
+// fake server's).
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer, roots *x509.CertPool) int {
 	var o options
 	var at string
-	fs.StringVar(&o.domain, "domain", "", "XMPP domain to rate (looked up in the embedded list)")
-	fs.StringVar(&o.file, "file", "", "provider file (xmpp-provider-v2.json) to check and rate")
-	fs.BoolVar(&o.asJSON, "json", false, "write JSON instead of text")
-	fs.StringVar(&at, "at", "", "rate as of this date, YYYY-MM-DD (default today)")
-	fs.BoolVar(&o.live, "live", false, "probe the domain now and rate the live values over the listed ones")
-	fs.StringVar(&o.addr, "addr", "", "with -live: connect to this host:port (STARTTLS) instead of using DNS")
-	fs.StringVar(&o.caFile, "cafile", "", "with -live: trust only the CA certificates in this PEM file")
-	fs.BoolVar(&o.noHTTP, "no-http", false, "with -live: do not fetch the provider file and host-meta")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "with -live: time limit for the probe")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rate [-json] [-at YYYY-MM-DD] -domain DOMAIN | -file FILE | -domain DOMAIN -file FILE")
-		fs.PrintDefaults()
+	cmd := command(&o, &at)
+	pos, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	switch {
+	case len(pos) > 1:
+		return cmd.UsageError(stderr, fmt.Sprintf("unexpected arguments %q", pos[1:]))
+	case len(pos) == 1 && o.domain != "":
+		return cmd.UsageError(stderr, "give the domain either with -domain or as the argument")
+	case len(pos) == 1:
+		o.domain = pos[0]
 	}
-	if o.addr != "" || o.caFile != "" || roots != nil {
+	if o.addr != "" || o.directTLS != "" || o.caFile != "" || o.user != "" || roots != nil {
 		o.live = true
 	}
-	if fs.NArg() > 0 || (o.domain == "" && o.file == "") || (o.live && o.domain == "") {
-		fs.Usage()
-		return 2
+	switch {
+	case o.domain == "" && o.file == "":
+		return cmd.UsageError(stderr, "give a domain, a provider file (-file) or both")
+	case o.live && o.domain == "":
+		return cmd.UsageError(stderr, "-live needs the domain")
 	}
 	o.at = time.Now()
 	if at != "" {
 		d, err := providers.ParseDate(at)
 		if err != nil || d.IsZero() {
-			fmt.Fprintf(stderr, "rate: -at: invalid date %s (want YYYY-MM-DD)\n", sanitize.Line(strconv.Quote(at)))
-			return 2
+			return cmd.UsageError(stderr, fmt.Sprintf("-at: invalid date %s (want YYYY-MM-DD)", strconv.Quote(at)))
 		}
 		o.at = d.Time()
 	}
+	var pool *x509.CertPool
+	if o.live {
+		var err error
+		if pool, err = cli.CertPool(o.caFile); err != nil {
+			return cmd.UsageError(stderr, "-cafile: "+err.Error())
+		}
+		if roots != nil {
+			pool = roots
+		}
+	}
+	if o.user != "" {
+		pw, err := cli.Password(ctx, getenv, cli.NewPrompter(stdin, stderr), false)
+		if err != nil {
+			return cmd.UsageError(stderr, "-user: "+err.Error())
+		}
+		o.password = pw
+	}
 
-	s, err := gather(o, roots)
+	s, err := gather(ctx, o, pool)
 	if err != nil {
 		fmt.Fprintln(stderr, "rate:", sanitize.Line(err.Error()))
-		if s.report == nil {
-			return 1
+		var le *liveError
+		switch {
+		case ctx.Err() != nil:
+			return exitInterrupted
+		case errors.As(err, &le):
+			return le.code
+		case s.report == nil:
+			return exitUnusable
 		}
 	}
 	res := rating.Evaluate(s.provider, o.at)
@@ -130,13 +198,23 @@ func runWith(args []string, stdout, stderr io.Writer, roots *x509.CertPool) int 
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "rate:", sanitize.Line(err.Error()))
-		return 1
+		return exitUnusable
 	}
 	if s.report != nil && !s.report.OK() {
-		return 1
+		return exitUnusable
 	}
-	return 0
+	return exitOK
 }
+
+// liveError is a live probe that found no usable service; code is the
+// exit status.
+type liveError struct {
+	code int
+	err  error
+}
+
+func (e *liveError) Error() string { return e.err.Error() }
+func (e *liveError) Unwrap() error { return e.err }
 
 // subject is what gets rated: a record from any source, where each of its
 // values came from, and what is known about the sources.
@@ -155,10 +233,9 @@ type subject struct {
 // With -live, what a probe of the domain observed is the last layer.
 //
 // A provider file with errors still yields a subject, with the file's
-// valid values and its report, together with the error. roots, if not nil,
-// replace -cafile's certificate authorities for the probe (tests pass a
-// fake server's).
-func gather(o options, roots *x509.CertPool) (subject, error) {
+// valid values and its report, together with the error. pool, if not nil,
+// holds the certificate authorities the probe trusts (-cafile).
+func gather(ctx context.Context, o options, pool *x509.CertPool) (subject, error) {
 	var s subject
 	s.provider = providers.New(o.domain)
 	s.provenance = rating.ListProvenance(providers.Provider{})
@@ -167,8 +244,9 @@ func gather(o options, roots *x509.CertPool) (subject, error) {
 		if p, ok := list.Lookup(o.domain); ok {
 			s.provider, s.provenance, s.listed = p, rating.ListProvenance(p), list.Published
 		} else if o.file == "" && !o.live {
-			return s, fmt.Errorf("%s is not in the embedded list of %v (categories A and B only); "+
-				"give its provider file with -file to rate what it publishes", o.domain, list.Published)
+			return s, fmt.Errorf("%s is not in the embedded list of %v (categories A and B only)%s; "+
+				"rate it live with -live, or give its provider file with -file to rate what it publishes",
+				o.domain, list.Published, cli.DidYouMean(o.domain, domains(list)))
 		}
 	}
 	if o.file != "" {
@@ -197,7 +275,7 @@ func gather(o options, roots *x509.CertPool) (subject, error) {
 		}
 	}
 	if o.live {
-		live, observed, err := probe(o, roots)
+		live, observed, err := probe(ctx, o, pool)
 		if err != nil {
 			return s, err
 		}
@@ -206,34 +284,31 @@ func gather(o options, roots *x509.CertPool) (subject, error) {
 	return s, nil
 }
 
-// probe asks the live server what it offers now.
-func probe(o options, roots *x509.CertPool) (providers.Provider, []providers.Field, error) {
+// probe asks the live server what it offers now, logged in with -user if
+// given. An error is a *liveError, unless ctx ended.
+func probe(ctx context.Context, o options, pool *x509.CertPool) (providers.Provider, []providers.Field, error) {
 	p := &discovery.Prober{Timeout: o.timeout, UserAgent: "onboard-rate"}
 	if o.noHTTP {
 		p.Skip |= discovery.PartHTTP
 	}
+	d := strings.ToLower(strings.TrimSuffix(o.domain, "."))
 	if o.addr != "" {
-		p.Addrs = map[string]string{o.domain: o.addr}
+		p.Addrs = map[string]string{d: o.addr}
 	}
-	if o.caFile != "" {
-		pem, err := os.ReadFile(o.caFile)
-		if err != nil {
-			return providers.Provider{}, nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return providers.Provider{}, nil, fmt.Errorf("no PEM certificates in %s", o.caFile)
-		}
+	if o.directTLS != "" {
+		p.DirectTLSAddrs = map[string]string{d: o.directTLS}
+	}
+	if pool != nil {
 		p.TLSConfig = &tls.Config{RootCAs: pool}
 	}
-	if roots != nil {
-		p.TLSConfig = &tls.Config{RootCAs: roots}
+	if o.user != "" {
+		p.Account = &discovery.Account{Username: o.user, Password: o.password}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	rep, err := p.Probe(ctx, o.domain)
+	rep, err := p.Probe(ctx, d)
 	if err != nil {
-		return providers.Provider{}, nil, fmt.Errorf("probing %s: %w", o.domain, err)
+		return providers.Provider{}, nil, &liveError{exitUnusable, fmt.Errorf("probing %s: %w", o.domain, err)}
 	}
 	// Without a connection whose certificate is valid for the domain, the
 	// probe saw nothing an app could use: refuse to rate it.
@@ -241,14 +316,31 @@ func probe(o options, roots *x509.CertPool) (providers.Provider, []providers.Fie
 		return c.Status.State == discovery.Observed && c.TLS != nil && c.TLS.Certificate.Valid
 	}
 	if !secure(rep.StartTLS) && !secure(rep.DirectTLS) {
-		why := rep.StartTLS.Status.Err
-		if rep.StartTLS.TLS != nil && rep.StartTLS.TLS.Certificate.Err != nil {
-			why = rep.StartTLS.TLS.Certificate.Err
+		for _, c := range []discovery.Connection{rep.StartTLS, rep.DirectTLS} {
+			if c.Status.Observed() && c.TLS != nil && c.TLS.Certificate.Err != nil {
+				return providers.Provider{}, nil, &liveError{exitCertificate,
+					fmt.Errorf("probing %s: no TLS connection with a valid certificate: %v", o.domain, c.TLS.Certificate.Err)}
+			}
 		}
-		return providers.Provider{}, nil, fmt.Errorf("probing %s: no TLS connection with a valid certificate: %v", o.domain, why)
+		return providers.Provider{}, nil, &liveError{exitUnusable,
+			fmt.Errorf("probing %s: no XMPP service reachable: %v", o.domain, rep.StartTLS.Status.Err)}
+	}
+	if o.user != "" && !rep.Login.Status.Observed() {
+		return providers.Provider{}, nil, &liveError{exitLogin, fmt.Errorf("probing %s: login as %s failed: %v", o.domain, o.user, rep.Login.Status.Err)}
 	}
 	live, observed := rep.Provider()
 	return live, observed, nil
+}
+
+// domains returns the main and alternative domains of the list, for
+// suggestions.
+func domains(l providers.List) []string {
+	var out []string
+	for _, p := range l.Providers {
+		out = append(out, p.JID)
+		out = append(out, p.AlternativeJIDs...)
+	}
+	return out
 }
 
 func name(p providers.Provider) string {
@@ -344,13 +436,5 @@ func writeJSON(w io.Writer, s subject, r rating.Result) error {
 	if !s.listed.IsZero() {
 		out.Listed = &s.listed
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := w.Write(sanitize.JSON(b.Bytes()))
-	return err
+	return cli.WriteJSON(w, out, false)
 }

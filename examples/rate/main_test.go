@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 func rate(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = run(context.Background(), args, func(string) string { return "" }, nil, &o, &e)
 	return code, o.String(), e.String()
 }
 
@@ -62,6 +63,7 @@ func TestRateJSON(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	var got struct {
+		Format int `json:"format"`
 		Result struct {
 			JID       string             `json:"jid"`
 			Category  providers.Category `json:"category"`
@@ -85,7 +87,7 @@ func TestRateJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if got.Result.JID != "404.city" || got.Result.Category != "B" || got.Result.Published != "B" ||
+	if got.Format != 1 || got.Result.JID != "404.city" || got.Result.Category != "B" || got.Result.Published != "B" ||
 		len(got.Result.Verdicts) != 3 || got.Listed != "2026-07-22" {
 		t.Errorf("result %+v", got.Result)
 	}
