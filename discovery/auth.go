@@ -139,7 +139,7 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 			l.Status = unknown("resource binding failed", sc.err(out.err), time.Since(t0))
 			return l
 		}
-		l.JID = clipString(sc.str(out.payload.child(nsBind, "jid").text()))
+		l.JID = clipString(sc.str(out.payload.Child(nsBind, "jid").TrimmedText()))
 	}
 	l.Status = observed(time.Since(t0))
 	return l
@@ -165,8 +165,8 @@ func saslExchange(ctx context.Context, s *xstream, neg *saslclient.Negotiation, 
 			return err
 		}
 		switch {
-		case n.is(nsSASL, "challenge"):
-			data, err := unb64(n.text())
+		case n.Is(nsSASL, "challenge"):
+			data, err := unb64(n.TrimmedText())
 			if err != nil {
 				return fmt.Errorf("%w: %s: %w", ErrProtocol, name, err)
 			}
@@ -177,8 +177,8 @@ func saslExchange(ctx context.Context, s *xstream, neg *saslclient.Negotiation, 
 			if err := s.write(ctx, "<response xmlns='"+nsSASL+"'>"+b64(resp)+"</response>"); err != nil {
 				return err
 			}
-		case n.is(nsSASL, "success"):
-			data, err := unb64(n.text())
+		case n.Is(nsSASL, "success"):
+			data, err := unb64(n.TrimmedText())
 			if err != nil {
 				return fmt.Errorf("%w: %s: %w", ErrProtocol, name, err)
 			}
@@ -186,7 +186,7 @@ func saslExchange(ctx context.Context, s *xstream, neg *saslclient.Negotiation, 
 				return saslError(ctx, name, err)
 			}
 			return nil
-		case n.is(nsSASL, "failure"):
+		case n.Is(nsSASL, "failure"):
 			// Only the conditions RFC 6120 §6.5 defines are kept: a
 			// server can name an element after anything.
 			cond := "failure"
@@ -198,7 +198,7 @@ func saslExchange(ctx context.Context, s *xstream, neg *saslclient.Negotiation, 
 					break
 				}
 			}
-			if t := n.child(nsSASL, "text").text(); t != "" {
+			if t := n.Child(nsSASL, "text").TrimmedText(); t != "" {
 				cond += ": " + sc.str(t)
 			}
 			return fmt.Errorf("%w: %s: %s", ErrAuth, name, clipString(cond))

@@ -181,8 +181,8 @@ func tlsFake(t *testing.T, cert tls.Certificate, reply func(*node) string) *fake
 }
 
 func registerReply(iq *node) string {
-	id := escape(iq.attr("id"))
-	if iq.child(nsRegister, "query") != nil {
+	id := escape(iq.Get("id"))
+	if iq.Child(nsRegister, "query") != nil {
 		return "<iq type='result' id='" + id + "'><query xmlns='jabber:iq:register'><username/><password/><email/></query></iq>"
 	}
 	return "<iq type='error' id='" + id + "'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
@@ -257,18 +257,18 @@ func TestValidCertificateAndDisco(t *testing.T) {
 	now := time.Now()
 	cert, roots := testCert(t, now.Add(-time.Hour), now.Add(90*24*time.Hour), fakeDomain)
 	srv := tlsFake(t, cert, func(iq *node) string {
-		id := escape(iq.attr("id"))
+		id := escape(iq.Get("id"))
 		switch {
-		case iq.child(nsDiscoInfo, "query") != nil && iq.attr("to") == fakeDomain:
+		case iq.Child(nsDiscoInfo, "query") != nil && iq.Get("to") == fakeDomain:
 			return "<iq type='result' id='" + id + "' xml:lang='de'>" + string(readTestdata(t, "xmpp/disco-info-prosody.xml")) + "</iq>"
-		case iq.child(nsDiscoInfo, "query") != nil && iq.attr("to") == "upload.localhost":
+		case iq.Child(nsDiscoInfo, "query") != nil && iq.Get("to") == "upload.localhost":
 			return "<iq type='result' id='" + id + "'>" + string(readTestdata(t, "xmpp/disco-info-upload.xml")) + "</iq>"
-		case iq.child(nsDiscoInfo, "query") != nil:
+		case iq.Child(nsDiscoInfo, "query") != nil:
 			// A service that never answers: the others still do.
 			return ""
-		case iq.child(nsDiscoItems, "query") != nil:
+		case iq.Child(nsDiscoItems, "query") != nil:
 			return "<iq type='result' id='" + id + "'>" + string(readTestdata(t, "xmpp/disco-items.xml")) + "</iq>"
-		case iq.child(nsVersion, "query") != nil:
+		case iq.Child(nsVersion, "query") != nil:
 			return "<message><body>noise</body></message><iq type='result' id='" + id + "'>" + string(readTestdata(t, "xmpp/version.xml")) + "</iq>"
 		}
 		return registerReply(iq)

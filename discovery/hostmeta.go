@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net/http"
 	"slices"
@@ -173,7 +174,7 @@ func parseHostMetaXML(b []byte) (links []Link, problems []string, err error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
-			if depth > maxDepth {
+			if depth > xmppconn.MaxDepth {
 				return links, problems, errXMLLimits
 			}
 			if root == nil {

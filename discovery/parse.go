@@ -74,60 +74,60 @@ func parseFeatures(n *node) *Features {
 	for _, c := range n.Children {
 		f.Advertised = appendLimited(f.Advertised, Name{Space: c.Name.Space, Local: c.Name.Local})
 		switch {
-		case c.is(nsTLS, "starttls"):
+		case c.Is(nsTLS, "starttls"):
 			f.StartTLS = true
-			f.StartTLSRequired = c.child(nsTLS, "required") != nil
-		case c.is(nsSASL, "mechanisms"):
-			for _, m := range c.children(nsSASL, "mechanism") {
+			f.StartTLSRequired = c.Child(nsTLS, "required") != nil
+		case c.Is(nsSASL, "mechanisms"):
+			for _, m := range c.All(nsSASL, "mechanism") {
 				if t := clipString(m.Text); t != "" {
 					f.Mechanisms = appendLimited(f.Mechanisms, t)
 				}
 			}
-		case c.is(nsSASL2, "authentication"):
-			for _, m := range c.children(nsSASL2, "mechanism") {
+		case c.Is(nsSASL2, "authentication"):
+			for _, m := range c.All(nsSASL2, "mechanism") {
 				if t := clipString(m.Text); t != "" {
 					f.SASL2 = appendLimited(f.SASL2, t)
 				}
 			}
-			if in := c.child(nsSASL2, "inline"); in != nil {
+			if in := c.Child(nsSASL2, "inline"); in != nil {
 				for _, i := range in.Children {
 					f.SASL2Inline = appendLimited(f.SASL2Inline, Name{Space: i.Name.Space, Local: i.Name.Local})
 					switch {
-					case i.is(nsBind2, "bind"):
+					case i.Is(nsBind2, "bind"):
 						f.Bind2 = true
-					case i.is(nsSM, "sm"):
+					case i.Is(nsSM, "sm"):
 						f.StreamManagement = true
 					}
 				}
 			}
-		case c.is(nsSASLCB, "sasl-channel-binding"):
-			for _, b := range c.children(nsSASLCB, "channel-binding") {
-				if t := clipString(b.attr("type")); t != "" {
+		case c.Is(nsSASLCB, "sasl-channel-binding"):
+			for _, b := range c.All(nsSASLCB, "channel-binding") {
+				if t := clipString(b.Get("type")); t != "" {
 					f.ChannelBindings = appendLimited(f.ChannelBindings, t)
 				}
 			}
-		case c.is(nsRegFeature, "register"):
+		case c.Is(nsRegFeature, "register"):
 			f.Register = true
-		case c.is(nsIBRToken, "register"), c.is(nsInvite, "register"):
+		case c.Is(nsIBRToken, "register"), c.Is(nsInvite, "register"):
 			f.InviteToken = true
-		case c.is(nsSM, "sm"):
+		case c.Is(nsSM, "sm"):
 			f.StreamManagement = true
-		case c.is(nsCSI, "csi"):
+		case c.Is(nsCSI, "csi"):
 			f.CSI = true
-		case c.is(nsBind, "bind"):
+		case c.Is(nsBind, "bind"):
 			f.Bind = true
-		case c.is(nsCompress, "compression"):
-			for _, m := range c.children(nsCompress, "method") {
+		case c.Is(nsCompress, "compression"):
+			for _, m := range c.All(nsCompress, "method") {
 				if t := clipString(m.Text); t != "" {
 					f.Compression = appendLimited(f.Compression, t)
 				}
 			}
-		case c.is(nsCaps, "c"):
-			f.Caps = &Caps{Hash: clipString(c.attr("hash")), Node: clipString(c.attr("node")), Ver: clipString(c.attr("ver"))}
-		case c.is(nsLimits, "limits"):
+		case c.Is(nsCaps, "c"):
+			f.Caps = &Caps{Hash: clipString(c.Get("hash")), Node: clipString(c.Get("node")), Ver: clipString(c.Get("ver"))}
+		case c.Is(nsLimits, "limits"):
 			l := &Limits{}
-			l.MaxBytes, _ = strconv.ParseInt(c.child(nsLimits, "max-bytes").text(), 10, 64)
-			l.IdleSeconds, _ = strconv.ParseInt(c.child(nsLimits, "idle-seconds").text(), 10, 64)
+			l.MaxBytes, _ = strconv.ParseInt(c.Child(nsLimits, "max-bytes").TrimmedText(), 10, 64)
+			l.IdleSeconds, _ = strconv.ParseInt(c.Child(nsLimits, "idle-seconds").TrimmedText(), 10, 64)
 			f.Limits = l
 		}
 	}
@@ -145,7 +145,7 @@ func parseStreamError(n *node) *StreamError {
 			e.Text = append(e.Text, struct {
 				Lang  string
 				Value string
-			}{Lang: c.attr("lang"), Value: clipString(c.Text)})
+			}{Lang: c.Lang(), Value: clipString(c.Text)})
 			continue
 		}
 		if e.Err == "" {
@@ -164,11 +164,11 @@ func parseStreamError(n *node) *StreamError {
 // parseStanzaError reads the <error/> child of an error IQ.
 func parseStanzaError(iq *node) stanza.Error {
 	e := stanza.Error{Condition: stanza.UndefinedCondition}
-	en := iq.child("", "error")
+	en := iq.Child("", "error")
 	if en == nil {
 		return e
 	}
-	e.Type = stanza.ErrorType(clipString(en.attr("type")))
+	e.Type = stanza.ErrorType(clipString(en.Get("type")))
 	for _, c := range en.Children {
 		if c.Name.Space != nsStanzaErr {
 			continue
@@ -178,7 +178,7 @@ func parseStanzaError(iq *node) stanza.Error {
 				if e.Text == nil {
 					e.Text = map[string]string{}
 				}
-				e.Text[c.attr("lang")] = t
+				e.Text[c.Lang()] = t
 			}
 			continue
 		}
@@ -192,15 +192,15 @@ func parseStanzaError(iq *node) stanza.Error {
 // parseForm reads a data form (XEP-0004).
 func parseForm(x *node) Form {
 	var f Form
-	for _, fl := range x.children(nsData, "field") {
+	for _, fl := range x.All(nsData, "field") {
 		ff := FormField{
-			Var:      clipString(fl.attr("var")),
-			Type:     clipString(fl.attr("type")),
-			Label:    clipString(fl.attr("label")),
-			Required: fl.child(nsData, "required") != nil,
-			Media:    fl.child(nsMedia, "media") != nil,
+			Var:      clipString(fl.Get("var")),
+			Type:     clipString(fl.Get("type")),
+			Label:    clipString(fl.Get("label")),
+			Required: fl.Child(nsData, "required") != nil,
+			Media:    fl.Child(nsMedia, "media") != nil,
 		}
-		for _, v := range fl.children(nsData, "value") {
+		for _, v := range fl.All(nsData, "value") {
 			ff.Values = appendLimited(ff.Values, clipString(v.Text))
 		}
 		if ff.Var == formTypeField && f.Type == "" && len(ff.Values) > 0 {
@@ -216,18 +216,18 @@ func parseInfo(q *node) Info {
 	var in Info
 	for _, c := range q.Children {
 		switch {
-		case c.is(nsDiscoInfo, "identity"):
+		case c.Is(nsDiscoInfo, "identity"):
 			in.Identities = appendLimited(in.Identities, Identity{
-				Category: clipString(c.attr("category")),
-				Type:     clipString(c.attr("type")),
-				Name:     clipString(c.attr("name")),
-				Lang:     clipString(c.attr("lang")),
+				Category: clipString(c.Get("category")),
+				Type:     clipString(c.Get("type")),
+				Name:     clipString(c.Get("name")),
+				Lang:     clipString(c.Lang()),
 			})
-		case c.is(nsDiscoInfo, "feature"):
-			if v := clipString(c.attr("var")); v != "" && !slices.Contains(in.Features, v) {
+		case c.Is(nsDiscoInfo, "feature"):
+			if v := clipString(c.Get("var")); v != "" && !slices.Contains(in.Features, v) {
 				in.Features = appendLimited(in.Features, v)
 			}
-		case c.is(nsData, "x"):
+		case c.Is(nsData, "x"):
 			in.Forms = appendLimited(in.Forms, parseForm(c))
 		}
 	}
@@ -237,12 +237,12 @@ func parseInfo(q *node) Info {
 // parseItems reads a disco#items <query/>.
 func parseItems(q *node) []Service {
 	var out []Service
-	for _, c := range q.children(nsDiscoItems, "item") {
-		j := clipString(c.attr("jid"))
+	for _, c := range q.All(nsDiscoItems, "item") {
+		j := clipString(c.Get("jid"))
 		if j == "" {
 			continue
 		}
-		out = appendLimited(out, Service{JID: j, Node: clipString(c.attr("node")), Name: clipString(c.attr("name"))})
+		out = appendLimited(out, Service{JID: j, Node: clipString(c.Get("node")), Name: clipString(c.Get("name"))})
 	}
 	return out
 }
@@ -250,9 +250,9 @@ func parseItems(q *node) []Service {
 // parseVersion reads a jabber:iq:version <query/>.
 func parseVersion(q *node) Software {
 	return Software{
-		Name:    clipString(q.child(nsVersion, "name").text()),
-		Version: clipString(q.child(nsVersion, "version").text()),
-		OS:      clipString(q.child(nsVersion, "os").text()),
+		Name:    clipString(q.Child(nsVersion, "name").TrimmedText()),
+		Version: clipString(q.Child(nsVersion, "version").TrimmedText()),
+		OS:      clipString(q.Child(nsVersion, "os").TrimmedText()),
 	}
 }
 
@@ -322,7 +322,7 @@ var captchaFields = []string{
 // request.
 func parseRegister(q *node) Registration {
 	var r Registration
-	r.Instructions = clipString(q.child(nsRegister, "instructions").text())
+	r.Instructions = clipString(q.Child(nsRegister, "instructions").TrimmedText())
 	var legacy []string
 	var oobURL string
 	var form *Form
@@ -337,17 +337,17 @@ func parseRegister(q *node) Registration {
 					legacy = appendLimited(legacy, clipString(c.Name.Local))
 				}
 			}
-		case c.is(nsData, "x") && form == nil:
+		case c.Is(nsData, "x") && form == nil:
 			f := parseForm(c)
 			form = &f
-			if ins := clipString(c.child(nsData, "instructions").text()); ins != "" && r.Instructions == "" {
+			if ins := clipString(c.Child(nsData, "instructions").TrimmedText()); ins != "" && r.Instructions == "" {
 				r.Instructions = ins
 			}
-		case c.is(nsOOB, "x"):
+		case c.Is(nsOOB, "x"):
 			if oobURL == "" {
-				oobURL = clipString(c.child(nsOOB, "url").text())
+				oobURL = clipString(c.Child(nsOOB, "url").TrimmedText())
 			}
-		case c.is(nsBOB, "data"):
+		case c.Is(nsBOB, "data"):
 			bob = true
 		}
 	}

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"errors"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -232,12 +233,12 @@ func TestParseItemsVersion(t *testing.T) {
 }
 
 func TestDecodeNodeLimits(t *testing.T) {
-	deep := strings.Repeat("<a>", maxDepth+5) + strings.Repeat("</a>", maxDepth+5)
-	if _, err := parseElement([]byte(deep)); !errors.Is(err, ErrProtocol) {
+	deep := strings.Repeat("<a>", xmppconn.MaxDepth+5) + strings.Repeat("</a>", xmppconn.MaxDepth+5)
+	if _, err := parseElement([]byte(deep)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("deep: err = %v", err)
 	}
-	wide := "<a>" + strings.Repeat("<b/>", maxNodes+1) + "</a>"
-	if _, err := parseElement([]byte(wide)); !errors.Is(err, ErrProtocol) {
+	wide := "<a>" + strings.Repeat("<b/>", xmppconn.MaxElements+1) + "</a>"
+	if _, err := parseElement([]byte(wide)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("wide: err = %v", err)
 	}
 	many := "<query xmlns='" + nsDiscoInfo + "'>" + strings.Repeat("<feature var='x'/><feature var='y'/>", 10) +

@@ -212,7 +212,7 @@ func infoFrom(res iqResult, authed bool, before Status) Info {
 	if res.err != nil {
 		return Info{Status: refused(res, authed, "disco#info")}
 	}
-	if !res.payload.is(nsDiscoInfo, "query") {
+	if !res.payload.Is(nsDiscoInfo, "query") {
 		return Info{Status: unknown("unexpected reply", fmt.Errorf("%w: disco#info: no <query/>", ErrProtocol), res.took)}
 	}
 	in := parseInfo(res.payload)
@@ -227,7 +227,7 @@ func softwareFrom(res iqResult, authed bool, before Status) Software {
 	if res.err != nil {
 		return Software{Status: refused(res, authed, "software version")}
 	}
-	if !res.payload.is(nsVersion, "query") {
+	if !res.payload.Is(nsVersion, "query") {
 		return Software{Status: unknown("unexpected reply", fmt.Errorf("%w: version: no <query/>", ErrProtocol), res.took)}
 	}
 	sw := parseVersion(res.payload)
@@ -242,7 +242,7 @@ func servicesFrom(res iqResult, authed bool, before Status) Services {
 	if res.err != nil {
 		return Services{Status: refused(res, authed, "disco#items")}
 	}
-	if !res.payload.is(nsDiscoItems, "query") {
+	if !res.payload.Is(nsDiscoItems, "query") {
 		return Services{Status: unknown("unexpected reply", fmt.Errorf("%w: disco#items: no <query/>", ErrProtocol), res.took)}
 	}
 	sv := Services{Items: parseItems(res.payload), Status: observed(res.took)}
@@ -286,7 +286,7 @@ func registrationFrom(res iqResult, f *Features) Registration {
 		}
 		return r
 	}
-	if !res.payload.is(nsRegister, "query") {
+	if !res.payload.Is(nsRegister, "query") {
 		return Registration{Advertised: adv, InviteToken: inv,
 			Status: unknown("unexpected reply", fmt.Errorf("%w: register: no <query/>", ErrProtocol), res.took)}
 	}

@@ -49,7 +49,7 @@ func saslFake(t *testing.T, cert tls.Certificate, mechs string, auth func(a *nod
 // scramChallenge returns a <challenge/> with a server-first-message built
 // from the client nonce of the client-first-message in a.
 func scramChallenge(a *node, rest string) string {
-	first, _ := base64.StdEncoding.DecodeString(a.text())
+	first, _ := base64.StdEncoding.DecodeString(a.TrimmedText())
 	_, nonce, _ := strings.Cut(string(first), ",r=")
 	msg := "r=" + nonce + "srv" + rest
 	return "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + base64.StdEncoding.EncodeToString([]byte(msg)) + "</challenge>"
@@ -109,7 +109,7 @@ func TestSASLFailureScrubbed(t *testing.T) {
 		{"condition", failure("<" + secret + "/><text>no</text>"), ErrAuth, "PLAIN: failure: no"},
 		{"unknown condition", failure("<bad-password/>"), ErrAuth, "PLAIN: failure"},
 		{"base64 echo", func(a *node) string {
-			return "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text>you sent " + a.text() + "</text></failure>"
+			return "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text>you sent " + a.TrimmedText() + "</text></failure>"
 		}, ErrAuth, "you sent "},
 		// Clipped in the middle of the password.
 		{"long text", failure("<not-authorized/><text>" + strings.Repeat("x", maxValueLen-len("not-authorized: ")-10) + secret + "</text>"), ErrAuth, "not-authorized: xxx"},
@@ -119,7 +119,7 @@ func TestSASLFailureScrubbed(t *testing.T) {
 			t.Parallel()
 			var sent string
 			srv := saslFake(t, cert, "<mechanism>PLAIN</mechanism>", func(a *node) string {
-				sent = a.text()
+				sent = a.TrimmedText()
 				return tc.auth(a)
 			})
 			p := fakeProber(srv.addr, roots, 3*time.Second)

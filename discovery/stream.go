@@ -144,7 +144,7 @@ func (s *xstream) open(ctx context.Context) (*Features, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !n.is(nsStreams, "features") {
+	if !n.Is(nsStreams, "features") {
 		return nil, fmt.Errorf("%w: expected stream features, got <%s>", ErrProtocol, n.Name.Local)
 	}
 	return parseFeatures(n), nil
@@ -193,7 +193,7 @@ func (s *xstream) nextLocked(ctx context.Context) (*node, error) {
 			if err != nil {
 				return nil, s.readErr(ctx, err)
 			}
-			if n.is(nsStreams, "error") {
+			if n.Is(nsStreams, "error") {
 				return nil, parseStreamError(n)
 			}
 			return n, nil
@@ -211,8 +211,8 @@ func (s *xstream) startTLS(ctx context.Context, cfg *tls.Config) error {
 		return err
 	}
 	switch {
-	case n.is(nsTLS, "proceed"):
-	case n.is(nsTLS, "failure"):
+	case n.Is(nsTLS, "proceed"):
+	case n.Is(nsTLS, "failure"):
 		return fmt.Errorf("%w: server answered <failure/> to <starttls/>", ErrProtocol)
 	default:
 		return fmt.Errorf("%w: expected <proceed/>, got <%s>", ErrProtocol, n.Name.Local)
@@ -296,18 +296,18 @@ func (s *xstream) exchange(ctx context.Context, reqs []iqRequest) []iqResult {
 		if err != nil {
 			break
 		}
-		if !n.is(nsClient, "iq") {
+		if !n.Is(nsClient, "iq") {
 			continue // messages, presences: not for us
 		}
-		i, ok := ids[n.attr("id")]
+		i, ok := ids[n.Get("id")]
 		if !ok {
 			continue
 		}
-		delete(ids, n.attr("id"))
+		delete(ids, n.Get("id"))
 		r := &res[i]
 		r.took = time.Since(t0)
-		r.lang = n.attr("lang")
-		switch n.attr("type") {
+		r.lang = n.Lang()
+		switch n.Get("type") {
 		case "result":
 			if len(n.Children) > 0 {
 				r.payload = n.Children[0]
@@ -315,7 +315,7 @@ func (s *xstream) exchange(ctx context.Context, reqs []iqRequest) []iqResult {
 		case "error":
 			r.err = &IQError{Query: reqs[i].name, Err: parseStanzaError(n)}
 		default:
-			r.err = fmt.Errorf("%w: %s: reply of type %q", ErrProtocol, reqs[i].name, n.attr("type"))
+			r.err = fmt.Errorf("%w: %s: reply of type %q", ErrProtocol, reqs[i].name, n.Get("type"))
 		}
 	}
 	if err != nil {
