@@ -24,22 +24,25 @@ import (
 	"github.com/xmpp-onboard/onboard/register"
 )
 
-//go:embed page.html style.css
+//go:embed page.html style.css status.js
 var assets embed.FS
 
 // Limits.
 const (
-	sessionTTL  = 30 * time.Minute // lifetime of the cookie and of a form's CSRF token
-	maxForm     = 16 << 10         // bytes of a submitted form
-	maxPassword = 256              // characters
-	minPassword = 8                // characters
-	pageWait    = 20 * time.Second // how long a request waits for the sign-up to move on
-	resultGrace = 30 * time.Second // a sign-up finished near its -ttl is kept this long (at most -ttl) to be shown
+	sessionTTL  = 30 * time.Minute       // lifetime of the cookie and of a form's CSRF token
+	maxForm     = 16 << 10               // bytes of a submitted form
+	maxPassword = 256                    // characters
+	minPassword = 8                      // characters
+	maxUsername = 64                     // bytes, after normalisation
+	statusWait  = 500 * time.Millisecond // how long a status page waits for the sign-up to move on
+	refreshSecs = 2                      // the status page reloads itself this often (without JavaScript)
+	resultGrace = 30 * time.Second       // a sign-up finished near its -ttl is kept this long (at most -ttl) to be shown
 )
 
 // config is the server's configuration, from the flags.
 type config struct {
 	list        providers.List
+	unlisted    map[string]bool // -domain providers the list does not describe
 	addrs       map[string]string
 	dialer      register.Dialer
 	ttl         time.Duration
@@ -50,6 +53,7 @@ type config struct {
 	ipWindow    time.Duration  // the window of ipSignups
 	proxies     []netip.Prefix // trusted reverse proxies (X-Forwarded-For)
 	behindHTTPS bool           // served to browsers over https by a reverse proxy
+	invite      string         // -invite: the domain of the invitations of /invite/TOKEN; "" for none
 
 	// run runs a sign-up; nil means s.Run. Tests replace it.
 	run func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error)
@@ -65,8 +69,10 @@ type app struct {
 	key     [32]byte // of the CSRF tokens
 	tmpl    *template.Template
 	css     []byte
+	js      []byte
 	mux     *http.ServeMux
-	offered []offer // the providers a newcomer may pick
+	offered []offer    // the providers a newcomer may pick
+	apps    []platform // the recommended apps
 	limit   *limiter
 
 	ctx    context.Context // cancelled by close
@@ -78,12 +84,54 @@ type app struct {
 	closed  bool
 }
 
-// offer is a provider on the start page.
+// offer is a provider on the start page: what matters about it, from
+// the list, as messages.
 type offer struct {
-	Domain   string
-	Category providers.Category
-	Website  string
-	Captcha  bool
+	Domain  string
+	Website string // https, or ""
+	Facts   []text
+}
+
+// pageData is what every template gets; each page uses some fields.
+type pageData struct {
+	L       lang   // the page's language
+	Title   string // catalogue key of the <title>
+	State   string // data-state of <body>, for tests
+	CSRF    string
+	Refresh int    // seconds; a self-refreshing (status) page if > 0
+	ID      string // of the pending registration
+
+	Form    *formData   // the sign-up form
+	Invite  *inviteView // the invitation landing page
+	Apps    []platform  // recommended apps
+	Steps   []stepView  // status page: the stages
+	Now     string      // status page: what happens now
+	Events  []string    // status page: what happened
+	Captcha *captchaView
+	Rename  *renameView
+	Outcome *outcome
+	Saved   bool // the credentials form was sent
+	Minutes int  // the result page can be shown again for this long
+	Message text // error page
+}
+
+// formData is the sign-up form, as first shown or shown again with the
+// errors of each field (already in the page's language).
+type formData struct {
+	Offers   []offer
+	Provider string
+	Username string
+	Invite   string // the invitation token (invitation page)
+	Domain   string // the invitation's domain
+	Open     bool   // show the provider list unfolded
+	Errs     map[string]string
+}
+
+// inviteView is the invitation landing page.
+type inviteView struct {
+	Domain string
+	Token  string
+	URI    template.URL // xmpp:DOMAIN?register;preauth=TOKEN
 }
 
 func newApp(cfg config) (*app, error) {
@@ -95,6 +143,10 @@ func newApp(cfg config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	js, err := assets.ReadFile("status.js")
+	if err != nil {
+		return nil, err
+	}
 	if cfg.ttl <= 0 || cfg.maxPending <= 0 || cfg.ipSignups <= 0 || cfg.ipWindow <= 0 {
 		return nil, errors.New("websignup: -ttl, -max-pending, -ip-signups and -ip-window must be positive")
 	}
@@ -103,7 +155,9 @@ func newApp(cfg config) (*app, error) {
 		cfg:     cfg,
 		tmpl:    tmpl,
 		css:     css,
+		js:      js,
 		mux:     http.NewServeMux(),
+		apps:    recommendedApps(),
 		limit:   newLimiter(cfg.ipSignups, cfg.ipWindow),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -113,19 +167,84 @@ func newApp(cfg config) (*app, error) {
 		cancel()
 		return nil, err
 	}
-	q := providers.Query{Categories: []providers.Category{providers.CategoryA}, InBandRegistration: true}
+	// Providers that ask for an e-mail address are not offered: the page
+	// cannot fill that in.
+	q := providers.Query{Categories: []providers.Category{providers.CategoryA}, InBandRegistration: true, NoEmail: true}
 	for _, p := range cfg.list.Filter(q).Providers {
-		site, _, _ := p.Website.Pick()
-		site = httpsLink(site)
-		a.offered = append(a.offered, offer{Domain: p.JID, Category: p.Category, Website: site, Captcha: p.CaptchaRequired})
+		a.offered = append(a.offered, newOffer(p, cfg.unlisted[p.JID]))
 	}
 	a.mux.HandleFunc("GET /{$}", a.index)
-	a.mux.HandleFunc("GET /style.css", a.style)
+	a.mux.HandleFunc("GET /style.css", a.asset(css, "text/css; charset=utf-8"))
+	a.mux.HandleFunc("GET /status.js", a.asset(js, "text/javascript; charset=utf-8"))
 	a.mux.HandleFunc("POST /signup", a.signup)
 	a.mux.HandleFunc("GET /pending/{id}", a.show)
+	a.mux.HandleFunc("GET /pending/{id}/qr.png", a.resultQR)
+	a.mux.HandleFunc("POST /pending/{id}/saved", a.saved)
 	a.mux.HandleFunc("GET /captcha/{id}", a.captchaImage)
 	a.mux.HandleFunc("POST /captcha/{id}", a.captchaAnswer)
+	a.mux.HandleFunc("POST /rename/{id}", a.renameAnswer)
+	if cfg.invite != "" {
+		a.mux.HandleFunc("GET /invite/{token}", a.invitePage)
+		a.mux.HandleFunc("GET /invite/{token}/qr.png", a.inviteQR)
+	}
 	return a, nil
+}
+
+// newOffer describes p for the chooser: where its servers are, what it
+// costs, what it keeps, what it asks for, and where to get help.
+func newOffer(p providers.Provider, unlisted bool) offer {
+	o := offer{Domain: p.JID}
+	site, _, _ := p.Website.Pick()
+	o.Website = httpsLink(site)
+	if unlisted {
+		o.Facts = append(o.Facts, msg("fact.unlisted"))
+		return o
+	}
+	if len(p.ServerLocations) > 0 {
+		o.Facts = append(o.Facts, msg("fact.locations", countries(p.ServerLocations)))
+	}
+	if p.FreeOfCharge {
+		o.Facts = append(o.Facts, msg("fact.free"))
+	} else {
+		o.Facts = append(o.Facts, msg("fact.paid"))
+	}
+	if p.UploadFileSize.Known() {
+		if p.UploadStorageTime.Known() {
+			o.Facts = append(o.Facts, msg("fact.upload.kept", p.UploadFileSize, p.UploadStorageTime))
+		} else {
+			o.Facts = append(o.Facts, msg("fact.upload", p.UploadFileSize))
+		}
+	}
+	if p.ArchiveStorageTime.Known() {
+		o.Facts = append(o.Facts, msg("fact.archive", p.ArchiveStorageTime))
+	}
+	if p.CaptchaRequired {
+		o.Facts = append(o.Facts, msg("fact.captcha"))
+	} else {
+		o.Facts = append(o.Facts, msg("fact.nocaptcha"))
+	}
+	o.Facts = append(o.Facts, msg("fact.noemail"))
+	if reset, _, _ := p.PasswordReset.Pick(); reset != "" {
+		o.Facts = append(o.Facts, msg("fact.reset"))
+	} else {
+		o.Facts = append(o.Facts, msg("fact.noreset"))
+	}
+	var help texts
+	if e, _, _ := p.EmailSupport.Pick(); len(e) > 0 {
+		help = append(help, msg("fact.support.email"))
+	}
+	if c, _, _ := p.ChatSupport.Pick(); len(c) > 0 {
+		help = append(help, msg("fact.support.chat"))
+	}
+	if g, _, _ := p.GroupChatSupport.Pick(); len(g) > 0 {
+		help = append(help, msg("fact.support.group"))
+	}
+	if len(help) > 0 {
+		o.Facts = append(o.Facts, msg("fact.support", help))
+	} else {
+		o.Facts = append(o.Facts, msg("fact.nosupport"))
+	}
+	return o
 }
 
 // now is the app's clock.
@@ -145,20 +264,30 @@ func (a *app) close() {
 	a.wg.Wait()
 }
 
+// csp is the Content-Security-Policy of every response: no inline
+// script or style, script (the status page's progressive enhancement),
+// styles, images and fetches from this origin only.
+const csp = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
 // ServeHTTP sets the security headers and logs the request (method, path
 // and status; never a form value). The path is foreign: it is logged
 // through sanitize.Line, like every foreign string, so that it cannot
-// forge a log line.
+// forge a log line; an invitation's token is left out.
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Accept-Language, Cookie")
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	a.mux.ServeHTTP(rw, r)
-	a.cfg.log.Printf("%s %s %d", sanitize.Line(r.Method), sanitize.Line(r.URL.Path), rw.status)
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/invite/") {
+		path = "/invite/[token]"
+	}
+	a.cfg.log.Printf("%s %s %d", sanitize.Line(r.Method), sanitize.Line(path), rw.status)
 }
 
 type statusWriter struct {
@@ -188,24 +317,27 @@ func (a *app) sweep(now time.Time) {
 	}
 }
 
+// langOf is the language of the pages for r.
+func langOf(r *http.Request) lang { return pickLang(r.Header.Get("Accept-Language")) }
+
 // checkPost verifies a form submission: the size, the origin, the
 // browser's cookie and the CSRF token. It returns the browser ID, or ""
 // after writing an error.
 func (a *app) checkPost(w http.ResponseWriter, r *http.Request) string {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		a.fail(w, http.StatusBadRequest, "The form could not be read.")
+		a.fail(w, r, http.StatusBadRequest, msg("err.form"))
 		return ""
 	}
 	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			a.fail(w, http.StatusForbidden, "This form was sent from another site.")
+			a.fail(w, r, http.StatusForbidden, msg("err.origin"))
 			return ""
 		}
 	}
 	id := a.browserID(r)
 	if id == "" || !a.checkToken(id, r.PostForm.Get("csrf")) {
-		a.fail(w, http.StatusForbidden, "Your session has expired or the form is not from this page. Please start again.")
+		a.fail(w, r, http.StatusForbidden, msg("err.session"))
 		return ""
 	}
 	return id
@@ -213,83 +345,111 @@ func (a *app) checkPost(w http.ResponseWriter, r *http.Request) string {
 
 // render executes a template into a buffer first, so that an error does
 // not leave half a page.
-func (a *app) render(w http.ResponseWriter, status int, name string, data any) {
+func (a *app) render(w http.ResponseWriter, status int, name string, d *pageData) {
 	var b bytes.Buffer
-	if err := a.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+	if err := a.tmpl.ExecuteTemplate(&b, name, d); err != nil {
 		a.cfg.log.Printf("template %s: %s", name, sanitize.Line(err.Error()))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", d.L.Code())
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
 
-func (a *app) fail(w http.ResponseWriter, status int, msg string) {
-	a.render(w, status, "error", map[string]any{"Message": msg, "Status": status})
+func (a *app) fail(w http.ResponseWriter, r *http.Request, status int, m text) {
+	a.render(w, status, "error", &pageData{L: langOf(r), Title: "error.title", State: "error", Message: m})
 }
 
-func (a *app) style(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "max-age=3600")
-	w.Write(a.css)
-}
-
-// indexData is the start page.
-type indexData struct {
-	CSRF     string
-	Offers   []offer
-	Provider string
-	Username string
-	Error    string
+// asset serves an embedded file.
+func (a *app) asset(data []byte, mime string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", mime)
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Write(data)
+	}
 }
 
 func (a *app) index(w http.ResponseWriter, r *http.Request) {
 	id := a.ensureBrowser(w, r)
-	a.render(w, http.StatusOK, "index", indexData{CSRF: a.csrfToken(id), Offers: a.offered})
+	a.render(w, http.StatusOK, "index", &pageData{L: langOf(r), Title: "index.title", State: "index", CSRF: a.csrfToken(id),
+		Form: &formData{Offers: a.offered}})
 }
 
-// signup starts a registration.
+// signupForm is a submitted sign-up form.
+type signupForm struct {
+	provider, username, password, invite string
+}
+
+// check validates the form; it returns the errors by field, in l.
+func (a *app) check(l lang, f *signupForm, password2 string) map[string]string {
+	errs := map[string]string{}
+	if f.invite != "" {
+		if a.cfg.invite == "" || !validToken(f.invite) {
+			errs["username"] = l.T("err.invite")
+		}
+		f.provider = ""
+	}
+	if f.provider != "" && !slices.ContainsFunc(a.offered, func(o offer) bool { return o.Domain == f.provider }) {
+		errs["provider"] = l.T("err.provider")
+	}
+	if f.username != "" {
+		u, err := register.NormalizeUsername(f.username)
+		if err != nil || len(u) > maxUsername {
+			errs["username"] = l.T("err.username")
+		} else {
+			f.username = u
+		}
+	}
+	if n := len([]rune(f.password)); f.password != "" && (n < minPassword || n > maxPassword) {
+		errs["password"] = l.T("err.passwordLength", minPassword)
+	}
+	if f.password != password2 {
+		errs["password2"] = l.T("err.passwordMismatch")
+	}
+	return errs
+}
+
+// signup starts a registration and answers at once with a redirect to
+// its status page.
 func (a *app) signup(w http.ResponseWriter, r *http.Request) {
 	sid := a.checkPost(w, r)
 	if sid == "" {
 		return
 	}
+	l := langOf(r)
 	form := r.PostForm
-	provider := strings.TrimSpace(form.Get("provider"))
-	username := strings.TrimSpace(form.Get("username"))
-	password := form.Get("password")
-	again := func(msg string) {
-		a.render(w, http.StatusUnprocessableEntity, "index", indexData{CSRF: a.csrfToken(sid), Offers: a.offered, Provider: provider, Username: username, Error: msg})
+	f := signupForm{
+		provider: strings.TrimSpace(form.Get("provider")),
+		username: strings.TrimSpace(form.Get("username")),
+		password: form.Get("password"),
+		invite:   strings.TrimSpace(form.Get("invite")),
 	}
-	if provider != "" && !slices.ContainsFunc(a.offered, func(o offer) bool { return o.Domain == provider }) {
-		again("Please choose a provider from the list.")
-		return
-	}
-	if username != "" {
-		u, err := register.NormalizeUsername(username)
-		if err != nil || len(u) > 64 {
-			again("This username cannot be used: letters, digits and . - _ only, without spaces or @.")
-			return
+	if errs := a.check(l, &f, form.Get("password2")); len(errs) > 0 {
+		d := &pageData{L: l, Title: "index.title", State: "index", CSRF: a.csrfToken(sid),
+			Form: &formData{Offers: a.offered, Provider: f.provider, Username: f.username, Errs: errs, Open: errs["provider"] != "" || f.provider != ""}}
+		name := "index"
+		if f.invite != "" && validToken(f.invite) && a.cfg.invite != "" {
+			d.Title, d.State, name = "invite.title", "invite", "invite"
+			d.Invite = a.inviteView(f.invite)
+			d.Apps = a.apps
+			d.Form.Invite, d.Form.Domain = f.invite, a.cfg.invite
 		}
-		username = u
-	}
-	if n := len([]rune(password)); password != "" && (n < minPassword || n > maxPassword) {
-		again("Please choose a password of at least 8 characters, or leave it empty to get one.")
+		a.render(w, http.StatusUnprocessableEntity, name, d)
 		return
 	}
 	if ok, wait := a.limit.allow(clientKey(clientAddr(r, a.cfg.proxies)), a.now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		a.fail(w, http.StatusTooManyRequests, rateMessage)
+		a.fail(w, r, http.StatusTooManyRequests, msg("err.rate"))
 		return
 	}
 	lang, country := acceptLanguage(r.Header.Get("Accept-Language"))
-	p, err := a.start(sid, provider, username, password, lang, country)
+	p, err := a.start(sid, f, lang, country)
 	if err != nil {
-		a.fail(w, http.StatusServiceUnavailable, busyMessage)
+		a.fail(w, r, http.StatusServiceUnavailable, msg("err.busy"))
 		return
 	}
-	p.await(r.Context(), pageWait, func(st string) bool { return st != stateWorking })
 	http.Redirect(w, r, "/pending/"+p.id, http.StatusSeeOther)
 }
 
@@ -297,14 +457,8 @@ func (a *app) signup(w http.ResponseWriter, r *http.Request) {
 // stopping).
 var errBusy = errors.New("websignup: too many sign-ups in progress")
 
-// busyMessage is what the page says for errBusy.
-const busyMessage = "Too many sign-ups are in progress right now. Please try again in a minute."
-
-// rateMessage is what the page says when a client made too many sign-ups.
-const rateMessage = "Too many sign-ups from your network. Please try again later."
-
 // start creates the pending registration and runs onboard.Signup for it.
-func (a *app) start(owner, provider, username, password, lang, country string) (*pending, error) {
+func (a *app) start(owner string, f signupForm, lang, country string) (*pending, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
@@ -324,21 +478,25 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 	}
 	ctx, cancel := context.WithTimeout(a.ctx, a.cfg.ttl)
 	p := &pending{
-		id:      randomID(),
-		owner:   owner,
-		expires: now.Add(a.cfg.ttl),
-		cancel:  cancel,
-		state:   stateWorking,
-		changed: make(chan struct{}),
-		answers: make(chan answer),
+		id:        randomID(),
+		owner:     owner,
+		expires:   now.Add(a.cfg.ttl),
+		cancel:    cancel,
+		state:     stateWorking,
+		changed:   make(chan struct{}),
+		answers:   make(chan answer),
+		typedName: f.username != "",
+		username:  f.username,
+		provider:  f.provider,
+		invite:    f.invite,
 	}
 	a.pending[p.id] = p
 	s := onboard.Signup{
-		Username:  username,
-		Password:  password,
+		Username:  f.username,
+		Password:  f.password,
 		Language:  lang,
 		Country:   country,
-		Domain:    provider,
+		Domain:    f.provider,
 		Providers: a.cfg.list,
 		Dial:      a.cfg.dial,
 		Timeout:   a.cfg.timeout,
@@ -348,20 +506,26 @@ func (a *app) start(owner, provider, username, password, lang, country string) (
 			a.cfg.log.Printf("sign-up %s: %s", p.id[:8], sanitize.Line(e.String()))
 		},
 		SolveCaptcha: p.solve,
+		// A typed name is never replaced silently: the user chooses.
+		Rename: p.rename,
 		// The page shows a link (if it is https); the user decides by
 		// following it.
 		AcceptRedirect: func(_ context.Context, _, u string) bool { return httpsLink(u) != "" },
+	}
+	if f.invite != "" {
+		s.Invite, s.Domain = f.invite, a.cfg.invite
 	}
 	runSignup := a.cfg.run
 	if runSignup == nil {
 		runSignup = func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error) { return s.Run(ctx) }
 	}
+	typedPassword := f.password != ""
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		defer cancel()
 		res, err := runSignup(ctx, &s)
-		out := newOutcome(res, err)
+		out := newOutcome(res, err, p, typedPassword)
 		if res != nil {
 			res.Close() // the page does not keep the session
 		}
@@ -395,38 +559,97 @@ func (a *app) lookup(w http.ResponseWriter, r *http.Request, sid string) *pendin
 	}
 	a.mu.Unlock()
 	if !ok || sid == "" || p.owner != sid {
-		a.fail(w, http.StatusNotFound, "This sign-up has expired or does not exist. Please start again.")
+		a.fail(w, r, http.StatusNotFound, msg("err.expired"))
 		return nil
 	}
 	return p
 }
 
-// show renders the state of a registration. The final page is shown
-// once: the registration (and a generated password) is forgotten after.
+// show renders the state of a registration. A status request waits a
+// moment for the sign-up to move on, never long: the page refreshes
+// itself. The final page can be shown again, to the same browser, until
+// the registration expires (-ttl from its start).
 func (a *app) show(w http.ResponseWriter, r *http.Request) {
 	sid := a.browserID(r)
 	p := a.lookup(w, r, sid)
 	if p == nil {
 		return
 	}
-	p.await(r.Context(), pageWait, func(st string) bool { return st != stateWorking })
-	v := p.view()
-	v.CSRF = a.csrfToken(sid)
+	p.await(r.Context(), statusWait, func(st string) bool { return st != stateWorking })
+	l := langOf(r)
+	v := p.view(l)
+	d := &pageData{L: l, ID: p.id, CSRF: a.csrfToken(sid), State: v.State, Steps: v.Steps, Now: v.Now, Events: v.Events,
+		Captcha: v.Captcha, Rename: v.Rename, Outcome: v.Outcome, Saved: r.URL.Query().Get("saved") == "1"}
 	switch v.State {
 	case stateDone:
-		a.mu.Lock()
-		delete(a.pending, p.id)
-		a.mu.Unlock()
-		if v.Outcome.Error != "" {
-			a.render(w, http.StatusOK, "failed", v)
-		} else {
-			a.render(w, http.StatusOK, "done", v)
+		if v.Outcome.Error.Key != "" {
+			d.State, d.Title = "failed", "failed.title"
+			if v.Outcome.Retry {
+				d.Form = &formData{Offers: a.offered, Username: v.Outcome.Username}
+				if p.invite != "" {
+					d.Form.Invite, d.Form.Domain = p.invite, a.cfg.invite
+				}
+			}
+			a.render(w, http.StatusOK, "failed", d)
+			return
 		}
+		a.mu.Lock()
+		left := p.expires.Sub(a.now())
+		a.mu.Unlock()
+		d.Minutes = max(1, int((left+time.Minute-1)/time.Minute))
+		d.Title, d.Apps = "done.title", a.apps
+		a.render(w, http.StatusOK, "done", d)
 	case stateCaptcha:
-		a.render(w, http.StatusOK, "captcha", v)
+		d.Title = "captcha.title"
+		a.render(w, http.StatusOK, "captcha", d)
+	case stateRename:
+		d.Title = "rename.title"
+		a.render(w, http.StatusOK, "rename", d)
 	default:
-		a.render(w, http.StatusOK, "working", v)
+		d.Title, d.Refresh = "working.title", refreshSecs
+		a.render(w, http.StatusOK, "working", d)
 	}
+}
+
+// resultQR serves the QR code of the new account's xmpp: URI.
+func (a *app) resultQR(w http.ResponseWriter, r *http.Request) {
+	p := a.lookup(w, r, a.browserID(r))
+	if p == nil {
+		return
+	}
+	v := p.view(lang{})
+	if v.Outcome == nil || v.Outcome.URI == "" {
+		http.NotFound(w, r)
+		return
+	}
+	a.servePNG(w, r, string(v.Outcome.URI))
+}
+
+// servePNG serves the QR code of s.
+func (a *app) servePNG(w http.ResponseWriter, r *http.Request, s string) {
+	img, err := qrPNG(s)
+	if err != nil {
+		a.cfg.log.Printf("QR code: %s", sanitize.Line(err.Error()))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Write(img)
+}
+
+// saved is where the credentials form of the result page goes: its
+// fields have no names, so nothing but the CSRF token is sent; the
+// browser's password manager offers to store them on the way.
+func (a *app) saved(w http.ResponseWriter, r *http.Request) {
+	sid := a.checkPost(w, r)
+	if sid == "" {
+		return
+	}
+	p := a.lookup(w, r, sid)
+	if p == nil {
+		return
+	}
+	http.Redirect(w, r, "/pending/"+p.id+"?saved=1", http.StatusSeeOther)
 }
 
 // captchaImage serves the CAPTCHA image from memory.
@@ -460,36 +683,82 @@ func (a *app) captchaAnswer(w http.ResponseWriter, r *http.Request) {
 	if len(answer) > 256 {
 		answer = answer[:256]
 	}
+	p.answer(r.Context(), r.PostForm.Get("seq"), answer)
+	http.Redirect(w, r, "/pending/"+p.id, http.StatusSeeOther)
+}
+
+// renameAnswer hands the user's choice of another name (the suggestion
+// or one they typed) to the waiting registration. A typed name that
+// cannot be used shows the page again with the error.
+func (a *app) renameAnswer(w http.ResponseWriter, r *http.Request) {
+	sid := a.checkPost(w, r)
+	if sid == "" {
+		return
+	}
+	p := a.lookup(w, r, sid)
+	if p == nil {
+		return
+	}
+	l := langOf(r)
 	seq := r.PostForm.Get("seq")
-	if p.answer(r.Context(), seq, answer) {
-		p.await(r.Context(), pageWait, func(st string) bool { return st != stateWorking })
+	name := ""
+	if r.PostForm.Get("choice") == "own" {
+		typed := strings.TrimSpace(r.PostForm.Get("username"))
+		u, err := register.NormalizeUsername(typed)
+		if typed == "" || err != nil || len(u) > maxUsername {
+			v := p.view(l)
+			if v.Rename == nil {
+				http.Redirect(w, r, "/pending/"+p.id, http.StatusSeeOther)
+				return
+			}
+			v.Rename.Error, v.Rename.Typed = l.T("err.username"), typed
+			a.render(w, http.StatusUnprocessableEntity, "rename", &pageData{L: l, Title: "rename.title", State: stateRename, ID: p.id, CSRF: a.csrfToken(sid), Rename: v.Rename})
+			return
+		}
+		name = u
+	} else if v := p.view(l); v.Rename != nil {
+		name = v.Rename.Suggestion
+	}
+	if name != "" {
+		p.answer(r.Context(), seq, name)
 	}
 	http.Redirect(w, r, "/pending/"+p.id, http.StatusSeeOther)
 }
 
-// acceptLanguage returns the language and country of the first tag of an
-// Accept-Language header ("de-AT,de;q=0.9": "de", "at").
-func acceptLanguage(h string) (lang, country string) {
-	tag, _, _ := strings.Cut(h, ",")
-	tag, _, _ = strings.Cut(tag, ";")
-	tag = strings.ToLower(strings.TrimSpace(tag))
-	lang, rest, _ := strings.Cut(strings.ReplaceAll(tag, "_", "-"), "-")
-	country, _, _ = strings.Cut(rest, "-")
-	if len(lang) < 2 || len(lang) > 3 || !letters(lang) {
-		return "", ""
-	}
-	if len(country) != 2 || !letters(country) {
-		country = ""
-	}
-	return lang, country
+// validToken reports whether s is an invitation token that
+// register.ParseInvite takes as a bare token.
+func validToken(s string) bool {
+	inv, err := register.ParseInvite(s)
+	return err == nil && inv.Domain == "" && inv.Token == s
 }
 
-// letters reports whether s is made of the letters a to z only.
-func letters(s string) bool {
-	for _, c := range []byte(s) {
-		if c < 'a' || c > 'z' {
-			return false
-		}
+// inviteView is the invitation of token to the -invite domain.
+func (a *app) inviteView(token string) *inviteView {
+	// The token is checked (validToken): letters, digits and URI-safe
+	// punctuation only; the domain is the operator's.
+	return &inviteView{Domain: a.cfg.invite, Token: token, URI: template.URL("xmpp:" + a.cfg.invite + "?register;preauth=" + token)}
+}
+
+// invitePage is the landing page of an invitation (/invite/TOKEN): the
+// apps, the xmpp: link and its QR code to create the account in an app,
+// and the form to create it here.
+func (a *app) invitePage(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if !validToken(token) {
+		a.fail(w, r, http.StatusNotFound, msg("err.invite"))
+		return
 	}
-	return true
+	id := a.ensureBrowser(w, r)
+	a.render(w, http.StatusOK, "invite", &pageData{L: langOf(r), Title: "invite.title", State: "invite", CSRF: a.csrfToken(id),
+		Invite: a.inviteView(token), Apps: a.apps, Form: &formData{Invite: token, Domain: a.cfg.invite}})
+}
+
+// inviteQR serves the QR code of the invitation's xmpp: URI.
+func (a *app) inviteQR(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if !validToken(token) {
+		http.NotFound(w, r)
+		return
+	}
+	a.servePNG(w, r, string(a.inviteView(token).URI))
 }

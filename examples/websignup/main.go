@@ -1,22 +1,55 @@
 // Command websignup is a small sign-up web page for XMPP accounts, built
-// on onboard.Signup: a newcomer lets it choose a provider (or picks one),
-// fills in a username and password (or lets it make them up), solves a
-// CAPTCHA if the provider asks for one, and gets a working account with
-// what to know about the provider.
+// on onboard.Signup, for people who have never heard of XMPP: a newcomer
+// lets it choose a provider (or picks one from a list that says what
+// matters about each: where its servers are, whether it is free, how
+// large files and how long messages are kept, whether it asks for a
+// CAPTCHA, password reset, where to get help), fills in a username and a
+// password typed twice (or lets it make them up), solves a CAPTCHA if the
+// provider asks for one, and gets a working account: its address, an
+// xmpp: link and a QR code of it to carry the account into a phone app,
+// the recommended apps per platform, and what to know about the
+// provider.
 //
 // Usage:
 //
 //	websignup [-listen 127.0.0.1:8080] [flags]
 //
-// It is plain net/http and html/template with no JavaScript: the pages
-// refresh themselves while the sign-up runs. The registration runs on the
-// server; it is kept in memory, bound to the browser's cookie, for at
-// most -ttl from its start, running, waiting for a CAPTCHA answer or
-// finished and not yet shown (a result that comes in the last seconds is
-// kept 30 s, at most -ttl, to be shown), and at most -max-pending of them
-// exist at once. The CAPTCHA image is served from memory. Passwords are
-// never logged; a password the user typed is never shown again, and a
-// generated one is shown once, on the result page.
+// The form answers at once: POST /signup redirects (303) to the status
+// page of the sign-up, /pending/ID, which shows its stages (checking
+// providers, CAPTCHA, creating the account, logging in) and what happens
+// now. Without JavaScript that page reloads itself (a meta refresh in
+// noscript); with it, status.js (served from the page's origin, as the
+// CSP allows; no inline script) fetches the page and updates its
+// progress part, an aria-live region. The page says what happened: a
+// wrong CAPTCHA answer (with the new image, and the provider's https
+// link to the challenge if it sends one), a taken name (the user keeps a
+// suggestion or types another: a typed name is never replaced
+// silently), a provider that refused or did not answer (try another), a
+// typed password that a refusing provider had received (it is sent to no
+// other provider: choose a new one). Nothing is retried without the
+// user.
+//
+// The pages are in the browser's language, the best match of its
+// Accept-Language (with q-values; golang.org/x/text/language) among
+// English, German and French; every text is in the catalogue
+// (messages.go).
+//
+// The registration runs on the server; it is kept in memory, bound to
+// the browser's cookie, for at most -ttl from its start, running,
+// waiting for the user or finished (a result that comes in the last
+// seconds is kept 30 s, at most -ttl), and at most -max-pending of them
+// exist at once. The result page can be shown again to the same browser
+// until then, with a generated password (and a form with
+// autocomplete="username" and "new-password" fields that password
+// managers pick up). The CAPTCHA image and the QR codes (PNG, made with
+// github.com/yeqown/go-qrcode/v2) are served from memory. Passwords are
+// never logged; a password the user typed is never shown again.
+//
+// With -invite DOMAIN the page is also the landing page of that server's
+// invitations (as made by Prosody's mod_invites): /invite/TOKEN shows the
+// apps, the xmpp:DOMAIN?register;preauth=TOKEN link and its QR code to
+// create the account in an app, and the form to create it here with the
+// invitation. The token is never logged.
 //
 // A page view stores nothing on the server: the cookie holds a random
 // browser ID that the server does not keep, and every form carries a
@@ -49,8 +82,8 @@
 //	-domain d[=h:p]     offer only this provider (repeatable; its record
 //	                    comes from the list if it is there), optionally
 //	                    reached at host:port; for local servers and tests
-//	-addr host:port     connect here for every -domain without its own
-//	                    address
+//	-addr host:port     connect here for every -domain (and -invite)
+//	                    without its own address
 //	-cafile file        also trust the CA certificates in this PEM file
 //	-ttl d              lifetime of a pending registration (default 3m)
 //	-max-pending n      registrations in progress at once, of all
@@ -63,6 +96,8 @@
 //	-behind-https       the page is served over https by a reverse proxy:
 //	                    the cookie is Secure (default false)
 //	-timeout d          time limit for verifying one provider (default 10s)
+//	-invite d[=h:p]     serve invitation pages /invite/TOKEN for the
+//	                    server d, optionally reached at host:port
 //
 // The certificate of each provider must be valid for its domain, also
 // with -addr.
@@ -143,6 +178,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		ipWindow   = fs.Duration("ip-window", time.Hour, "the window of -ip-signups")
 		behind     = fs.Bool("behind-https", false, "the page is served over https by a reverse proxy: the cookie is Secure")
 		timeout    = fs.Duration("timeout", onboard.DefaultTimeout, "time limit for verifying one provider")
+		invite     = fs.String("invite", "", "serve invitation pages /invite/TOKEN for this domain, domain or domain=host:port")
 		domains    domainFlag
 		proxies    proxyFlag
 	)
@@ -154,14 +190,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *addr != "" && len(domains.domains) == 0 {
-		return errors.New("-addr needs -domain")
+	if *addr != "" && len(domains.domains) == 0 && *invite == "" {
+		return errors.New("-addr needs -domain or -invite")
 	}
 	if *ttl <= 0 || *maxPending <= 0 || *ipSignups <= 0 || *ipWindow <= 0 {
 		return errors.New("-ttl, -max-pending, -ip-signups and -ip-window must be positive")
 	}
 	cfg := config{
 		addrs:       map[string]string{},
+		unlisted:    map[string]bool{},
 		ttl:         *ttl,
 		maxPending:  *maxPending,
 		ipSignups:   *ipSignups,
@@ -194,6 +231,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 				p = providers.New(d)
 				p.Category = providers.CategoryA
 				p.InBandRegistration = true
+				cfg.unlisted[d] = true
 			}
 			p.JID = d
 			only.Providers = append(only.Providers, p)
@@ -204,6 +242,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			}
 		}
 		cfg.list = only
+	}
+	if *invite != "" {
+		var f domainFlag
+		if err := f.Set(*invite); err != nil {
+			return fmt.Errorf("-invite: %w", err)
+		}
+		cfg.invite = f.domains[0]
+		if a, ok := f.addrs[cfg.invite]; ok {
+			cfg.addrs[cfg.invite] = a
+		} else if _, ok := cfg.addrs[cfg.invite]; !ok && *addr != "" {
+			cfg.addrs[cfg.invite] = *addr
+		}
 	}
 	if *caFile != "" {
 		pem, err := os.ReadFile(*caFile)

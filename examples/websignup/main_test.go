@@ -161,7 +161,7 @@ func (c *client) state() string {
 // settle follows the self-refreshing working page.
 func (c *client) settle() {
 	c.t.Helper()
-	for i := 0; c.state() == "working" && i < 60; i++ {
+	for i := 0; c.state() == "working" && i < 600; i++ {
 		c.get(strings.TrimPrefix(c.url, c.base))
 	}
 }
@@ -222,12 +222,12 @@ func TestHTTP(t *testing.T) {
 			t.Fatalf("start page %d:\n%s", c.code, c.page)
 		}
 		for _, d := range []string{"open.example", "closed.example", "black.example"} {
-			if !strings.Contains(c.page, `<option value="`+d+`"`) {
+			if !strings.Contains(c.page, `<input type="radio" name="provider" id="provider-`) || !strings.Contains(c.page, `value="`+d+`"`) {
 				t.Errorf("%s not offered", d)
 			}
 		}
 		u := newUser("web")
-		c.post("/signup", url.Values{"provider": {"open.example"}, "username": {u}, "password": {pw}})
+		c.post("/signup", url.Values{"provider": {"open.example"}, "username": {u}, "password": {pw}, "password2": {pw}})
 		c.settle()
 		if c.state() != "done" || c.text("jid") != u+"@open.example" {
 			t.Fatalf("result page %d:\n%s", c.code, c.page)
@@ -241,10 +241,17 @@ func TestHTTP(t *testing.T) {
 				t.Errorf("result page lacks %s:\n%s", want, c.page)
 			}
 		}
-		// Shown once.
-		c.get(strings.TrimPrefix(c.url, base))
-		if c.code != 404 {
-			t.Errorf("second view: %d", c.code)
+		// Shown again, to the same browser only.
+		page := c.url
+		c.get(strings.TrimPrefix(page, base))
+		if c.code != 200 || c.state() != "done" || c.text("jid") != u+"@open.example" {
+			t.Errorf("second view: %d\n%s", c.code, c.page)
+		}
+		other := newClient(t, base)
+		other.get("/")
+		other.get(strings.TrimPrefix(page, base))
+		if other.code != 404 {
+			t.Errorf("another browser: %d", other.code)
 		}
 	})
 
@@ -262,7 +269,7 @@ func TestHTTP(t *testing.T) {
 		}
 		// The others failed first or were abandoned; closed.example is named
 		// if it was tried.
-		if strings.Contains(c.page, "closed.example") && !strings.Contains(c.page, "closed.example: not open for new accounts") {
+		if strings.Contains(c.page, "closed.example") && !strings.Contains(c.page, "closed.example: "+tr("de", "reason.closed")) {
 			t.Errorf("attempts:\n%s", c.page)
 		}
 		if strings.Contains(logs.String(), gen) {
@@ -273,9 +280,9 @@ func TestHTTP(t *testing.T) {
 	t.Run("all fail", func(t *testing.T) {
 		c := newClient(t, base)
 		c.get("/")
-		c.post("/signup", url.Values{"provider": {"closed.example"}, "password": {pw}})
+		c.post("/signup", url.Values{"provider": {"closed.example"}, "password": {pw}, "password2": {pw}})
 		c.settle()
-		if c.state() != "failed" || !strings.Contains(c.page, "closed.example: not open for new accounts") {
+		if c.state() != "failed" || !strings.Contains(c.page, "closed.example: "+tr("de", "reason.closed")) {
 			t.Fatalf("page %d:\n%s", c.code, c.page)
 		}
 	})
@@ -286,7 +293,9 @@ func TestHTTP(t *testing.T) {
 		for _, f := range []url.Values{
 			{"provider": {"evil.example"}},
 			{"username": {"no spaces"}},
-			{"password": {"short"}},
+			{"password": {"short"}, "password2": {"short"}},
+			{"password": {"long-enough-1"}, "password2": {"long-enough-2"}},
+			{"password2": {"long-enough-2"}},
 		} {
 			c.post("/signup", f)
 			if c.code != http.StatusUnprocessableEntity || c.state() != "index" || c.text("error") == "" {
@@ -391,10 +400,10 @@ func TestLimits(t *testing.T) {
 	a, b := newClient(t, base), newClient(t, base)
 	a.get("/")
 	b.get("/")
-	a.post("/signup", url.Values{"password": {"whatever-123"}})
+	a.post("/signup", url.Values{"password": {"whatever-123"}, "password2": {"whatever-123"}})
 	// The registration waits for the blackhole until the TTL ends it.
 	a.settle()
-	if a.state() != "failed" || !strings.Contains(a.page, "took too long") {
+	if a.state() != "failed" || !strings.Contains(a.page, tr("de", "err.timeout")) {
 		t.Errorf("after the TTL: %d\n%s", a.code, a.page)
 	}
 
@@ -403,7 +412,7 @@ func TestLimits(t *testing.T) {
 	var wg sync.WaitGroup
 	codes := make([]int, 2)
 	for i, c := range []*client{a, b} {
-		form := url.Values{"password": {"whatever-123"}, "csrf": {c.field("csrf")}}
+		form := url.Values{"password": {"whatever-123"}, "password2": {"whatever-123"}, "csrf": {c.field("csrf")}}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
