@@ -2,15 +2,13 @@ package providers
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/xmpp-onboard/onboard/internal/jsonstrict"
 	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 )
@@ -135,7 +133,8 @@ func Decode(r io.Reader) (List, error) {
 // keys are ignored. Wrong types, invalid UTF-8, control and bidi
 // characters in any string (ErrUnsafeText), duplicate keys or domains,
 // trailing data, truncated input and input over MaxBytes are errors; a
-// *DecodeError names the provider and field.
+// *DecodeError names the provider and field. The JSON is read by
+// internal/jsonstrict, which also refuses nesting deeper than it allows.
 //
 // Links are vetted with netguard.HTTPSLink: a website, password-reset page,
 // registration page or legal notice that is not an https link an app may
@@ -150,131 +149,87 @@ func (d *Decoder) Decode(r io.Reader) (List, error) {
 	if max <= 0 {
 		max = DefaultMaxBytes
 	}
-	lr := &limitReader{r: r, n: max}
-	dec := json.NewDecoder(lr)
-	dec.UseNumber()
-	st := &decodeState{dec: dec, lr: lr}
-	l, err := st.list()
+	data, err := jsonstrict.ReadAll(r, max)
 	if err != nil {
-		if lr.over {
-			return List{}, &DecodeError{Index: st.index, Provider: sanitize.Line(st.domain), Offset: dec.InputOffset(),
-				Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
+		if errors.Is(err, jsonstrict.ErrTooLarge) {
+			return List{}, &DecodeError{Index: -1, Offset: max, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
 		}
-		return List{}, err
+		return List{}, &DecodeError{Index: -1, Err: err}
 	}
-	// Nothing but white space may follow.
-	if _, err := dec.Token(); err != io.EOF {
-		if lr.over {
-			return List{}, &DecodeError{Index: -1, Offset: dec.InputOffset(), Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
-		}
-		return List{}, &DecodeError{Index: -1, Offset: dec.InputOffset(), Err: errors.New("unexpected data after the list")}
-	}
-	return l, nil
-}
-
-type limitReader struct {
-	r    io.Reader
-	n    int64
-	over bool
-}
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		// Probe one byte to tell "exactly at the cap" from "over it".
-		var one [1]byte
-		n, err := l.r.Read(one[:])
-		if n > 0 {
-			l.over = true
-			return 0, ErrTooLarge
-		}
-		return 0, err
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	return n, err
+	st := &decodeState{index: -1}
+	return st.list(data)
 }
 
 type decodeState struct {
-	dec    *json.Decoder
-	lr     *limitReader
 	index  int
 	domain string
+	offset int64 // of the current entry
 }
 
 func (s *decodeState) fail(f Field, err error) error {
-	return &DecodeError{Index: s.index, Provider: sanitize.Line(s.domain), Field: f, Offset: s.dec.InputOffset(), Err: err}
+	return &DecodeError{Index: s.index, Provider: sanitize.Line(s.domain), Field: f, Offset: s.offset, Err: err}
 }
 
-func (s *decodeState) list() (List, error) {
-	s.index = -1
-	tok, err := s.dec.Token()
-	if err != nil {
-		return List{}, s.fail("", fmt.Errorf("%w: %v", ErrFormat, syntaxErr(err)))
+// syntax turns an error of jsonstrict about the input into a
+// *DecodeError: an error about the end of the input is not about an entry.
+func (s *decodeState) syntax(err error) error {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return err
 	}
-	switch tok {
-	case json.Delim('['):
-		return s.array()
-	case json.Delim('{'):
-		return s.full()
+	var je *jsonstrict.Error
+	if errors.As(err, &je) {
+		s.offset = je.Offset
+		if errors.Is(err, jsonstrict.ErrTrailingData) {
+			s.index, s.domain = -1, ""
+			return s.fail("", fmt.Errorf("unexpected data after the list: %w", err))
+		}
 	}
-	return List{}, s.fail("", fmt.Errorf("%w: want a JSON array or object, got %v", ErrFormat, tok))
+	return s.fail("", err)
 }
 
-func syntaxErr(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
+func (s *decodeState) list(data []byte) (List, error) {
+	switch jsonstrict.KindOf(data) {
+	case jsonstrict.KindArray:
+		return s.array(data)
+	case jsonstrict.KindObject:
+		return s.full(data)
+	case jsonstrict.KindInvalid:
+		if err := jsonstrict.Valid(data); err != nil {
+			return List{}, s.fail("", fmt.Errorf("%w: %v", ErrFormat, err))
+		}
 	}
-	return err
+	return List{}, s.fail("", fmt.Errorf("%w: want a JSON array or object, got %v", ErrFormat, jsonstrict.KindOf(data)))
 }
 
-func (s *decodeState) array() (List, error) {
+func (s *decodeState) array(data []byte) (List, error) {
 	l := List{}
 	seen := map[string]bool{}
-	for s.index = 0; s.dec.More(); s.index++ {
-		s.domain = ""
-		var raw json.RawMessage
-		if err := s.dec.Decode(&raw); err != nil {
-			return List{}, s.fail("", syntaxErr(err))
-		}
-		if !utf8.Valid(raw) {
-			return List{}, s.fail("", errors.New("invalid UTF-8"))
-		}
-		raw = bytes.TrimSpace(raw)
+	s.index = 0
+	err := jsonstrict.EachElement(data, func(i int, raw []byte, off int64) error {
+		s.index, s.domain, s.offset = i, "", off
 		var p Provider
-		switch {
-		case len(raw) > 0 && raw[0] == '"':
+		switch jsonstrict.KindOf(raw) {
+		case jsonstrict.KindString:
 			if l.Format != FormatUnknown && l.Format != FormatSimple {
-				return List{}, s.fail("", errors.New("a domain string in a list of provider objects"))
+				return s.fail("", errors.New("a domain string in a list of provider objects"))
 			}
 			l.Format = FormatSimple
-			var dom string
-			if err := json.Unmarshal(raw, &dom); err != nil {
-				return List{}, s.fail("", err)
+			dom, err := jsonstrict.String(raw)
+			if err != nil {
+				return s.fail("", err)
 			}
 			if err := checkDomain(dom); err != nil {
-				return List{}, s.fail(FieldJID, err)
+				return s.fail(FieldJID, err)
 			}
 			p.JID = dom
-		case len(raw) > 0 && raw[0] == '{':
+		case jsonstrict.KindObject:
 			if l.Format == FormatSimple {
-				return List{}, s.fail("", errors.New("a provider object in a list of domains"))
+				return s.fail("", errors.New("a provider object in a list of domains"))
 			}
 			obj, err := s.object(raw)
 			if err != nil {
-				var named struct {
-					JID string `json:"jid"`
-				}
-				if json.Unmarshal(raw, &named) == nil && named.JID != "" {
-					// Name the entry in the error if its jid is readable.
-					var de *DecodeError
-					if errors.As(err, &de) {
-						de.Provider = sanitize.Line(named.JID)
-					}
-				}
-				return List{}, err
+				return err
 			}
 			f := FormatFiltered
 			if isV1(obj) {
@@ -283,27 +238,27 @@ func (s *decodeState) array() (List, error) {
 			if l.Format == FormatUnknown {
 				l.Format = f
 			} else if l.Format != f {
-				return List{}, s.fail("", fmt.Errorf("a %v entry in a %v", f, l.Format))
+				return s.fail("", fmt.Errorf("a %v entry in a %v", f, l.Format))
 			}
 			if p, err = s.provider(obj, f); err != nil {
-				return List{}, err
+				return err
 			}
 			l.Dropped = append(l.Dropped, s.vetLinks(&p)...)
 		default:
-			return List{}, s.fail("", fmt.Errorf("want a provider object or a domain, got %s", clip(raw)))
+			return s.fail("", fmt.Errorf("want a provider object or a domain, got %s", clip(raw)))
 		}
 		key := strings.ToLower(p.JID)
 		if seen[key] {
 			s.domain = p.JID
-			return List{}, s.fail(FieldJID, errors.New("duplicate provider"))
+			return s.fail(FieldJID, errors.New("duplicate provider"))
 		}
 		seen[key] = true
 		l.Providers = append(l.Providers, p)
-	}
-	s.index = -1
-	s.domain = ""
-	if _, err := s.dec.Token(); err != nil { // ']'
-		return List{}, s.fail("", syntaxErr(err))
+		s.index, s.domain = i+1, ""
+		return nil
+	})
+	if err != nil {
+		return List{}, s.syntax(err)
 	}
 	if l.Format == FormatUnknown {
 		l.Format = FormatFiltered // an empty array: nothing tells them apart
@@ -311,270 +266,107 @@ func (s *decodeState) array() (List, error) {
 	return l, nil
 }
 
-func (s *decodeState) full() (List, error) {
+func (s *decodeState) full(data []byte) (List, error) {
 	l := List{Format: FormatFull}
 	seen := map[string]bool{}
-	for s.index = 0; s.dec.More(); s.index++ {
-		s.domain = ""
-		tok, err := s.dec.Token()
-		if err != nil {
-			return List{}, s.fail("", syntaxErr(err))
-		}
-		dom, _ := tok.(string)
-		if !utf8.ValidString(dom) {
-			return List{}, s.fail("", errors.New("invalid UTF-8 in a domain"))
-		}
-		s.domain = dom
+	s.index = 0
+	err := jsonstrict.EachMember(data, func(dom string, raw []byte, off int64) error {
+		s.domain, s.offset = dom, off
 		if err := checkDomain(dom); err != nil {
-			return List{}, s.fail(FieldJID, err)
+			return s.fail(FieldJID, err)
 		}
 		if seen[strings.ToLower(dom)] {
-			return List{}, s.fail(FieldJID, errors.New("duplicate provider"))
+			return s.fail(FieldJID, errors.New("duplicate provider"))
 		}
 		seen[strings.ToLower(dom)] = true
-		var raw json.RawMessage
-		if err := s.dec.Decode(&raw); err != nil {
-			return List{}, s.fail("", syntaxErr(err))
-		}
-		if !utf8.Valid(raw) {
-			return List{}, s.fail("", errors.New("invalid UTF-8"))
-		}
-		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 || raw[0] != '{' {
+		if jsonstrict.KindOf(raw) != jsonstrict.KindObject {
 			if len(l.Providers) == 0 && s.index == 0 {
-				return List{}, s.fail("", fmt.Errorf("%w: an object whose values are not providers (a provider file? see rating.ValidateProviderFile)", ErrFormat))
+				return s.fail("", fmt.Errorf("%w: an object whose values are not providers (a provider file? see providerfile.Validate)", ErrFormat))
 			}
-			return List{}, s.fail("", fmt.Errorf("want an object of properties, got %s", clip(raw)))
+			return s.fail("", fmt.Errorf("want an object of properties, got %s", clip(raw)))
 		}
 		obj, err := s.object(raw)
 		if err != nil {
-			return List{}, err
+			return err
 		}
 		p := New(dom)
-		p.Sources = make(map[Field]string, len(obj.keys))
-		for _, k := range obj.keys {
-			f := Field(k)
-			if !knownField(f) || f == FieldJID {
+		p.Sources = make(map[Field]string, len(obj.Keys))
+		for _, k := range obj.Keys {
+			d := lookup(Field(k))
+			if d == nil || d.Field == FieldJID {
 				continue
 			}
-			w, err := s.object(obj.vals[k])
+			v, _ := obj.Get(k)
+			w, err := jsonstrict.ParseObject(v)
 			if err != nil {
-				return List{}, s.fail(f, fmt.Errorf("want {\"content\": …, \"source\": …}: %v", errors.Unwrap(err)))
+				return s.fail(d.Field, fmt.Errorf("want {\"content\": …, \"source\": …}: %v", err))
 			}
-			content, ok := w.vals["content"]
+			content, ok := w.Get("content")
 			if !ok {
-				return List{}, s.fail(f, errors.New(`missing "content" in the property wrapper`))
+				return s.fail(d.Field, errors.New(`missing "content" in the property wrapper`))
 			}
 			src := ""
-			if rs, ok := w.vals["source"]; ok {
+			if rs, ok := w.Get("source"); ok {
 				if err := strictString(rs, &src); err != nil {
-					return List{}, s.fail(f, fmt.Errorf("source: %w", err))
+					return s.fail(d.Field, fmt.Errorf("source: %w", err))
 				}
 			}
-			if err := p.UnmarshalField(f, content); err != nil {
-				return List{}, s.fail(f, err)
+			if err := d.decode(&p, content); err != nil {
+				return s.fail(d.Field, err)
 			}
-			p.Sources[f] = src
+			p.Sources[d.Field] = src
 		}
 		l.Dropped = append(l.Dropped, s.vetLinks(&p)...)
 		l.Providers = append(l.Providers, p)
-	}
-	s.index = -1
-	s.domain = ""
-	if _, err := s.dec.Token(); err != nil { // '}'
-		return List{}, s.fail("", syntaxErr(err))
+		s.index++
+		s.domain = ""
+		return nil
+	})
+	if err != nil {
+		return List{}, s.syntax(err)
 	}
 	return l, nil
 }
 
-// rawObject is a JSON object with its keys in input order.
-type rawObject struct {
-	keys []string
-	vals map[string]json.RawMessage
-}
-
-// object parses raw as a JSON object, rejecting duplicate keys.
-func (s *decodeState) object(raw json.RawMessage) (rawObject, error) {
-	o, err := parseObject(raw)
-	if err != nil {
-		var fe fieldErr
-		if errors.As(err, &fe) {
-			return o, s.fail(fe.field, fe.err)
-		}
-		return o, s.fail("", err)
+// object parses raw as a JSON object, rejecting duplicate keys; the error
+// names the entry by its jid if that can be read.
+func (s *decodeState) object(raw []byte) (jsonstrict.Object, error) {
+	o, err := jsonstrict.ParseObject(raw)
+	if err == nil {
+		return o, nil
 	}
-	return o, nil
-}
-
-type fieldErr struct {
-	field Field
-	err   error
-}
-
-func (e fieldErr) Error() string { return string(e.field) + ": " + e.err.Error() }
-func (e fieldErr) Unwrap() error { return e.err }
-
-func parseObject(raw json.RawMessage) (rawObject, error) {
-	// A hand-written scan: json.Decoder's Token API made this function half
-	// of Decode's time. The scanner needs no validity guarantee: anything it
-	// cannot read is an error, and the values it cuts out are checked
-	// again by the strict* readers.
-	o := rawObject{vals: make(map[string]json.RawMessage, 32)}
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return o, errors.New("want a JSON object")
-	}
-	i = skipSpace(raw, i+1)
-	if i < len(raw) && raw[i] == '}' {
-		return o, trailing(raw, i+1)
-	}
-	for {
-		if i >= len(raw) || raw[i] != '"' {
-			return o, errors.New("invalid JSON object: want a key")
-		}
-		j, err := endOfString(raw, i)
-		if err != nil {
-			return o, err
-		}
-		k, err := unquote(raw[i:j])
-		if err != nil {
-			return o, err
-		}
-		i = skipSpace(raw, j)
-		if i >= len(raw) || raw[i] != ':' {
-			return o, errors.New("invalid JSON object: want ':'")
-		}
-		i = skipSpace(raw, i+1)
-		j, err = endOfValue(raw, i)
-		if err != nil {
-			return o, err
-		}
-		if _, dup := o.vals[k]; dup {
-			return o, fieldErr{Field(k), errors.New("duplicate key")}
-		}
-		o.keys = append(o.keys, k)
-		o.vals[k] = raw[i:j]
-		i = skipSpace(raw, j)
-		if i >= len(raw) {
-			return o, io.ErrUnexpectedEOF
-		}
-		switch raw[i] {
-		case ',':
-			i = skipSpace(raw, i+1)
-		case '}':
-			return o, trailing(raw, i+1)
-		default:
-			return o, errors.New("invalid JSON object: want ',' or '}'")
-		}
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-func trailing(b []byte, i int) error {
-	if skipSpace(b, i) != len(b) {
-		return errors.New("invalid JSON: data after the object")
-	}
-	return nil
-}
-
-// endOfString returns the index just after the string that starts at b[i].
-func endOfString(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
-		}
-	}
-	return 0, io.ErrUnexpectedEOF
-}
-
-// endOfValue returns the index just after the JSON value that starts at b[i].
-func endOfValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, io.ErrUnexpectedEOF
-	}
-	switch b[i] {
-	case '"':
-		return endOfString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				e, err := endOfString(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = e - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
+	var je *jsonstrict.Error
+	if errors.As(err, &je) && je.Kind == jsonstrict.ErrDuplicateKey {
+		if s.domain == "" {
+			// Name the entry in the error if its jid is readable.
+			ms, _ := jsonstrict.Members(raw)
+			for _, m := range ms {
+				if m.Key == string(FieldJID) {
+					s.domain, _ = jsonstrict.String(m.Value)
+					break
 				}
 			}
 		}
-		return 0, io.ErrUnexpectedEOF
+		return o, s.fail(Field(je.Key), errors.New("duplicate key"))
 	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	if j == i {
-		return 0, errors.New("invalid JSON: want a value")
-	}
-	return j, nil
+	return o, s.fail("", jsonstrict.Shift(err, s.offset))
 }
 
-// unquote decodes a JSON string literal, quickly when it has no escapes.
-func unquote(lit []byte) (string, error) {
-	if len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
-		return "", errors.New("invalid JSON string")
-	}
-	inner := lit[1 : len(lit)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		for _, c := range inner {
-			if c < 0x20 {
-				return "", errors.New("invalid JSON string: control character")
-			}
-		}
-		return string(inner), nil
-	}
-	var s string
-	err := json.Unmarshal(lit, &s)
-	return s, err
-}
-
-func isV1(o rawObject) bool {
-	_, latest := o.vals[string(FieldLatestChange)]
-	_, org := o.vals[string(FieldOrganization)]
-	if latest || org {
+func isV1(o jsonstrict.Object) bool {
+	if o.Has(string(FieldLatestChange)) || o.Has(string(FieldOrganization)) {
 		return false
 	}
-	_, last := o.vals["lastCheck"]
-	_, comp := o.vals["company"]
-	_, online := o.vals["onlineSince"]
-	return last || comp || online
+	return o.Has("lastCheck") || o.Has("company") || o.Has("onlineSince")
 }
 
-func (s *decodeState) provider(o rawObject, f Format) (Provider, error) {
+func (s *decodeState) provider(o jsonstrict.Object, f Format) (Provider, error) {
 	p := New("")
-	jid, ok := o.vals[string(FieldJID)]
+	jid, ok := o.Get(string(FieldJID))
 	if !ok {
 		return p, s.fail(FieldJID, errors.New("missing"))
 	}
-	if err := p.UnmarshalField(FieldJID, jid); err != nil {
-		var named string
-		if json.Unmarshal(jid, &named) == nil {
+	if err := lookup(FieldJID).decode(&p, jid); err != nil {
+		if named, err := jsonstrict.String(jid); err == nil {
 			s.domain = named // name the entry; fail escapes it
 		}
 		return p, s.fail(FieldJID, err)
@@ -583,13 +375,14 @@ func (s *decodeState) provider(o rawObject, f Format) (Provider, error) {
 	if f == FormatFiltered {
 		// Every key of a v2 filtered list entry is required: a missing one
 		// would silently read as false or zero.
-		for _, k := range Fields() {
-			if _, ok := o.vals[string(k)]; !ok {
+		for i := range fieldTable {
+			if k := fieldTable[i].Field; !o.Has(string(k)) {
 				return p, s.fail(k, errors.New("missing"))
 			}
 		}
 	}
-	for _, k := range o.keys {
+	for _, k := range o.Keys {
+		raw, _ := o.Get(k)
 		fld := Field(k)
 		if f == FormatV1 {
 			switch k {
@@ -599,7 +392,7 @@ func (s *decodeState) provider(o rawObject, f Format) (Provider, error) {
 				fld = FieldSince
 			case "company":
 				var company bool
-				if err := strictBool(o.vals[k], &company); err != nil {
+				if err := strictBool(raw, &company); err != nil {
 					return p, s.fail("company", err)
 				}
 				if company {
@@ -608,25 +401,16 @@ func (s *decodeState) provider(o rawObject, f Format) (Provider, error) {
 				continue
 			}
 		}
-		if !knownField(fld) || fld == FieldJID {
+		d := lookup(fld)
+		if d == nil || fld == FieldJID {
 			continue
 		}
-		if err := p.UnmarshalField(fld, o.vals[k]); err != nil {
+		if err := d.decode(&p, raw); err != nil {
 			return p, s.fail(Field(k), err)
 		}
 	}
 	return p, nil
 }
-
-var fieldSet = func() map[Field]bool {
-	m := map[Field]bool{}
-	for _, f := range Fields() {
-		m[f] = true
-	}
-	return m
-}()
-
-func knownField(f Field) bool { return fieldSet[f] }
 
 // UnmarshalField sets the field f of p from its JSON value, with the checks
 // Decode applies: the JSON type must match, integers must be whole and in
@@ -637,182 +421,21 @@ func knownField(f Field) bool { return fieldSet[f] }
 // Decode also vets the links of each record (see Decoder.Decode); UnmarshalField
 // leaves that to its caller.
 func (p *Provider) UnmarshalField(f Field, data []byte) error {
-	if !utf8.Valid(data) {
-		return errors.New("invalid UTF-8")
-	}
-	if !json.Valid(data) {
+	if err := jsonstrict.Valid(data); err != nil {
+		if errors.Is(err, jsonstrict.ErrUTF8) {
+			return errors.New("invalid UTF-8")
+		}
 		return fmt.Errorf("invalid JSON value %s", clip(data))
 	}
-	switch f {
-	case FieldJID:
-		var s string
-		if err := strictString(data, &s); err != nil {
-			return err
-		}
-		if err := checkDomain(s); err != nil {
-			return err
-		}
-		p.JID = s
-	case FieldCategory:
-		var s string
-		if err := strictString(data, &s); err != nil {
-			return err
-		}
-		c := Category(s)
-		if c != "" && !c.Valid() { // "" is an unknown category
-			return fmt.Errorf("invalid category %q (want A, B, C or D)", s)
-		}
-		p.Category = c
-	case FieldLatestChange:
-		return strictDate(data, &p.LatestChange)
-	case FieldSince:
-		return strictDate(data, &p.Since)
-	case FieldWebsite:
-		return strictLocalized(data, &p.Website)
-	case FieldPasswordReset:
-		return strictLocalized(data, &p.PasswordReset)
-	case FieldRegistrationWebPage:
-		return strictLocalized(data, &p.RegistrationWebPage)
-	case FieldLegalNotice:
-		return strictLocalized(data, &p.LegalNotice)
-	case FieldEmailSupport:
-		return strictLocalizedList(data, &p.EmailSupport)
-	case FieldChatSupport:
-		return strictLocalizedList(data, &p.ChatSupport)
-	case FieldGroupChatSupport:
-		return strictLocalizedList(data, &p.GroupChatSupport)
-	case FieldAlternativeJIDs:
-		if err := strictStrings(data, &p.AlternativeJIDs); err != nil {
-			return err
-		}
-		for _, d := range p.AlternativeJIDs {
-			if err := checkDomain(d); err != nil {
-				return err
-			}
-		}
-	case FieldServerLocations:
-		if err := strictStrings(data, &p.ServerLocations); err != nil {
-			return err
-		}
-		for i, c := range p.ServerLocations {
-			if len(c) != 2 || !asciiLetters(c) {
-				return fmt.Errorf("invalid country code %q (want ISO 3166-1 alpha-2)", c)
-			}
-			p.ServerLocations[i] = strings.ToLower(c)
-		}
-	case FieldBusFactor:
-		n, err := strictInt(data, -1, math.MaxInt32)
-		p.BusFactor = BusFactor(n)
-		return err
-	case FieldComplianceTester:
-		n, err := strictInt(data, 0, 100)
-		p.ComplianceTester = int(n)
-		return err
-	case FieldUploadFileSize:
-		n, err := strictInt(data, -1, math.MaxInt64)
-		p.UploadFileSize = Megabytes(n)
-		return err
-	case FieldUploadTotalSize:
-		n, err := strictInt(data, -1, math.MaxInt64)
-		p.UploadTotalSize = Megabytes(n)
-		return err
-	case FieldUploadStorageTime:
-		n, err := strictInt(data, -1, math.MaxInt32)
-		p.UploadStorageTime = Days(n)
-		return err
-	case FieldArchiveStorageTime:
-		n, err := strictInt(data, -1, math.MaxInt32)
-		p.ArchiveStorageTime = Days(n)
-		return err
-	case FieldOrganization:
-		var s string
-		if err := strictString(data, &s); err != nil {
-			return err
-		}
-		p.Organization = Organization(s)
-		if s != "" && !p.Organization.Known() {
-			return fmt.Errorf("unknown organization %q", s)
-		}
-	case FieldServerSoftwareName:
-		return strictString(data, &p.ServerSoftwareName)
-	case FieldServerSoftwareVersion:
-		return strictString(data, &p.ServerSoftwareVersion)
-	case FieldObservatoryC2S:
-		return strictString(data, &p.ObservatoryC2S)
-	case FieldObservatoryS2S:
-		return strictString(data, &p.ObservatoryS2S)
-	case FieldServerTesting:
-		return strictBool(data, &p.ServerTesting)
-	case FieldGreenWebCheck:
-		return strictBool(data, &p.GreenWebCheck)
-	case FieldInBandRegistration:
-		return strictBool(data, &p.InBandRegistration)
-	case FieldEmailRequired:
-		return strictBool(data, &p.EmailRequired)
-	case FieldCaptchaRequired:
-		return strictBool(data, &p.CaptchaRequired)
-	case FieldProfessionalHosting:
-		return strictBool(data, &p.ProfessionalHosting)
-	case FieldFreeOfCharge:
-		return strictBool(data, &p.FreeOfCharge)
-	default:
+	d := lookup(f)
+	if d == nil {
 		return fmt.Errorf("unknown field %q", string(f))
 	}
-	return nil
-}
-
-// parseArray cuts a JSON array into its values.
-func parseArray(b []byte) ([][]byte, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return nil, errors.New("want a JSON array")
-	}
-	var out [][]byte
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return out, trailing(b, i+1)
-	}
-	for {
-		j, err := endOfValue(b, i)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b[i:j])
-		i = skipSpace(b, j)
-		if i >= len(b) {
-			return nil, io.ErrUnexpectedEOF
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return out, trailing(b, i+1)
-		default:
-			return nil, errors.New("invalid JSON array: want ',' or ']'")
-		}
-	}
+	return d.decode(p, data)
 }
 
 // jsonKind names the JSON type of a raw value for error messages.
-func jsonKind(data []byte) string {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
-		return "nothing"
-	}
-	switch data[0] {
-	case '"':
-		return "a string"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
+func jsonKind(data []byte) string { return jsonstrict.KindOf(data).String() }
 
 // clip shortens a value for an error message and escapes what a terminal
 // must not see.
@@ -846,10 +469,10 @@ func want(kind string, data []byte) error {
 }
 
 func strictString(data []byte, s *string) error {
-	if jsonKind(data) != "a string" {
+	if jsonstrict.KindOf(data) != jsonstrict.KindString {
 		return want("a string", data)
 	}
-	v, err := unquote(bytes.TrimSpace(data))
+	v, err := jsonstrict.String(data)
 	if err != nil {
 		return err
 	}
@@ -873,13 +496,13 @@ func strictBool(data []byte, b *bool) error {
 }
 
 func strictInt(data []byte, min, max int64) (int64, error) {
-	if jsonKind(data) != "a number" {
+	if jsonstrict.KindOf(data) != jsonstrict.KindNumber {
 		return 0, want("an integer", data)
 	}
 	n := bytes.TrimSpace(data)
 	v, err := strconv.ParseInt(string(n), 10, 64)
 	if err != nil {
-		if !json.Valid(n) {
+		if jsonstrict.Valid(n) != nil {
 			return 0, fmt.Errorf("invalid number %s", clip(n))
 		}
 		return 0, fmt.Errorf("want an integer, got %s", clip(n))
@@ -904,10 +527,10 @@ func strictDate(data []byte, d *Date) error {
 }
 
 func strictStrings(data []byte, out *[]string) error {
-	if jsonKind(data) != "an array" {
+	if jsonstrict.KindOf(data) != jsonstrict.KindArray {
 		return want("an array of strings", data)
 	}
-	raws, err := parseArray(data)
+	raws, err := jsonstrict.Elements(data)
 	if err != nil {
 		return err
 	}
@@ -931,20 +554,21 @@ func checkLang(k string) error {
 }
 
 func strictLocalized(data []byte, out *Localized) error {
-	if jsonKind(data) != "an object" {
+	if jsonstrict.KindOf(data) != jsonstrict.KindObject {
 		return want("an object of language → URL", data)
 	}
-	o, err := parseObject(data)
+	o, err := jsonstrict.ParseObject(data)
 	if err != nil {
 		return err
 	}
-	m := make(Localized, len(o.keys))
-	for _, k := range o.keys {
+	m := make(Localized, o.Len())
+	for _, k := range o.Keys {
 		if err := checkLang(k); err != nil {
 			return err
 		}
 		var s string
-		if err := strictString(o.vals[k], &s); err != nil {
+		raw, _ := o.Get(k)
+		if err := strictString(raw, &s); err != nil {
 			return fmt.Errorf("language %q: %w", k, err)
 		}
 		m[k] = s
@@ -954,20 +578,21 @@ func strictLocalized(data []byte, out *Localized) error {
 }
 
 func strictLocalizedList(data []byte, out *LocalizedList) error {
-	if jsonKind(data) != "an object" {
+	if jsonstrict.KindOf(data) != jsonstrict.KindObject {
 		return want("an object of language → addresses", data)
 	}
-	o, err := parseObject(data)
+	o, err := jsonstrict.ParseObject(data)
 	if err != nil {
 		return err
 	}
-	m := make(LocalizedList, len(o.keys))
-	for _, k := range o.keys {
+	m := make(LocalizedList, o.Len())
+	for _, k := range o.Keys {
 		if err := checkLang(k); err != nil {
 			return err
 		}
 		var v []string
-		if err := strictStrings(o.vals[k], &v); err != nil {
+		raw, _ := o.Get(k)
+		if err := strictStrings(raw, &v); err != nil {
 			return fmt.Errorf("language %q: %w", k, err)
 		}
 		m[k] = v
@@ -982,7 +607,7 @@ func (s *decodeState) vetLinks(p *Provider) []*DecodeError {
 	var dropped []*DecodeError
 	for _, f := range dropLinks(p) {
 		dropped = append(dropped, &DecodeError{Index: s.index, Provider: sanitize.Line(p.JID), Field: f.field,
-			Offset: s.dec.InputOffset(), Err: fmt.Errorf("%w: %s left out", ErrInsecureLink, f.what)})
+			Offset: s.offset, Err: fmt.Errorf("%w: %s left out", ErrInsecureLink, f.what)})
 	}
 	return dropped
 }
@@ -997,23 +622,23 @@ type droppedLink struct {
 // such a link unverified) and says which.
 func dropLinks(p *Provider) []droppedLink {
 	var out []droppedLink
-	for _, l := range []struct {
-		field Field
-		m     Localized
-	}{
-		{FieldWebsite, p.Website}, {FieldPasswordReset, p.PasswordReset},
-		{FieldRegistrationWebPage, p.RegistrationWebPage}, {FieldLegalNotice, p.LegalNotice},
-	} {
-		for _, lang := range l.m.Languages() {
-			if v, ok := netguard.HTTPSLink(l.m[lang]); ok {
-				l.m[lang] = v
+	for i := range fieldTable {
+		d := &fieldTable[i]
+		if !d.Link {
+			continue
+		}
+		m := *d.loc(p)
+		for _, lang := range m.Languages() {
+			if v, ok := netguard.HTTPSLink(m[lang]); ok {
+				m[lang] = v
 			} else {
-				delete(l.m, lang)
-				out = append(out, droppedLink{l.field, fmt.Sprintf("the link for language %q", lang)})
+				delete(m, lang)
+				out = append(out, droppedLink{d.Field, fmt.Sprintf("the link for language %q", lang)})
 			}
 		}
 	}
-	for _, f := range Fields() {
+	for i := range fieldTable {
+		f := fieldTable[i].Field
 		src, ok := p.Sources[f]
 		if !ok || src == "" {
 			continue

@@ -19,6 +19,15 @@
 // categories, organizations and property names are named types ([Category],
 // [Organization], [Field]).
 //
+// Programs that treat properties generically (a report, a rating, a
+// merge of sources) go by [Field]: [Describe] says what a property is (a
+// label for people, its [Kind], whether it is a link or published in the
+// operator's provider file), [Provider.Value] and [Provider.Typed] read it
+// in its JSON form or with its Go type, [Provider.UnmarshalField] sets it
+// from JSON and [Provider.CopyField] copies it. All of them, and Decode and
+// MarshalJSON, go by one table of the 31 properties, so a new key of the
+// format is one new entry there.
+//
 // # Reading lists
 //
 // [Decode] reads every published shape and reports which one it saw in
@@ -27,7 +36,10 @@
 // A and B), the full providers.json (an object keyed by domain whose values
 // carry the source of each property, kept in [Provider.Sources]), the simple
 // lists of domains (providers-As.json …) and the old API v1 lists. Input is
-// capped in size, and every error names the provider and field it is about:
+// capped in size, read by the module's strict JSON reader
+// (internal/jsonstrict: duplicate keys, invalid UTF-8, trailing data and
+// deep nesting are errors), and every error names the provider and field
+// it is about:
 //
 //	l, err := providers.Decode(resp.Body)
 //	var de *providers.DecodeError

@@ -31,9 +31,9 @@ func (l List) Len() int { return len(l.Providers) }
 func (l List) Clone() List {
 	c := l
 	c.Dropped = slices.Clone(l.Dropped)
-	c.Providers = make([]Provider, len(l.Providers))
-	for i, p := range l.Providers {
-		c.Providers[i] = p.Clone()
+	c.Providers = slices.Clone(l.Providers)
+	for i := range c.Providers {
+		c.Providers[i].deepen()
 	}
 	return c
 }
@@ -164,7 +164,8 @@ func (l List) Filter(q Query) List {
 	out := List{Format: l.Format, Published: l.Published}
 	for i := range l.Providers {
 		if q.Matches(&l.Providers[i]) {
-			out.Providers = append(out.Providers, l.Providers[i].Clone())
+			out.Providers = append(out.Providers, l.Providers[i])
+			out.Providers[len(out.Providers)-1].deepen()
 		}
 	}
 	return out

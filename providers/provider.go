@@ -531,23 +531,24 @@ func (p *Provider) CanRegister() bool {
 
 // Clone returns a deep copy of p.
 func (p Provider) Clone() Provider {
-	c := p
-	c.Website = cloneMap(p.Website)
-	c.PasswordReset = cloneMap(p.PasswordReset)
-	c.RegistrationWebPage = cloneMap(p.RegistrationWebPage)
-	c.LegalNotice = cloneMap(p.LegalNotice)
-	c.AlternativeJIDs = slices.Clone(p.AlternativeJIDs)
-	c.ServerLocations = slices.Clone(p.ServerLocations)
-	c.EmailSupport = cloneListMap(p.EmailSupport)
-	c.ChatSupport = cloneListMap(p.ChatSupport)
-	c.GroupChatSupport = cloneListMap(p.GroupChatSupport)
+	p.deepen()
+	return p
+}
+
+// deepen replaces the maps and slices of p by copies, so that p shares
+// nothing with the record it was copied from. It works in place, so that
+// a slice of records is cloned without a heap copy of each.
+func (p *Provider) deepen() {
+	for i := range fieldTable {
+		fieldTable[i].copy(p, p)
+	}
 	if p.Sources != nil {
-		c.Sources = make(map[Field]string, len(p.Sources))
-		for k, v := range p.Sources {
-			c.Sources[k] = v
+		src := p.Sources
+		p.Sources = make(map[Field]string, len(src))
+		for k, v := range src {
+			p.Sources[k] = v
 		}
 	}
-	return c
 }
 
 func cloneMap(m Localized) Localized {
@@ -576,72 +577,10 @@ func cloneListMap(m LocalizedList) LocalizedList {
 // reports false, changing nothing, for a field it does not know. Sources are
 // left alone.
 func (p *Provider) CopyField(f Field, src *Provider) bool {
-	dst := p
-	switch f {
-	case FieldJID:
-		dst.JID = src.JID
-	case FieldCategory:
-		dst.Category = src.Category
-	case FieldLatestChange:
-		dst.LatestChange = src.LatestChange
-	case FieldWebsite:
-		dst.Website = cloneMap(src.Website)
-	case FieldAlternativeJIDs:
-		dst.AlternativeJIDs = slices.Clone(src.AlternativeJIDs)
-	case FieldBusFactor:
-		dst.BusFactor = src.BusFactor
-	case FieldOrganization:
-		dst.Organization = src.Organization
-	case FieldPasswordReset:
-		dst.PasswordReset = cloneMap(src.PasswordReset)
-	case FieldServerTesting:
-		dst.ServerTesting = src.ServerTesting
-	case FieldServerSoftwareName:
-		dst.ServerSoftwareName = src.ServerSoftwareName
-	case FieldServerSoftwareVersion:
-		dst.ServerSoftwareVersion = src.ServerSoftwareVersion
-	case FieldGreenWebCheck:
-		dst.GreenWebCheck = src.GreenWebCheck
-	case FieldInBandRegistration:
-		dst.InBandRegistration = src.InBandRegistration
-	case FieldEmailRequired:
-		dst.EmailRequired = src.EmailRequired
-	case FieldCaptchaRequired:
-		dst.CaptchaRequired = src.CaptchaRequired
-	case FieldRegistrationWebPage:
-		dst.RegistrationWebPage = cloneMap(src.RegistrationWebPage)
-	case FieldComplianceTester:
-		dst.ComplianceTester = src.ComplianceTester
-	case FieldObservatoryC2S:
-		dst.ObservatoryC2S = src.ObservatoryC2S
-	case FieldObservatoryS2S:
-		dst.ObservatoryS2S = src.ObservatoryS2S
-	case FieldUploadFileSize:
-		dst.UploadFileSize = src.UploadFileSize
-	case FieldUploadTotalSize:
-		dst.UploadTotalSize = src.UploadTotalSize
-	case FieldUploadStorageTime:
-		dst.UploadStorageTime = src.UploadStorageTime
-	case FieldArchiveStorageTime:
-		dst.ArchiveStorageTime = src.ArchiveStorageTime
-	case FieldProfessionalHosting:
-		dst.ProfessionalHosting = src.ProfessionalHosting
-	case FieldFreeOfCharge:
-		dst.FreeOfCharge = src.FreeOfCharge
-	case FieldLegalNotice:
-		dst.LegalNotice = cloneMap(src.LegalNotice)
-	case FieldServerLocations:
-		dst.ServerLocations = slices.Clone(src.ServerLocations)
-	case FieldEmailSupport:
-		dst.EmailSupport = cloneListMap(src.EmailSupport)
-	case FieldChatSupport:
-		dst.ChatSupport = cloneListMap(src.ChatSupport)
-	case FieldGroupChatSupport:
-		dst.GroupChatSupport = cloneListMap(src.GroupChatSupport)
-	case FieldSince:
-		dst.Since = src.Since
-	default:
+	d := lookup(f)
+	if d == nil {
 		return false
 	}
+	d.copy(p, src)
 	return true
 }
