@@ -937,7 +937,7 @@ func (r *run) confirm(ctx context.Context, v *verified, user string, cause error
 	if err != nil {
 		conn.Close()
 		var se *register.SASLError
-		if errors.As(err, &se) && se.Condition == "not-authorized" && ctx.Err() == nil {
+		if errors.As(err, &se) && se.Condition == register.SASLNotAuthorized && ctx.Err() == nil {
 			return nil, attempt(fmt.Errorf("%w; the account was not created", cause)), nil
 		}
 		return nil, nil, attempt(fmt.Errorf("%w; confirming failed: %w", cause, err))

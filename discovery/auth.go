@@ -2,10 +2,10 @@ package discovery
 
 import (
 	"github.com/xmpp-onboard/onboard/internal/redact"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -145,67 +145,35 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 	return l
 }
 
-// saslExchange runs the SASL negotiation (RFC 6120 §6.4). The negotiation
-// vets every server payload and accepts a success only once the server has
-// proved that it knows the password. Errors never contain the credentials,
-// only the server's failure condition: what the server sends is scrubbed
-// with sc before it is clipped.
+// saslExchange runs the SASL negotiation (RFC 6120 §6.4) with the
+// module's one SASL exchange (xmppconn.FinishSASL): every server payload
+// is vetted, and a success counts only once the server has proved that it
+// knows the password. Errors never contain the credentials.
 func saslExchange(ctx context.Context, s *xstream, neg *saslclient.Negotiation, sc scrubber) error {
 	name := neg.Mechanism()
-	resp, err := neg.Start(ctx)
+	auth, err := xmppconn.AuthElement(ctx, neg)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrAuth, name, err)
 	}
-	if err := s.write(ctx, "<auth xmlns='"+nsSASL+"' mechanism='"+escape(name)+"'>"+b64(resp)+"</auth>"); err != nil {
+	if err := s.Send(ctx, auth); err != nil {
 		return err
 	}
-	for {
-		n, err := s.next(ctx)
-		if err != nil {
-			return err
-		}
-		switch {
-		case n.Is(nsSASL, "challenge"):
-			data, err := unb64(n.TrimmedText())
-			if err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrProtocol, name, err)
-			}
-			resp, err := neg.Challenge(ctx, data)
-			if err != nil {
-				return saslError(ctx, name, err)
-			}
-			if err := s.write(ctx, "<response xmlns='"+nsSASL+"'>"+b64(resp)+"</response>"); err != nil {
-				return err
-			}
-		case n.Is(nsSASL, "success"):
-			data, err := unb64(n.TrimmedText())
-			if err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrProtocol, name, err)
-			}
-			if err := neg.Success(ctx, data); err != nil {
-				return saslError(ctx, name, err)
-			}
-			return nil
-		case n.Is(nsSASL, "failure"):
-			// Only the conditions RFC 6120 §6.5 defines are kept: a
-			// server can name an element after anything.
-			cond := "failure"
-			for _, c := range n.Children {
-				if c.Name.Space == nsSASL && c.Name.Local != "text" {
-					if slices.Contains(saslConditions, c.Name.Local) {
-						cond = c.Name.Local
-					}
-					break
-				}
-			}
-			if t := n.Child(nsSASL, "text").TrimmedText(); t != "" {
-				cond += ": " + sc.str(t)
-			}
-			return fmt.Errorf("%w: %s: %s", ErrAuth, name, clipString(cond))
-		default:
-			return fmt.Errorf("%w: unexpected <%s> during SASL", ErrProtocol, clipString(sc.str(n.Name.Local)))
-		}
+	err = xmppconn.FinishSASL(ctx, s, neg, sc.set)
+	var fail *xmppconn.SASLError
+	var broken *xmppconn.SASLProtocolError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fail):
+		return fmt.Errorf("%w: %w", ErrAuth, fail)
+	case errors.As(err, &broken) && errors.Is(broken.Err, xmppconn.ErrProtocol):
+		return fmt.Errorf("%w: %w", ErrProtocol, broken)
+	case errors.As(err, &broken):
+		return saslError(ctx, name, broken.Err)
+	case errors.Is(err, saslclient.ErrFailed):
+		return fmt.Errorf("%w: %w", ErrAuth, err)
 	}
+	return err
 }
 
 // saslError classifies an error of the negotiation: the context's own
@@ -216,13 +184,6 @@ func saslError(ctx context.Context, name string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %s: %w", ErrAuth, name, err)
-}
-
-// saslConditions are the SASL failure conditions of RFC 6120 §6.5.
-var saslConditions = []string{
-	"aborted", "account-disabled", "credentials-expired", "encryption-required",
-	"incorrect-encoding", "invalid-authzid", "invalid-mechanism", "malformed-request",
-	"mechanism-too-weak", "not-authorized", "temporary-auth-failure",
 }
 
 // scrubber removes a password, in every form a server can echo it
@@ -263,21 +224,3 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 
 func (e *scrubbedError) Is(target error) bool { return slices.Contains(e.is, target) }
-
-func b64(b []byte) string {
-	if len(b) == 0 {
-		return "="
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
-func unb64(s string) ([]byte, error) {
-	if s == "=" || s == "" {
-		return nil, nil
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, errors.New("invalid base64")
-	}
-	return b, nil
-}

@@ -105,14 +105,14 @@ func TestSASLFailureScrubbed(t *testing.T) {
 		want error
 		msg  string // the error must contain it
 	}{
-		{"text", failure("<not-authorized/><text>wrong password " + secret + "</text>"), ErrAuth, "not-authorized: wrong password [redacted]"},
-		{"condition", failure("<" + secret + "/><text>no</text>"), ErrAuth, "PLAIN: failure: no"},
-		{"unknown condition", failure("<bad-password/>"), ErrAuth, "PLAIN: failure"},
+		{"text", failure("<not-authorized/><text>wrong password " + secret + "</text>"), ErrAuth, "not-authorized (wrong password [redacted])"},
+		{"condition", failure("<" + secret + "/><text>no</text>"), ErrAuth, "PLAIN failed: undefined-condition (no)"},
+		{"unknown condition", failure("<bad-password/>"), ErrAuth, "PLAIN failed: undefined-condition"},
 		{"base64 echo", func(a *node) string {
 			return "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text>you sent " + a.TrimmedText() + "</text></failure>"
 		}, ErrAuth, "you sent "},
 		// Clipped in the middle of the password.
-		{"long text", failure("<not-authorized/><text>" + strings.Repeat("x", maxValueLen-len("not-authorized: ")-10) + secret + "</text>"), ErrAuth, "not-authorized: xxx"},
+		{"long text", failure("<not-authorized/><text>" + strings.Repeat("x", maxValueLen-len("not-authorized: ")-10) + secret + "</text>"), ErrAuth, "not-authorized (xxx"},
 		{"element", func(*node) string { return "<" + secret + " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" }, ErrProtocol, "unexpected <[redacted]>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -100,6 +100,12 @@ func (s *xstream) write(ctx context.Context, data string) error {
 }
 
 // nextID returns a fresh IQ id; ids are random per stream.
+// Next reads the next top-level element (xmppconn.Stream).
+func (s *xstream) Next(ctx context.Context) (*node, error) { return s.next(ctx) }
+
+// Send writes one element (xmppconn.Stream).
+func (s *xstream) Send(ctx context.Context, e *node) error { return s.write(ctx, string(e.Marshal())) }
+
 func (s *xstream) nextID() string {
 	s.seq++
 	return fmt.Sprintf("%s-%d", s.idBase, s.seq)

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/redact"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
@@ -22,26 +22,29 @@ import (
 	"github.com/xmpp-onboard/onboard/internal/saslclient"
 )
 
-// SASLError is a SASL <failure/> from the server (RFC 6120 §6.5).
-type SASLError struct {
-	// Mechanism is the mechanism that failed.
-	Mechanism string
-	// Condition is the failure condition, such as "not-authorized": one
-	// of those RFC 6120 §6.5 defines, or "undefined-condition" for any
-	// other.
-	Condition string
-	// Text is the server's description, if any.
-	Text string
-}
+// SASLError is a SASL <failure/> from the server (RFC 6120 §6.5): its
+// Condition is one of the SASL* conditions, SASLUndefined for a name RFC
+// 6120 does not define; Text is the server's text without the secrets.
+type SASLError = xmppconn.SASLError
 
-// Error returns "SASL MECHANISM failed: CONDITION (TEXT)".
-func (e *SASLError) Error() string {
-	s := "SASL " + e.Mechanism + " failed: " + e.Condition
-	if e.Text != "" {
-		s += " (" + e.Text + ")"
-	}
-	return s
-}
+// SASLCondition is a SASL failure condition (RFC 6120 §6.5).
+type SASLCondition = xmppconn.SASLCondition
+
+// The SASL failure conditions of RFC 6120 §6.5, for SASLError.Condition.
+const (
+	SASLAborted              = xmppconn.SASLAborted
+	SASLAccountDisabled      = xmppconn.SASLAccountDisabled
+	SASLCredentialsExpired   = xmppconn.SASLCredentialsExpired
+	SASLEncryptionRequired   = xmppconn.SASLEncryptionRequired
+	SASLIncorrectEncoding    = xmppconn.SASLIncorrectEncoding
+	SASLInvalidAuthzid       = xmppconn.SASLInvalidAuthzid
+	SASLInvalidMechanism     = xmppconn.SASLInvalidMechanism
+	SASLMalformedRequest     = xmppconn.SASLMalformedRequest
+	SASLMechanismTooWeak     = xmppconn.SASLMechanismTooWeak
+	SASLNotAuthorized        = xmppconn.SASLNotAuthorized
+	SASLTemporaryAuthFailure = xmppconn.SASLTemporaryAuthFailure
+	SASLUndefined            = xmppconn.SASLUndefined
+)
 
 // mechanisms in order of preference. The -PLUS variants bind the
 // authentication to the TLS channel.
@@ -160,12 +163,11 @@ func (c *Conn) saslStart(ctx context.Context, username, password string) (*saslS
 func (c *Conn) saslBegin(ctx context.Context, username, password string, mech sasl.Mechanism, cs tls.ConnectionState) (*saslState, *node, error) {
 	c.addSecrets(password)
 	neg := saslclient.New(mech, username, password, c.features.Mechanisms, cs)
-	resp, err := neg.Start(ctx)
+	auth, err := xmppconn.AuthElement(ctx, neg)
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &saslState{mech: mech, neg: neg}
-	return st, newNode(nsSASL, "auth", "mechanism", mech.Name).WithText(b64(resp)), nil
+	return &saslState{mech: mech, neg: neg}, auth, nil
 }
 
 // authenticate runs SASL on the stream, continuing st if the <auth/> was
@@ -228,111 +230,42 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 }
 
 // saslFinish reads the server's answers to the <auth/> of st until success
-// or failure, sending the responses. Every payload goes through the
-// negotiation, which vets it and accepts a success only once the server
-// has proved that it knows the password.
+// or failure, sending the responses (xmppconn.FinishSASL). A broken
+// exchange ends the stream.
 func (c *Conn) saslFinish(ctx context.Context, st *saslState, password string) error {
-	next := func() (*node, error) {
-		if n := st.early; n != nil {
-			st.early = nil
-			return n, nil
-		}
-		return c.readElement()
-	}
-	for i := 0; i < 8; i++ {
-		n, err := next()
-		if err != nil {
-			return err
-		}
-		switch {
-		case n.Is(nsSASL, "challenge"):
-			data, err := unb64(n.Text)
-			if err != nil {
-				return c.fail(err)
-			}
-			resp, err := st.neg.Challenge(ctx, data)
-			if errors.Is(err, saslclient.ErrFailed) {
-				// The mechanism refused the challenge: abort
-				// politely; the stream stays usable.
-				if werr := c.write(newNode(nsSASL, "abort")); werr != nil {
-					return werr
-				}
-				if _, rerr := c.readElement(); rerr != nil {
-					return rerr
-				}
-				return fmt.Errorf("SASL %s: %w", st.mech.Name, err)
-			}
-			if err != nil {
-				return c.saslFail(ctx, st.mech.Name, err)
-			}
-			if err := c.write(newNode(nsSASL, "response").WithText(b64(resp))); err != nil {
-				return err
-			}
-		case n.Is(nsSASL, "success"):
-			data, err := unb64(n.Text)
-			if err != nil {
-				return c.fail(err)
-			}
-			if err := st.neg.Success(ctx, data); err != nil {
-				return c.saslFail(ctx, st.mech.Name, err)
-			}
-			return nil
-		case n.Is(nsSASL, "failure"):
-			f := &SASLError{Mechanism: st.mech.Name, Condition: "undefined-condition"}
-			cond := false
-			for _, k := range n.Children {
-				if k.Name.Space != nsSASL {
-					continue
-				}
-				if k.Name.Local == "text" {
-					f.Text = scrub(strings.TrimSpace(k.Text), append([]string{password}, c.secrets...)...)
-				} else if !cond {
-					// The first condition counts; one that RFC 6120
-					// does not define is not printed (a server could
-					// name it after the password).
-					cond = true
-					if saslConditions[k.Name.Local] {
-						f.Condition = k.Name.Local
-					}
-				}
-			}
-			return f
-		}
-	}
-	return c.fail(&ProtocolError{Msg: "SASL negotiation did not end"})
-}
-
-// saslFail ends the stream after a SASL exchange the server broke: a
-// payload refused by the vetting, or a success that proves nothing. A
-// cancelled context is returned as it is.
-func (c *Conn) saslFail(ctx context.Context, mech string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+	secrets := redact.New(append([]string{password}, c.secrets...)...)
+	err := xmppconn.FinishSASL(ctx, saslStream{c, st}, st.neg, secrets)
+	var pe *xmppconn.SASLProtocolError
+	switch {
+	case errors.As(err, &pe):
+		return c.fail(&ProtocolError{Msg: "SASL " + pe.Mechanism, Err: pe.Err})
+	case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return c.fail(err)
 	}
-	return c.fail(&ProtocolError{Msg: "SASL " + mech, Err: err})
+	return err
 }
 
-// saslConditions are the SASL failure conditions of RFC 6120 §6.5.
-var saslConditions = map[string]bool{
-	"aborted": true, "account-disabled": true, "credentials-expired": true,
-	"encryption-required": true, "incorrect-encoding": true, "invalid-authzid": true,
-	"invalid-mechanism": true, "malformed-request": true, "mechanism-too-weak": true,
-	"not-authorized": true, "temporary-auth-failure": true,
+// saslStream is the stream as the SASL exchange reads it: first the SASL
+// element that arrived before the reply the <auth/> was pipelined with.
+type saslStream struct {
+	c  *Conn
+	st *saslState
 }
 
-func b64(b []byte) string {
-	if len(b) == 0 {
-		return "="
+func (s saslStream) Next(context.Context) (*node, error) {
+	if n := s.st.early; n != nil {
+		s.st.early = nil
+		return n, nil
 	}
-	return base64.StdEncoding.EncodeToString(b)
+	return s.c.readElement()
 }
+
+func (s saslStream) Send(_ context.Context, n *node) error { return s.c.write(n) }
+
+func b64(b []byte) string { return xmppconn.B64(b) }
 
 func unb64(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "=" {
-		return nil, nil
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
+	b, err := xmppconn.UnB64(s)
 	if err != nil {
 		return nil, &ProtocolError{Msg: "invalid base64 in SASL data", Err: err}
 	}
@@ -552,7 +485,7 @@ func (d *Dialer) Confirm(ctx context.Context, domain, username, password string)
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.As(err, &f) && f.Condition == "not-authorized":
+	case errors.As(err, &f) && f.Condition == SASLNotAuthorized:
 		return false, nil
 	}
 	return false, err
