@@ -162,7 +162,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		p.TLSConfig = &tls.Config{RootCAs: roots}
 	}
 	if o.user != "" {
-		pass, err := cli.Password(ctx, getenv, cli.NewPrompter(stdin, stderr), false)
+		pass, err := cli.Password(ctx, getenv, cli.NewPrompter(stdin, stderr), "Password: ", false)
 		if err != nil {
 			return usage("-user: %v", err)
 		}

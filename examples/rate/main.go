@@ -170,7 +170,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 	if o.user != "" {
-		pw, err := cli.Password(ctx, getenv, cli.NewPrompter(stdin, stderr), false)
+		pw, err := cli.Password(ctx, getenv, cli.NewPrompter(stdin, stderr), "Password: ", false)
 		if err != nil {
 			return cmd.UsageError(stderr, "-user: "+err.Error())
 		}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/register"
@@ -17,7 +17,9 @@ import (
 
 // choose creates the account with onboard.Signup on a provider of list
 // (the path without -domain).
-func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list providers.List, p *prompter, captchaOut, lang, country, username, password string, progress bool, stderr io.Writer) result {
+// An empty password makes onboard.Signup generate one (per provider);
+// it is then returned in the result. progress reports each event.
+func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list providers.List, p *cli.Prompter, tmp *cli.TempFiles, captchaOut, lang, country, username, password string, progress func(string, ...any)) result {
 	q := query()
 	s := onboard.Signup{
 		Username:  username,
@@ -34,17 +36,15 @@ func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list p
 			return dd.Dial(ctx, domain)
 		},
 		SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
-			fmt.Fprintf(p.stderr, "%s asks for a CAPTCHA.\n", sanitize.Line(domain))
-			return askCaptcha(p, c, captchaOut)
+			fmt.Fprintf(p.Out, "%s asks for a CAPTCHA.\n", sanitize.Line(domain))
+			return askCaptcha(ctx, p, tmp, c, captchaOut)
 		},
 		FillForm: func(ctx context.Context, domain string, f *register.Form) error {
-			instructions(p.stderr, domain, f.Instructions)
-			return fillMissing(p, f)
+			instructions(p.Out, domain, f.Instructions)
+			return fillMissing(ctx, p, f)
 		},
 	}
-	if progress {
-		s.Progress = func(e onboard.Event) { fmt.Fprintln(stderr, "signup:", sanitize.Line(fmt.Sprint(e))) }
-	}
+	s.Progress = func(e onboard.Event) { progress("%v", e) }
 	res, err := s.Run(ctx)
 	r := result{Exit: exitError}
 	if res != nil {
@@ -56,6 +56,9 @@ func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list p
 		bound := res.Session.LocalAddr().String()
 		res.Close()
 		r.OK, r.Exit, r.JID, r.Bound = true, exitOK, res.JID.String(), bound
+		if res.PasswordGenerated {
+			r.Password, r.PasswordGenerated = res.Password, true
+		}
 		return r
 	}
 	r.Error = err.Error()

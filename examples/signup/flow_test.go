@@ -66,7 +66,7 @@ func TestChoose(t *testing.T) {
 			listProvider("open.example", "fr", "fr"),
 		}, closed, open)
 		u := user("flow")
-		args := append([]string{"-providers", lf, "-cafile", ca, "-username", u, "-json"}, resolve...)
+		args := append([]string{"-file", lf, "-cafile", ca, "-user", u, "-json"}, resolve...)
 		r := signup(t, bin, nil, env, args...)
 		wantCode(t, r, exitOK)
 		if !r.res.OK || r.res.JID != u+"@open.example" || !strings.HasPrefix(r.res.Bound, r.res.JID+"/") || r.res.Domain != "open.example" {
@@ -91,7 +91,7 @@ func TestChoose(t *testing.T) {
 		noSecret(t, r, pw)
 
 		// Without -json: progress on stderr, the result on stdout.
-		r = signup(t, bin, nil, env, append([]string{"-providers", lf, "-cafile", ca, "-username", user("flow")}, resolve...)...)
+		r = signup(t, bin, nil, env, append([]string{"-file", lf, "-cafile", ca, "-user", user("flow")}, resolve...)...)
 		wantCode(t, r, exitOK)
 		if !strings.Contains(r.stderr, "fallback: closed.example failed") || !strings.Contains(r.stdout, "forgotten password: https://open.example/reset") {
 			t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
@@ -100,7 +100,7 @@ func TestChoose(t *testing.T) {
 
 	t.Run("none works", func(t *testing.T) {
 		lf, ca := writeList(t, []providers.Provider{listProvider("closed.example", "de", "de")}, closed)
-		r := signup(t, bin, nil, env, append([]string{"-providers", lf, "-cafile", ca, "-username", user("flow"), "-json"}, resolve...)...)
+		r := signup(t, bin, nil, env, append([]string{"-file", lf, "-cafile", ca, "-user", user("flow"), "-json"}, resolve...)...)
 		wantCode(t, r, exitNoProvider)
 		if r.res.OK || len(r.res.Attempts) != 1 || r.res.Attempts[0].Domain != "closed.example" || !strings.Contains(r.res.Error, "closed.example") {
 			t.Errorf("result %+v", r.res)
@@ -109,7 +109,7 @@ func TestChoose(t *testing.T) {
 
 	t.Run("pick", func(t *testing.T) {
 		lf, _ := writeList(t, []providers.Provider{listProvider("open.example", "de", "de")})
-		r := signup(t, bin, nil, nil, "-providers", lf, "-pick")
+		r := signup(t, bin, nil, nil, "-file", lf, "-pick")
 		wantCode(t, r, exitOK)
 		if strings.TrimSpace(r.stdout) != "open.example" {
 			t.Errorf("stdout %q", r.stdout)

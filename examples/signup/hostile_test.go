@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -63,8 +64,8 @@ func runSignup(t *testing.T, srv *fakeserver.Server, answers string, args ...str
 	}
 	defer f.Close()
 	var out, errb bytes.Buffer
-	code = runWith(append([]string{"-domain", srv.Domain, "-addr", srv.Addr, "-username", "alice", "-timeout", "20s",
-		"-captcha-out", filepath.Join(t.TempDir(), "captcha.png")}, args...), f, &out, &errb, srv.Roots)
+	code = runWith(context.Background(), append([]string{"-domain", srv.Domain, "-addr", srv.Addr, "-user", "alice", "-timeout", "20s",
+		"-captcha-out", filepath.Join(t.TempDir(), "captcha.png")}, args...), os.Getenv, f, &out, &errb, srv.Roots)
 	return code, out.String(), errb.String()
 }
 
@@ -160,8 +161,8 @@ func TestHostileChoose(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out, errb bytes.Buffer
-		code := runWith(append([]string{"-providers", lf, "-resolve", "localhost=" + srv.Addr, "-username", "alice", "-timeout", "20s"}, args...),
-			f, &out, &errb, srv.Roots)
+		code := runWith(context.Background(), append([]string{"-file", lf, "-resolve", "localhost=" + srv.Addr, "-user", "alice", "-timeout", "20s"}, args...),
+			os.Getenv, f, &out, &errb, srv.Roots)
 		f.Close()
 		if code == exitOK {
 			t.Errorf("%q: exit 0", args)

@@ -1,108 +1,19 @@
-// Command signup creates an XMPP account with in-band registration and logs
-// in with it, using package register.
-//
-// Usage:
-//
-//	signup [-domain example.org] [-username name] [flags]
-//
-// Without -domain the account is created with onboard.Signup: providers
-// of category A with in-band registration, free of charge, are taken from
-// the embedded XMPP Providers list (or -providers), those in the user's
-// language and country (-lang, -country, by default from $LANG) first,
-// in a fair random order; three at a time are verified live (TLS and the
-// registration form), the account is created on the first that works and
-// the next one is tried when one fails. A taken username gets digits
-// appended. The output names each provider that failed and why.
-//
-// The password is read from the environment variable ONBOARD_PASSWORD or,
-// if that is empty, from standard input (with echo disabled when it is a
-// terminal); it is never a flag, so it does not show up in process lists or
-// shell history. A CAPTCHA image is saved to a file (-captcha-out) and the
-// answer is read from standard input, as are other fields the server asks
-// for.
-//
-// Flags:
-//
-//	-domain d        XMPP domain to register on (default: choose one)
-//	-addr host:port  connect here instead of looking up SRV records (the
-//	                 certificate must still be valid for the domain)
-//	-lang code       the user's language (default: from $LANG)
-//	-country code    the user's country (default: from $LANG)
-//	-providers file  choose among the providers of this list (any
-//	                 published shape) instead of the embedded one
-//	-resolve d=h:p   connect to host:port for domain d (repeatable; for
-//	                 tests of the choice against local servers)
-//	-pick            print the provider a fair offline pick suggests, and
-//	                 exit (no network)
-//	-direct-tls      -addr speaks TLS from the start (XEP-0368)
-//	-cafile file     also trust the CA certificates in this PEM file
-//	-username name   account name (asked for when missing)
-//	-token t         invitation token or URI (xmpp:host?register;preauth=…)
-//	-captcha-out f   where to save a CAPTCHA image (default: a new file in
-//	                 the temporary directory)
-//	-json            print the result as JSON on standard output
-//	-debug           print the XML stream (passwords redacted) to stderr
-//	-timeout d       overall time limit (default 3m)
-//
-// With -json the result is one JSON object on standard output: {"ok":
-// true, "jid": "user@domain", "bound": "user@domain/resource", "domain":
-// …, "exit": 0} on success, {"ok": false, "exit": N, "kind": "username
-// taken", "error": …, "redirect_url": …, "retry_after": …} on failure.
-//
-// Exit status: 0 only when the account exists and the login with it worked.
-// Otherwise one code per kind of failure:
-//
-//	1   other error
-//	2   usage error (bad flags, invalid domain, no password)
-//	3   could not connect (DNS, TCP or TLS handshake failure)
-//	10  username already taken
-//	11  invalid username
-//	12  password rejected (too weak)
-//	13  CAPTCHA failed
-//	14  rate limited (try again later)
-//	15  registration closed
-//	16  invitation required
-//	17  invitation invalid
-//	18  registration only on the web (the URL is printed)
-//	19  in-band registration not advertised
-//	20  form incomplete (a required field could not be filled)
-//	21  outcome unknown (connection lost after submitting; not confirmed)
-//	22  not created (connection lost after submitting; confirmed by login)
-//	23  registered, but the login failed
-//	24  TLS not available or certificate invalid
-//	25  no provider could create the account (without -domain; the
-//	    attempts say why each one failed)
-//
-// With -json and without -domain, the object also holds "attempts" (one
-// {"domain", "step", "error"} per provider that failed), and on success
-// "website" and "password_reset" of the provider.
-//
-// What the server and the provider list chose (error texts, form
-// instructions, field labels and descriptions, CAPTCHA labels, links, the
-// bound address, the -debug stream) is printed through internal/sanitize:
-// control characters, bidi controls and invalid UTF-8 appear as visible
-// escapes (\x0d, \u202e), so a server cannot make the terminal say
-// "registered" when the exit status says otherwise. Instructions keep their
-// line breaks, each line shown after "domain: "; everything else is one
-// line. -json escapes DEL, C1 and bidi
-// controls besides what encoding/json escapes.
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"os/signal"
 	"strings"
 	"time"
 
+	"github.com/xmpp-onboard/onboard"
+	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/register"
@@ -112,7 +23,7 @@ import (
 const (
 	exitOK             = 0
 	exitError          = 1
-	exitUsage          = 2
+	exitUsage          = cli.ExitUsage
 	exitConnect        = 3
 	exitTaken          = 10
 	exitBadUsername    = 11
@@ -130,6 +41,7 @@ const (
 	exitLoginFailed    = 23
 	exitNoTLS          = 24
 	exitNoProvider     = 25
+	exitInterrupted    = 130
 )
 
 var kindExit = map[register.Kind]int{
@@ -152,21 +64,26 @@ var kindExit = map[register.Kind]int{
 
 // result is the JSON output (-json), one object on standard output.
 type result struct {
-	OK          bool   `json:"ok"`                     // account exists and login worked
-	JID         string `json:"jid,omitempty"`          // the new account, user@domain
-	Bound       string `json:"bound,omitempty"`        // full JID of the login
-	Domain      string `json:"domain,omitempty"`       // the server used
-	Exit        int    `json:"exit"`                   // the exit status
-	Kind        string `json:"kind,omitempty"`         // register.Kind of the failure
-	Error       string `json:"error,omitempty"`        // message (never the password)
-	RedirectURL string `json:"redirect_url,omitempty"` // web registration page
-	RetryAfter  string `json:"retry_after,omitempty"`  // rate limit wait, if known
-	Note        string `json:"note,omitempty"`         // remarks
+	OK          bool   `json:"ok"`                    // account exists and login worked
+	JID         string `json:"jid,omitempty"`         // the new account, user@domain
+	Bound       string `json:"bound,omitempty"`       // full JID of the login
+	Domain      string `json:"domain,omitempty"`      // the server used
+	Exit        int    `json:"exit"`                  // the exit status
+	Kind        string `json:"kind,omitempty"`        // register.Kind of the failure
+	Error       string `json:"error,omitempty"`       // message (never the password)
+	RedirectURL string `json:"redirectUrl,omitempty"` // web registration page
+	RetryAfter  string `json:"retryAfter,omitempty"`  // rate limit wait, if known
+	Note        string `json:"note,omitempty"`        // remarks
+
+	// Password is set only when it was generated (an empty answer to the
+	// prompt): the user has no other way to learn it.
+	Password          string `json:"password,omitempty"`
+	PasswordGenerated bool   `json:"passwordGenerated,omitempty"`
 
 	// Without -domain:
-	Attempts      []attempt `json:"attempts,omitempty"`       // providers that failed
-	Website       string    `json:"website,omitempty"`        // the provider's web site
-	PasswordReset string    `json:"password_reset,omitempty"` // where to reset the password
+	Attempts      []attempt `json:"attempts,omitempty"`      // providers that failed
+	Website       string    `json:"website,omitempty"`       // the provider's web site
+	PasswordReset string    `json:"passwordReset,omitempty"` // where to reset the password
 }
 
 // attempt is one provider that failed (onboard.AttemptError).
@@ -177,92 +94,157 @@ type attempt struct {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// prompter reads answers from standard input.
-type prompter struct {
-	in     *bufio.Reader
-	file   *os.File // for stty, when in is a terminal
-	stderr io.Writer
+// options are the command-line flags.
+type options struct {
+	domain, addr, directTLS, caFile, user, token, captchaOut string
+	lang, country, listFile                                  string
+	pick, asJSON, debug                                      bool
+	resolve                                                  resolveFlag
+	timeout                                                  time.Duration
 }
 
-// isTerminal reports whether f is a character device.
-func isTerminal(f *os.File) bool {
-	if f == nil {
-		return false
+// command describes the command, its flags bound to o; its help is the
+// package documentation (doc.go).
+func command(o *options) *cli.Command {
+	fs := flag.NewFlagSet("signup", flag.ContinueOnError)
+	o.resolve = resolveFlag{}
+	fs.StringVar(&o.domain, "domain", "", "XMPP `domain` to register on (default: choose a provider)")
+	fs.StringVar(&o.addr, "addr", "", "connect to this `host:port` with STARTTLS instead of looking up SRV records (the certificate must still be valid for the domain)")
+	fs.StringVar(&o.directTLS, "direct-tls", "", "connect to this `host:port` with direct TLS (XEP-0368) instead of looking up SRV records")
+	fs.StringVar(&o.caFile, "cafile", "", "trust the CA certificates in this PEM `file` in addition to the system roots")
+	fs.StringVar(&o.user, "user", "", "the account `name` to create (asked for when missing; an empty answer: generated)")
+	fs.StringVar(&o.token, "token", "", "invitation `token` or URI (xmpp:host?register;preauth=...)")
+	fs.StringVar(&o.captchaOut, "captcha-out", "", "save a CAPTCHA image to this `file` and keep it (default: a temporary file, removed at exit)")
+	fs.StringVar(&o.lang, "lang", "", "the user's `language` (default: from $LANG)")
+	fs.StringVar(&o.country, "country", "", "the user's `country` (default: from $LANG)")
+	fs.StringVar(&o.listFile, "file", "", "choose among the providers of this list `file` (any published shape) instead of the embedded one")
+	fs.BoolVar(&o.pick, "pick", false, "print the provider a fair offline pick suggests, and exit (no network)")
+	fs.Var(o.resolve, "resolve", "connect to host:port for domain (`domain=host:port`, repeatable; to test the choice against local servers)")
+	fs.BoolVar(&o.asJSON, "json", false, "print the result as JSON on standard output (progress stays on standard error)")
+	fs.BoolVar(&o.debug, "debug", false, "print the XML stream (passwords redacted) to standard error")
+	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "overall time limit")
+	return &cli.Command{
+		Name: "signup",
+		Summary: `signup creates an XMPP account with in-band registration and logs in
+with it, using packages onboard and register (go run ./examples/signup).`,
+		Usage: []string{"signup [flags]"},
+		Examples: `signup                                   # choose a provider, ask for name and password
+signup -lang fr -country fr -json        # for a French user, the result as JSON
+signup -domain example.org -user juliet  # on a given server
+signup -token 'xmpp:example.org?register;preauth=...'   # with an invitation
+ONBOARD_PASSWORD=... signup -domain localhost -addr 127.0.0.1:5222 -cafile ca.pem -user test
+signup -pick                             # only say which provider would be tried first`,
+		Text: `Without -domain the account is created with onboard.Signup: providers
+of category A with in-band registration, free of charge, are taken from
+the embedded XMPP Providers list (or -file), those in the user's
+language and country (-lang, -country, by default from $LANG) first,
+in a fair random order; three at a time are verified live (TLS and the
+registration form), the account is created on the first that works and
+the next one is tried when one fails. A taken username gets digits
+appended. Progress goes to standard error (with -json too); the output
+names each provider that failed and why.
+
+The password is read from the environment variable ONBOARD_PASSWORD or,
+if that is empty, from standard input (with echo disabled when it is a
+terminal); it is never a flag or an argument, so it does not show up in
+process lists or shell history. An empty answer makes signup generate a
+strong password, a new one for each provider tried; it is printed once
+with the result (with -json under "password", with "passwordGenerated":
+true), since there is no other way to learn it. An empty username answer
+likewise gets a generated name.
+
+A CAPTCHA image is saved to a temporary file, removed when the command
+ends (also on Ctrl-C), or to -captcha-out, which is kept; the answer is
+read from standard input, as are other fields the server asks for.
+
+With -json the result is one JSON object on standard output, camelCase
+keys with "format": 1 first: {"format": 1, "ok": true, "jid":
+"user@domain", "bound": "user@domain/resource", "domain": ..., "exit":
+0} on success, {"format": 1, "ok": false, "exit": N, "kind": "username
+taken", "error": ..., "redirectUrl": ..., "retryAfter": ...} on failure.
+Without -domain the object also holds "attempts" (one {"domain", "step",
+"error"} per provider that failed), and on success "website" and
+"passwordReset" of the provider.
+
+What the server and the provider list chose (error texts, form
+instructions, field labels and descriptions, CAPTCHA labels, links, the
+bound address, the -debug stream) is printed through internal/sanitize:
+control characters, bidi controls and invalid UTF-8 appear as visible
+escapes (\x0d, \u202e), so a server cannot make the terminal say
+"registered" when the exit status says otherwise. Instructions keep their
+line breaks, each line shown after "domain: "; everything else is one
+line. -json escapes DEL, C1 and bidi controls besides what encoding/json
+escapes.`,
+		Exits: `0   the account exists and the login with it worked
+1   other error
+2   usage error (bad flags, an argument, invalid domain, unreadable -cafile)
+3   could not connect (DNS, TCP or TLS handshake failure)
+10  username already taken
+11  invalid username
+12  password rejected (too weak)
+13  CAPTCHA failed
+14  rate limited (try again later)
+15  registration closed
+16  invitation required
+17  invitation invalid
+18  registration only on the web (the URL is printed)
+19  in-band registration not advertised
+20  form incomplete (a required field could not be filled)
+21  outcome unknown (connection lost after submitting; not confirmed)
+22  not created (connection lost after submitting; confirmed by login)
+23  registered, but the login failed
+24  TLS not available or certificate invalid
+25  no provider could create the account (without -domain; the attempts
+    say why each one failed)
+130 interrupted (Ctrl-C)`,
+		Flags: fs,
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// line prints a prompt and reads one line; secret disables the echo on a
-// terminal (with stty). The prompt goes through sanitize.Line (it may hold
-// a label the server chose).
-func (p *prompter) line(prompt string, secret bool) (string, error) {
-	fmt.Fprint(p.stderr, sanitize.Line(prompt))
-	if secret && isTerminal(p.file) {
-		if err := stty(p.file, "-echo"); err == nil {
-			defer func() {
-				stty(p.file, "echo")
-				fmt.Fprintln(p.stderr)
-			}()
-		}
-	}
-	s, err := p.in.ReadString('\n')
-	if err != nil && (err != io.EOF || s == "") {
-		return "", fmt.Errorf("reading standard input: %w", err)
-	}
-	return strings.TrimRight(s, "\r\n"), nil
-}
-
-// stty runs stty on the terminal f.
-func stty(f *os.File, arg string) error {
-	cmd := exec.Command("stty", arg)
-	cmd.Stdin = f
-	return cmd.Run()
-}
-
-func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
-	return runWith(args, stdin, stdout, stderr, nil)
+func run(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdin, stdout, stderr, nil)
 }
 
 // runWith is run; roots, if not nil, are the only certificate authorities
 // trusted, instead of the system's and -cafile's (tests pass a fake
 // server's).
-func runWith(args []string, stdin *os.File, stdout, stderr io.Writer, roots *x509.CertPool) int {
-	fs := flag.NewFlagSet("signup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		domain     = fs.String("domain", "", "XMPP domain to register on (default: pick a provider)")
-		addr       = fs.String("addr", "", "connect to host:port instead of looking up SRV records")
-		directTLS  = fs.Bool("direct-tls", false, "-addr speaks TLS from the start (XEP-0368)")
-		caFile     = fs.String("cafile", "", "also trust the CA certificates in this PEM file")
-		username   = fs.String("username", "", "account name")
-		token      = fs.String("token", "", "invitation token or URI")
-		captchaOut = fs.String("captcha-out", "", "file for a CAPTCHA image")
-		lang       = fs.String("lang", "", "the user's language (default: from $LANG)")
-		country    = fs.String("country", "", "the user's country (default: from $LANG)")
-		listFile   = fs.String("providers", "", "choose among the providers of this list file")
-		pick       = fs.Bool("pick", false, "print the provider a fair offline pick suggests, and exit")
-		resolve    = resolveFlag{}
-		asJSON     = fs.Bool("json", false, "print the result as JSON")
-		debug      = fs.Bool("debug", false, "print the XML stream (passwords redacted) to stderr")
-		timeout    = fs.Duration("timeout", 3*time.Minute, "overall time limit")
-	)
-	fs.Var(resolve, "resolve", "connect to host:port for domain (domain=host:port, repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer, roots *x509.CertPool) int {
+	var o options
+	cmd := command(&o)
+	pos, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "signup: unexpected arguments %s (the password is never an argument; use ONBOARD_PASSWORD or standard input)\n", sanitize.Line(fmt.Sprintf("%q", fs.Args())))
-		return exitUsage
+	if len(pos) > 0 {
+		return cmd.UsageError(stderr, fmt.Sprintf("unexpected arguments %q (the password is never an argument; use %s or standard input)", pos, cli.PasswordEnv))
 	}
+	if o.addr != "" && o.directTLS != "" {
+		return cmd.UsageError(stderr, "give -addr (STARTTLS) or -direct-tls, not both")
+	}
+	for _, a := range []string{o.addr, o.directTLS} {
+		if a != "" && !strings.Contains(a, ":") {
+			return cmd.UsageError(stderr, fmt.Sprintf("want host:port, got %q", a))
+		}
+	}
+	tmp := &cli.TempFiles{}
+	defer tmp.Remove()
+	interrupted := ctx // done on Ctrl-C; ctx below also ends at -timeout
 	out := func(r result) int {
-		if *asJSON {
-			writeJSON(stdout, r)
+		if interrupted.Err() != nil && !r.OK {
+			r.Exit, r.Error = exitInterrupted, "interrupted"
+		}
+		if o.asJSON {
+			cli.WriteJSON(stdout, r, true)
 		} else if r.OK {
 			fmt.Fprintf(stdout, "registered %s and logged in as %s\n", sanitize.Line(r.JID), sanitize.Line(r.Bound))
+			if r.PasswordGenerated {
+				fmt.Fprintf(stdout, "password: %s (generated; keep it now, it is not shown again)\n", sanitize.Line(r.Password))
+			}
 			if r.Note != "" {
 				fmt.Fprintln(stdout, sanitize.Line(r.Note))
 			}
@@ -281,52 +263,48 @@ func runWith(args []string, stdin *os.File, stdout, stderr io.Writer, roots *x50
 		return r.Exit
 	}
 	fail := func(code int, err error) int {
-		return out(result{Exit: code, Error: err.Error(), Domain: *domain})
+		return out(result{Exit: code, Error: err.Error(), Domain: o.domain})
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	p := &prompter{in: bufio.NewReader(stdin), file: stdin, stderr: stderr}
+	p := cli.NewPrompter(stdin, stderr)
 
-	d := register.Dialer{Addr: *addr, DirectTLS: *directTLS}
-	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
-		if err != nil {
-			return fail(exitUsage, err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return fail(exitUsage, fmt.Errorf("%s: no PEM certificates", *caFile))
-		}
+	d := register.Dialer{Addr: o.addr}
+	if o.directTLS != "" {
+		d.Addr, d.DirectTLS = o.directTLS, true
+	}
+	pool, err := cli.CertPool(o.caFile)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	if pool != nil {
 		d.TLSConfig = newTLSConfig(pool)
 	}
 	if roots != nil {
 		d.TLSConfig = newTLSConfig(roots)
 	}
-	if *debug {
+	if o.debug {
 		// One line per record, so that each keeps its direction.
 		d.Debug = func(dir string, xml []byte) { fmt.Fprintf(stderr, "%s: %s\n", dir, sanitize.Line(string(xml))) }
 	}
-	if *domain == "" && *token != "" {
-		if inv, err := register.ParseInvite(*token); err == nil {
-			*domain = inv.Domain
-			if *username == "" {
-				*username = inv.Username
+	if o.domain == "" && o.token != "" {
+		if inv, err := register.ParseInvite(o.token); err == nil {
+			o.domain = inv.Domain
+			if o.user == "" {
+				o.user = inv.Username
 			}
 		}
 	}
 	list := providers.Embedded()
-	if *listFile != "" {
-		l, err := readList(*listFile)
+	if o.listFile != "" {
+		l, err := readList(o.listFile)
 		if err != nil {
 			return fail(exitUsage, err)
 		}
 		list = l
 	}
-	if *pick {
+	if o.pick {
 		d, err := pickProvider(list)
 		if err != nil {
 			return fail(exitError, err)
@@ -334,63 +312,70 @@ func runWith(args []string, stdin *os.File, stdout, stderr io.Writer, roots *x50
 		fmt.Fprintln(stdout, sanitize.Line(d))
 		return exitOK
 	}
-	if *domain == "" && *addr != "" {
-		return fail(exitUsage, errors.New("-addr needs -domain"))
+	if o.domain == "" && d.Addr != "" {
+		return fail(exitUsage, errors.New("-addr and -direct-tls need -domain"))
 	}
-	if *username == "" {
-		u, err := p.line("Username: ", false)
-		if err != nil {
+	if o.user == "" {
+		u, err := p.Line(ctx, "Username (empty: generate one): ", false)
+		if err != nil && !errors.Is(err, io.EOF) {
 			return fail(exitUsage, err)
 		}
-		*username = u
+		o.user = u
 	}
-	password := os.Getenv("ONBOARD_PASSWORD")
-	if password == "" {
-		pw, err := p.line("Password: ", true)
-		if err != nil {
-			return fail(exitUsage, err)
-		}
-		password = pw
+	if o.user == "" && o.domain != "" {
+		o.user = onboard.RandomUsername()
 	}
-	if password == "" {
-		return fail(exitUsage, errors.New("empty password"))
+	password, err := cli.Password(ctx, getenv, p, "Password (empty: generate one): ", true)
+	if err != nil {
+		return fail(exitUsage, err)
 	}
-	if *domain == "" {
-		l, c := languageCountry(*lang, *country)
-		return out(choose(ctx, &d, resolve, list, p, *captchaOut, l, c, *username, password, !*asJSON, stderr))
+	progress := func(format string, a ...any) {
+		fmt.Fprintln(stderr, "signup:", sanitize.Line(fmt.Sprintf(format, a...)))
+	}
+	if o.domain == "" {
+		l, c := languageCountry(o.lang, o.country)
+		return out(choose(ctx, &d, o.resolve, list, p, tmp, o.captchaOut, l, c, o.user, password, progress))
 	}
 
-	c := register.Client{Dialer: d}
-	if !*asJSON {
-		c.Progress = func(e register.Event) {
-			fmt.Fprintln(stderr, "signup:", sanitize.Line(fmt.Sprintf("%s %s", e.Stage, e.Addr)))
-		}
+	generated := password == ""
+	if generated {
+		password = onboard.RandomPassword()
 	}
-	acct, err := c.Register(ctx, *domain, register.Request{
-		Username: *username,
+	c := register.Client{Dialer: d}
+	c.Progress = func(e register.Event) { progress("%s %s", e.Stage, e.Addr) }
+	acct, err := c.Register(ctx, o.domain, register.Request{
+		Username: o.user,
 		Password: password,
-		Invite:   *token,
+		Invite:   o.token,
 		Login:    true,
-		Solve:    func(ctx context.Context, f *register.Form) error { return solve(p, f, *domain, *captchaOut) },
+		Solve: func(ctx context.Context, f *register.Form) error {
+			return solve(ctx, p, tmp, f, o.domain, o.captchaOut)
+		},
 	})
+	ok := func(r result) int {
+		if generated {
+			r.Password, r.PasswordGenerated = password, true
+		}
+		return out(r)
+	}
 	if acct != nil && acct.Session != nil {
 		bound := acct.Session.LocalAddr().String()
 		acct.Session.Close()
 		acct.Session.Conn().Close()
-		return out(result{OK: true, JID: acct.JID.String(), Bound: bound, Domain: *domain})
+		return ok(result{OK: true, JID: acct.JID.String(), Bound: bound, Domain: o.domain})
 	}
 	var e *register.Error
 	if errors.As(err, &e) && e.Kind == register.KindOutcomeUnknown {
 		// Find out whether the account exists by logging in.
-		created, cerr := c.Dialer.Confirm(ctx, *domain, e.Username, e.Password)
+		created, cerr := c.Dialer.Confirm(ctx, o.domain, e.Username, e.Password)
 		switch {
 		case cerr == nil && created:
-			return out(result{OK: true, JID: e.Username + "@" + *domain, Domain: *domain, Note: "the connection was lost after submitting; the login on a new connection confirmed the account"})
+			return ok(result{OK: true, JID: e.Username + "@" + o.domain, Domain: o.domain, Note: "the connection was lost after submitting; the login on a new connection confirmed the account"})
 		case cerr == nil:
 			return fail(exitNotCreated, fmt.Errorf("%v; the account was not created", err))
 		}
 	}
-	r := result{Exit: exitError, Domain: *domain}
+	r := result{Exit: exitError, Domain: o.domain}
 	if err != nil {
 		r.Error = err.Error()
 	}
@@ -431,10 +416,10 @@ func pickProvider(l providers.List) (string, error) {
 }
 
 // solve fills the fields the server asks for beyond username and password.
-func solve(p *prompter, f *register.Form, domain, captchaOut string) error {
-	instructions(p.stderr, domain, f.Instructions)
+func solve(ctx context.Context, p *cli.Prompter, tmp *cli.TempFiles, f *register.Form, domain, captchaOut string) error {
+	instructions(p.Out, domain, f.Instructions)
 	if c := f.Captcha; c != nil {
-		ans, err := askCaptcha(p, c, captchaOut)
+		ans, err := askCaptcha(ctx, p, tmp, c, captchaOut)
 		if err != nil {
 			return err
 		}
@@ -442,7 +427,7 @@ func solve(p *prompter, f *register.Form, domain, captchaOut string) error {
 			return err
 		}
 	}
-	return fillMissing(p, f)
+	return fillMissing(ctx, p, f)
 }
 
 // instructions shows a form's instructions through sanitize.Text, each line
@@ -459,41 +444,41 @@ func instructions(w io.Writer, domain, text string) {
 }
 
 // askCaptcha saves the CAPTCHA image and reads the answer.
-func askCaptcha(p *prompter, c *register.Captcha, captchaOut string) (string, error) {
+func askCaptcha(ctx context.Context, p *cli.Prompter, tmp *cli.TempFiles, c *register.Captcha, captchaOut string) (string, error) {
 	if len(c.Image) > 0 {
-		path, err := saveImage(c, captchaOut)
+		path, err := saveImage(tmp, c, captchaOut)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(p.stderr, "CAPTCHA (%s): the image is in %s\n", sanitize.Line(c.Type), sanitize.Line(path))
+		fmt.Fprintf(p.Out, "CAPTCHA (%s): the image is in %s\n", sanitize.Line(c.Type), sanitize.Line(path))
 	}
 	for _, u := range c.URLs {
-		fmt.Fprintf(p.stderr, "CAPTCHA also at %s\n", sanitize.Line(u))
+		fmt.Fprintf(p.Out, "CAPTCHA also at %s\n", sanitize.Line(u))
 	}
 	label := c.Label
 	if label == "" {
 		label = "Answer"
 	}
-	return p.line(label+": ", false)
+	return p.Line(ctx, label+": ", false)
 }
 
 // fillMissing asks for the required fields that are still empty.
-func fillMissing(p *prompter, f *register.Form) error {
+func fillMissing(ctx context.Context, p *cli.Prompter, f *register.Form) error {
 	for _, fl := range f.Missing() {
 		label := fl.Label
 		if label == "" {
 			label = fl.Var
 		}
 		if fl.Desc != "" {
-			fmt.Fprintf(p.stderr, "%s\n", sanitize.Line(fl.Desc))
+			fmt.Fprintf(p.Out, "%s\n", sanitize.Line(fl.Desc))
 		}
 		for _, o := range fl.Options {
-			fmt.Fprintf(p.stderr, "  %s: %s\n", sanitize.Line(o.Value), sanitize.Line(o.Label))
+			fmt.Fprintf(p.Out, "  %s: %s\n", sanitize.Line(o.Value), sanitize.Line(o.Label))
 		}
 		if fl.Type == register.Boolean {
 			label += " [y/n]"
 		}
-		v, err := p.line(label+": ", fl.Type == register.TextPrivate)
+		v, err := p.Line(ctx, label+": ", fl.Type == register.TextPrivate)
 		if err != nil {
 			return err
 		}
@@ -511,18 +496,9 @@ func fillMissing(p *prompter, f *register.Form) error {
 	return nil
 }
 
-// writeJSON writes v as one line of JSON with sanitize.JSON's escapes.
-func writeJSON(w io.Writer, v any) error {
-	var b bytes.Buffer
-	if err := json.NewEncoder(&b).Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(sanitize.JSON(b.Bytes()))
-	return err
-}
-
-// saveImage writes the CAPTCHA image and returns its path.
-func saveImage(c *register.Captcha, path string) (string, error) {
+// saveImage writes the CAPTCHA image to path or, if path is empty, to a
+// new temporary file that tmp removes at exit, and returns its path.
+func saveImage(tmp *cli.TempFiles, c *register.Captcha, path string) (string, error) {
 	ext := ".img"
 	switch c.MIME {
 	case "image/png":
@@ -535,7 +511,7 @@ func saveImage(c *register.Captcha, path string) (string, error) {
 		ext = ".webp"
 	}
 	if path == "" {
-		f, err := os.CreateTemp("", "signup-captcha-*"+ext)
+		f, err := tmp.Create("signup-captcha-*" + ext)
 		if err != nil {
 			return "", err
 		}

@@ -105,7 +105,7 @@ func TestProsody(t *testing.T) {
 
 	t.Run("ok", func(t *testing.T) {
 		u := user("cli")
-		r := signup(t, bin, nil, env, serverArgs(srv, "-username", u, "-debug")...)
+		r := signup(t, bin, nil, env, serverArgs(srv, "-user", u, "-debug")...)
 		wantCode(t, r, exitOK)
 		if !r.res.OK || r.res.JID != u+"@"+srv.Domain || !strings.HasPrefix(r.res.Bound, r.res.JID+"/") {
 			t.Errorf("result = %+v", r.res)
@@ -116,21 +116,21 @@ func TestProsody(t *testing.T) {
 		noSecret(t, r, pw)
 
 		// The same name again.
-		r = signup(t, bin, nil, env, serverArgs(srv, "-username", u)...)
+		r = signup(t, bin, nil, env, serverArgs(srv, "-user", u)...)
 		wantCode(t, r, exitTaken)
 		if r.res.OK || r.res.Kind != "username taken" || r.res.Exit != exitTaken {
 			t.Errorf("result = %+v", r.res)
 		}
 	})
 	t.Run("direct TLS", func(t *testing.T) {
-		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-addr", srv.DirectTLSAddr, "-direct-tls", "-cafile", srv.CA.CertFile, "-username", user("dtls"))
+		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-direct-tls", srv.DirectTLSAddr, "-cafile", srv.CA.CertFile, "-user", user("dtls"))
 		wantCode(t, r, exitOK)
 		if !strings.HasPrefix(r.stdout, "registered ") {
 			t.Errorf("stdout = %q", r.stdout)
 		}
 	})
 	t.Run("password from stdin", func(t *testing.T) {
-		r := signup(t, bin, strings.NewReader(pw+"\n"), nil, serverArgs(srv, "-username", user("stdin"))...)
+		r := signup(t, bin, strings.NewReader(pw+"\n"), nil, serverArgs(srv, "-user", user("stdin"))...)
 		wantCode(t, r, exitOK)
 		noSecret(t, r, pw)
 	})
@@ -143,20 +143,20 @@ func TestProsody(t *testing.T) {
 		}
 	})
 	t.Run("invalid username", func(t *testing.T) {
-		r := signup(t, bin, nil, env, serverArgs(srv, "-username", "not@valid")...)
+		r := signup(t, bin, nil, env, serverArgs(srv, "-user", "not@valid")...)
 		wantCode(t, r, exitBadUsername)
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
-		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-addr", srv.Addr, "-json", "-username", user("cert"))
+		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-addr", srv.Addr, "-json", "-user", user("cert"))
 		wantCode(t, r, exitNoTLS)
 	})
 	t.Run("usage", func(t *testing.T) {
 		wantCode(t, signup(t, bin, nil, env, "-domain", srv.Domain, "secret-password"), exitUsage)
-		wantCode(t, signup(t, bin, nil, env, "-addr", srv.Addr, "-username", "x"), exitUsage)
+		wantCode(t, signup(t, bin, nil, env, "-addr", srv.Addr, "-user", "x"), exitUsage)
 		wantCode(t, signup(t, bin, nil, env, "-password", "x"), exitUsage)
 	})
 	t.Run("connection refused", func(t *testing.T) {
-		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-addr", "127.0.0.1:1", "-json", "-username", user("refused"))
+		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-addr", "127.0.0.1:1", "-json", "-user", user("refused"))
 		wantCode(t, r, exitConnect)
 	})
 }
@@ -167,37 +167,37 @@ func TestProsodyPolicies(t *testing.T) {
 	env := []string{"ONBOARD_PASSWORD=" + pw}
 	t.Run("closed", func(t *testing.T) {
 		srv := testserver.StartProsody(t, testserver.ProsodyConfig{Registration: testserver.RegistrationClosed})
-		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-username", user("closed"))...), exitNotAdvertised)
+		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-user", user("closed"))...), exitNotAdvertised)
 	})
 	t.Run("invite", func(t *testing.T) {
 		srv := testserver.StartProsody(t, testserver.ProsodyConfig{Registration: testserver.RegistrationInvite})
-		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-username", user("noinv"))...), exitInviteRequired)
-		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-username", user("badinv"), "-token", "nonsense")...), exitInviteInvalid)
+		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-user", user("noinv"))...), exitInviteRequired)
+		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-user", user("badinv"), "-token", "nonsense")...), exitInviteInvalid)
 		uri := srv.InviteURI(t)
 		// The invitation names the domain, so -domain may be left out.
-		r := signup(t, bin, nil, env, "-addr", srv.Addr, "-cafile", srv.CA.CertFile, "-json", "-username", user("inv"), "-token", uri, "-debug")
+		r := signup(t, bin, nil, env, "-addr", srv.Addr, "-cafile", srv.CA.CertFile, "-json", "-user", user("inv"), "-token", uri, "-debug")
 		wantCode(t, r, exitOK)
 		noSecret(t, r, strings.SplitN(uri, "preauth=", 2)[1])
 		// Used up.
-		r = signup(t, bin, nil, env, serverArgs(srv, "-username", user("inv"), "-token", uri)...)
+		r = signup(t, bin, nil, env, serverArgs(srv, "-user", user("inv"), "-token", uri)...)
 		wantCode(t, r, exitInviteInvalid)
 	})
 	t.Run("extra field", func(t *testing.T) {
 		srv := testserver.StartProsody(t, testserver.ProsodyConfig{ExtraFields: []string{"email+"}})
-		r := signup(t, bin, strings.NewReader("someone@example.org\n"), env, serverArgs(srv, "-username", user("mail"))...)
+		r := signup(t, bin, strings.NewReader("someone@example.org\n"), env, serverArgs(srv, "-user", user("mail"))...)
 		wantCode(t, r, exitOK)
 		if !strings.Contains(r.stderr, "Email: ") {
 			t.Errorf("no prompt for the e-mail address:\n%s", r.stderr)
 		}
-		r = signup(t, bin, strings.NewReader(""), env, serverArgs(srv, "-username", user("mail"))...)
+		r = signup(t, bin, strings.NewReader(""), env, serverArgs(srv, "-user", user("mail"))...)
 		if r.code == exitOK {
 			t.Errorf("registered without the required e-mail address")
 		}
 	})
 	t.Run("throttled", func(t *testing.T) {
 		srv := testserver.StartProsody(t, testserver.ProsodyConfig{ThrottleMax: 1, ThrottlePeriod: 600})
-		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-username", user("thr"))...), exitOK)
-		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-username", user("thr"))...), exitRateLimited)
+		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-user", user("thr"))...), exitOK)
+		wantCode(t, signup(t, bin, nil, env, serverArgs(srv, "-user", user("thr"))...), exitRateLimited)
 	})
 }
 
@@ -210,7 +210,7 @@ func TestEjabberd(t *testing.T) {
 		img := filepath.Join(t.TempDir(), "captcha.png")
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, serverArgs(srv, "-username", user("cap"), "-captcha-out", img)...)
+		cmd := exec.CommandContext(ctx, bin, serverArgs(srv, "-user", user("cap"), "-captcha-out", img)...)
 		cmd.Env = append(os.Environ(), env...)
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
@@ -246,18 +246,18 @@ func TestEjabberd(t *testing.T) {
 			t.Errorf("saved image is not a PNG")
 		}
 		// A wrong answer.
-		r := signup(t, bin, strings.NewReader("wrong\n"), env, serverArgs(srv, "-username", user("cap"), "-captcha-out", filepath.Join(t.TempDir(), "c.png"))...)
+		r := signup(t, bin, strings.NewReader("wrong\n"), env, serverArgs(srv, "-user", user("cap"), "-captcha-out", filepath.Join(t.TempDir(), "c.png"))...)
 		wantCode(t, r, exitCaptcha)
 	})
 	t.Run("web only", func(t *testing.T) {
 		const url = "https://example.invalid/register"
 		srv := testserver.StartEjabberd(t, testserver.EjabberdConfig{RedirectURL: url})
-		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-addr", srv.Addr, "-cafile", srv.CA.CertFile, "-username", user("web"))
+		r := signup(t, bin, nil, env, "-domain", srv.Domain, "-addr", srv.Addr, "-cafile", srv.CA.CertFile, "-user", user("web"))
 		wantCode(t, r, exitWebOnly)
 		if !strings.Contains(r.stdout, url) {
 			t.Errorf("URL not printed: %q", r.stdout)
 		}
-		r = signup(t, bin, nil, env, serverArgs(srv, "-username", user("web"))...)
+		r = signup(t, bin, nil, env, serverArgs(srv, "-user", user("web"))...)
 		if r.res.RedirectURL != url {
 			t.Errorf("JSON = %+v", r.res)
 		}

@@ -78,14 +78,14 @@ func stty(f *os.File, arg string) error {
 var ErrNoPassword = errors.New("no password: set $" + PasswordEnv + " or type it when asked")
 
 // Password returns $ONBOARD_PASSWORD or, if that is empty, the line the
-// user types after "Password: " (echo off on a terminal). An empty answer
-// is returned as "" with no error when allowEmpty (signup then generates
-// one); otherwise it is ErrNoPassword.
-func Password(ctx context.Context, getenv func(string) string, p *Prompter, allowEmpty bool) (string, error) {
+// user types after prompt (echo off on a terminal). An empty answer (or
+// none) is returned as "" with no error when allowEmpty (signup then
+// generates one); otherwise it is ErrNoPassword.
+func Password(ctx context.Context, getenv func(string) string, p *Prompter, prompt string, allowEmpty bool) (string, error) {
 	if pw := getenv(PasswordEnv); pw != "" {
 		return pw, nil
 	}
-	pw, err := p.Line(ctx, "Password: ", true)
+	pw, err := p.Line(ctx, prompt, true)
 	if err != nil {
 		if errors.Is(err, io.EOF) && !allowEmpty {
 			return "", ErrNoPassword

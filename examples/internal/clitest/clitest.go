@@ -5,9 +5,9 @@ package clitest
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
