@@ -1,12 +1,12 @@
 package discovery
 
 import (
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"slices"
 	"strconv"
 	"strings"
 
 	"mellium.im/xmpp/stanza"
-	"mellium.im/xmpp/stream"
 
 	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
@@ -134,60 +134,15 @@ func parseFeatures(n *node) *Features {
 	return f
 }
 
-// parseStreamError reads a <stream:error/> element.
+// parseStreamError reads a <stream:error/> element (xmppconn.StreamError:
+// a condition RFC 6120 does not define is not kept).
 func parseStreamError(n *node) *StreamError {
-	var e stream.Error
-	for _, c := range n.Children {
-		if c.Name.Space != nsStreamErr {
-			continue
-		}
-		if c.Name.Local == "text" {
-			e.Text = append(e.Text, struct {
-				Lang  string
-				Value string
-			}{Lang: c.Lang(), Value: clipString(c.Text)})
-			continue
-		}
-		if e.Err == "" {
-			e.Err = clipString(c.Name.Local)
-			if c.Name.Local == "see-other-host" {
-				e.Content = clipString(c.Text)
-			}
-		}
-	}
-	if e.Err == "" {
-		e.Err = "undefined-condition"
-	}
-	return &StreamError{Err: e}
+	return &StreamError{Err: xmppconn.StreamError(n, nil)}
 }
 
-// parseStanzaError reads the <error/> child of an error IQ.
-func parseStanzaError(iq *node) stanza.Error {
-	e := stanza.Error{Condition: stanza.UndefinedCondition}
-	en := iq.Child("", "error")
-	if en == nil {
-		return e
-	}
-	e.Type = stanza.ErrorType(clipString(en.Get("type")))
-	for _, c := range en.Children {
-		if c.Name.Space != nsStanzaErr {
-			continue
-		}
-		if c.Name.Local == "text" {
-			if t := clipString(c.Text); t != "" {
-				if e.Text == nil {
-					e.Text = map[string]string{}
-				}
-				e.Text[c.Lang()] = t
-			}
-			continue
-		}
-		if e.Condition == stanza.UndefinedCondition {
-			e.Condition = stanza.Condition(clipString(c.Name.Local))
-		}
-	}
-	return e
-}
+// parseStanzaError reads the <error/> child of an error IQ
+// (xmppconn.StanzaError: a condition RFC 6120 does not define is not kept).
+func parseStanzaError(iq *node) stanza.Error { return xmppconn.StanzaError(iq, nil) }
 
 // parseForm reads a data form (XEP-0004).
 func parseForm(x *node) Form {

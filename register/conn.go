@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/redact"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
@@ -532,58 +533,10 @@ func (c *Conn) readElement() (*node, error) {
 	}
 }
 
-// streamConditions are the stream error conditions of RFC 6120 §4.9.3.
-var streamConditions = map[string]bool{
-	"bad-format": true, "bad-namespace-prefix": true, "conflict": true,
-	"connection-timeout": true, "host-gone": true, "host-unknown": true,
-	"improper-addressing": true, "internal-server-error": true, "invalid-from": true,
-	"invalid-namespace": true, "invalid-xml": true, "not-authorized": true,
-	"not-well-formed": true, "policy-violation": true, "remote-connection-failed": true,
-	"reset": true, "resource-constraint": true, "restricted-xml": true,
-	"see-other-host": true, "system-shutdown": true, "undefined-condition": true,
-	"unsupported-encoding": true, "unsupported-feature": true,
-	"unsupported-stanza-type": true, "unsupported-version": true,
-}
-
-// streamError converts a <stream:error/>. A condition RFC 6120 does not
-// define becomes undefined-condition, and the secrets are scrubbed from
-// the texts and the condition's content: a server can echo them there.
+// streamError converts a <stream:error/> (xmppconn.StreamError: an
+// undefined condition is not kept, the secrets are scrubbed).
 func streamError(n *node, secrets ...string) stream.Error {
-	var e stream.Error
-	cond := false
-	for _, k := range n.Children {
-		if k.Name.Space != nsStreamError {
-			continue
-		}
-		if k.Name.Local == "text" {
-			e.Text = append(e.Text, struct {
-				Lang  string
-				Value string
-			}{Lang: attrNS(k, nsXML, "lang"), Value: scrub(k.Text, secrets...)})
-			continue
-		}
-		if !cond {
-			cond = true
-			if streamConditions[k.Name.Local] {
-				e.Err = k.Name.Local
-				e.Content = scrub(k.Text, secrets...)
-			}
-		}
-	}
-	if e.Err == "" {
-		e.Err = "undefined-condition"
-	}
-	return e
-}
-
-// attrNS returns the attribute space:local of n.
-func attrNS(n *node, space, local string) string {
-	for _, a := range n.Attr {
-		if a.Name.Space == space && a.Name.Local == local {
-			return a.Value
-		}
-	}
-	return ""
+	return xmppconn.StreamError(n, redact.New(secrets...))
 }
 
 // attrOf returns an attribute without namespace.
@@ -591,61 +544,9 @@ func attrOf(local, value string) xml.Attr {
 	return xml.Attr{Name: xml.Name{Local: local}, Value: value}
 }
 
-// stanzaConditions are the stanza error conditions of RFC 6120 §8.3.3.
-var stanzaConditions = map[string]bool{
-	"bad-request": true, "conflict": true, "feature-not-implemented": true,
-	"forbidden": true, "gone": true, "internal-server-error": true,
-	"item-not-found": true, "jid-malformed": true, "not-acceptable": true,
-	"not-allowed": true, "not-authorized": true, "policy-violation": true,
-	"recipient-unavailable": true, "redirect": true, "registration-required": true,
-	"remote-server-not-found": true, "remote-server-timeout": true,
-	"resource-constraint": true, "service-unavailable": true,
-	"subscription-required": true, "undefined-condition": true,
-	"unexpected-request": true,
-}
-
-// parseStanzaError returns the <error/> of a stanza. A condition RFC 6120
-// does not define is reported as undefined-condition.
-func parseStanzaError(st *node) stanza.Error {
-	se := stanza.Error{Condition: stanza.UndefinedCondition}
-	var e *node
-	for _, k := range st.Children {
-		if k.Name.Local == "error" && (k.Name.Space == nsClient || k.Name.Space == "") {
-			e = k
-			break
-		}
-	}
-	if e == nil {
-		return se
-	}
-	se.Type = stanza.ErrorType(e.Get("type"))
-	cond := false
-	for _, k := range e.Children {
-		if k.Name.Space != nsStanzaError {
-			continue
-		}
-		if k.Name.Local == "text" {
-			if k.Text == "" {
-				continue
-			}
-			if se.Text == nil {
-				se.Text = make(map[string]string)
-			}
-			se.Text[attrNS(k, nsXML, "lang")] = k.Text
-			continue
-		}
-		if !cond {
-			// The first condition counts; one that RFC 6120 does not
-			// define stays undefined-condition (a server could name it
-			// after the password).
-			cond = true
-			if stanzaConditions[k.Name.Local] {
-				se.Condition = stanza.Condition(k.Name.Local)
-			}
-		}
-	}
-	return se
-}
+// parseStanzaError returns the <error/> of a stanza
+// (xmppconn.StanzaError; stanzaErr scrubs the secrets).
+func parseStanzaError(st *node) stanza.Error { return xmppconn.StanzaError(st, nil) }
 
 // iq builds an IQ stanza.
 func iq(typ, id string, payload *node) *node {
