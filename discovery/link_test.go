@@ -29,7 +29,10 @@ func TestRegistrationURLRefusesDeceptiveAndLocalLinks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := parseRegister(n)
+			r, err := parseRegister(n)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if r.URL != "" {
 				t.Errorf("%s %q: URL = %q, want none", name, bad, r.URL)
 			}

@@ -2,13 +2,13 @@ package discovery
 
 import (
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
+	"github.com/xmpp-onboard/onboard/register"
 	"slices"
 	"strconv"
 	"strings"
 
 	"mellium.im/xmpp/stanza"
 
-	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
 
 // Namespaces the prober reads.
@@ -267,116 +267,49 @@ func uploadFromInfo(in *Info) (ok bool, maxSize int64) {
 	return false, 0
 }
 
-// captchaFields are the challenge field vars of XEP-0158 §3.4.
-var captchaFields = []string{
-	"ocr", "qa", "picture_recog", "picture_q", "speech_recog", "speech_q",
-	"video_recog", "video_q", "audio_recog", "captcha-fallback-url",
-}
-
 // parseRegister reads the jabber:iq:register <query/> answering a form
-// request.
-func parseRegister(q *node) Registration {
-	var r Registration
-	r.Instructions = clipString(q.Child(nsRegister, "instructions").TrimmedText())
-	var legacy []string
-	var oobURL string
-	var form *Form
-	bob := false
-	for _, c := range q.Children {
+// request with register's form model (register.ParseForm), so that a form
+// means the same to a probe as to a registration: which fields, which are
+// required, whether there is a CAPTCHA, which web page is offered.
+func parseRegister(q *node) (Registration, error) {
+	f, err := register.ParseForm(q.Marshal())
+	if err != nil {
+		return Registration{}, err
+	}
+	r := Registration{
+		Instructions: clipString(f.Instructions),
+		DataForm:     f.IsDataForm,
+		CAPTCHA:      f.Captcha != nil,
+		URL:          f.RedirectURL,
+	}
+	if f.RedirectRefused {
+		r.Status.Reason = "registration URL is not https; ignored"
+	}
+	for _, fl := range append(slices.Clone(f.Fields), f.LegacyFields...) {
+		r.Legacy = r.Legacy || fl.Legacy
+	}
+	for _, fl := range f.Fields {
 		switch {
-		case c.Name.Space == nsRegister:
-			switch c.Name.Local {
-			case "instructions", "registered", "remove", "key":
-			default:
-				if !slices.Contains(legacy, c.Name.Local) {
-					legacy = appendLimited(legacy, clipString(c.Name.Local))
-				}
-			}
-		case c.Is(nsData, "x") && form == nil:
-			f := parseForm(c)
-			form = &f
-			if ins := clipString(c.Child(nsData, "instructions").TrimmedText()); ins != "" && r.Instructions == "" {
-				r.Instructions = ins
-			}
-		case c.Is(nsOOB, "x"):
-			if oobURL == "" {
-				oobURL = clipString(c.Child(nsOOB, "url").TrimmedText())
-			}
-		case c.Is(nsBOB, "data"):
-			bob = true
+		case fl.Type == register.Hidden || fl.Type == register.Fixed || fl.Var == "":
+			continue
+		case f.Captcha != nil && (fl.Var == f.Captcha.Field || register.IsCaptchaVar(fl.Var) || fl.Var == "captcha-fallback-url"):
+			r.Challenges = appendLimited(r.Challenges, clipString(fl.Var))
+			continue
 		}
-	}
-	r.Legacy = len(legacy) > 0
-	r.DataForm = form != nil
-	if form != nil {
-		// A data form wins over legacy fields (XEP-0077 §6).
-		if form.Type == nsCaptcha {
-			r.CAPTCHA = true
+		r.Fields = appendLimited(r.Fields, clipString(fl.Var))
+		if fl.Required || fl.Legacy {
+			// Every legacy field the server lists must be supplied.
+			r.Required = appendLimited(r.Required, clipString(fl.Var))
 		}
-		for _, f := range form.Fields {
-			if f.Var == "" || f.Type == "hidden" || f.Type == "fixed" {
-				continue
-			}
-			if slices.Contains(captchaFields, f.Var) || f.Media || isHashcashVar(f.Var) {
-				r.CAPTCHA = true
-				r.Challenges = appendLimited(r.Challenges, f.Var)
-				continue
-			}
-			r.Fields = appendLimited(r.Fields, f.Var)
-			if f.Required {
-				r.Required = appendLimited(r.Required, f.Var)
-			}
-		}
-		if form.Values("challenge") != nil && bob {
-			r.CAPTCHA = true
-		}
-	} else {
-		r.Fields = legacy
-		// Every legacy field the server lists must be supplied.
-		r.Required = slices.Clone(legacy)
-	}
-	if bob {
-		r.CAPTCHA = true
 	}
 	r.EmailRequired = slices.Contains(r.Required, "email")
-
-	u := oobURL
-	if u == "" && len(r.Fields) == 0 {
-		u = firstURL(r.Instructions)
-	}
-	if u != "" {
-		// Only a link that shows its true target and does not point
-		// into the prober's own network (netguard.HTTPSLink).
-		if l, ok := netguard.HTTPSLink(u); ok {
-			r.URL = l
-		} else {
-			r.Status.Reason = "registration URL is not https; ignored"
-		}
-	}
 	switch {
 	case len(r.Fields) > 0:
 		r.Kind = RegistrationOpen
-	case r.URL != "" || oobURL != "" || r.Instructions != "":
+	case r.URL != "" || f.RedirectRefused || r.Instructions != "":
 		r.Kind = RegistrationWeb
 	default:
 		r.Kind = RegistrationUnknown
 	}
-	return r
-}
-
-// isHashcashVar reports a XEP-0158 hashcash challenge var, named after a
-// hash algorithm such as "SHA-256".
-func isHashcashVar(v string) bool {
-	return strings.HasPrefix(v, "SHA-") || strings.HasPrefix(v, "sha-") || v == "MD5"
-}
-
-// firstURL returns the first http or https URL in s.
-func firstURL(s string) string {
-	for _, w := range strings.Fields(s) {
-		w = strings.Trim(w, "<>()[]\"'.,;")
-		if strings.HasPrefix(w, "https://") || strings.HasPrefix(w, "http://") {
-			return w
-		}
-	}
-	return ""
+	return r, nil
 }

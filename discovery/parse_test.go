@@ -102,7 +102,7 @@ func TestParseRegister(t *testing.T) {
 		want: Registration{Kind: RegistrationOpen, DataForm: true, CAPTCHA: true,
 			Challenges: []string{"captcha-fallback-url", "ocr"},
 			Fields:     []string{"username", "password"}, Required: []string{"username", "password"},
-			Instructions: "You need a client that supports x:data and CAPTCHA to register"},
+			Instructions: "You need a client that supports x:data and CAPTCHA to register\nChoose a username and password to register with this server"},
 	}, {
 		file: "register-redirect.xml",
 		want: Registration{Kind: RegistrationWeb, URL: "https://example.org/register",
@@ -117,7 +117,10 @@ func TestParseRegister(t *testing.T) {
 			Instructions: "Sign up on our website: https://example.org/signup."},
 	}} {
 		t.Run(tc.file, func(t *testing.T) {
-			got := parseRegister(mustElement(t, "xmpp/"+tc.file))
+			got, err := parseRegister(mustElement(t, "xmpp/"+tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("\n got %+v\nwant %+v", got, tc.want)
 			}

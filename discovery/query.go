@@ -290,7 +290,11 @@ func registrationFrom(res iqResult, f *Features) Registration {
 		return Registration{Advertised: adv, InviteToken: inv,
 			Status: unknown("unexpected reply", fmt.Errorf("%w: register: no <query/>", ErrProtocol), res.took)}
 	}
-	r := parseRegister(res.payload)
+	r, err := parseRegister(res.payload)
+	if err != nil {
+		return Registration{Advertised: adv, InviteToken: inv,
+			Status: unknown("unreadable registration form", fmt.Errorf("%w: %w", ErrProtocol, err), res.took)}
+	}
 	r.Advertised, r.InviteToken = adv, inv
 	reason := r.Status.Reason
 	r.Status = observed(res.took)

@@ -122,7 +122,14 @@ type Captcha struct {
 	// Answers is the number of challenges to answer (hidden field
 	// "answers"); 0 or 1 means one.
 	Answers int
+	// FallbackURL is a web page where the challenge can be solved
+	// instead (ejabberd's "captcha-fallback-url" field), when it is a
+	// link that may be offered (https); "" otherwise.
+	FallbackURL string
 }
+
+// fallbackField is the var of ejabberd's CAPTCHA fallback link field.
+const fallbackField = "captcha-fallback-url"
 
 // Form is the registration form of a server, as one typed view of
 // everything the server sent: instructions, the data form or legacy fields,
@@ -152,6 +159,11 @@ type Form struct {
 	// out-of-band element or, failing that, the instructions; "" when
 	// none was offered (non-https URLs are ignored).
 	RedirectURL string
+	// RedirectRefused reports a web registration link that is not offered
+	// in RedirectURL: a XEP-0066 link that is not https, points to a
+	// local address or hides its target (bidi and control characters),
+	// or only a plain-http link in the instructions.
+	RedirectRefused bool
 	// Registered is set when the server says the requester is already
 	// registered (authenticated queries only).
 	Registered bool
@@ -335,8 +347,10 @@ var captchaTypes = map[string]bool{
 	"video_recog": true,
 }
 
-// isCaptchaVar reports whether v names a XEP-0158 challenge field.
-func isCaptchaVar(v string) bool {
+// IsCaptchaVar reports whether v names a XEP-0158 challenge field: one of
+// the challenge types ("ocr", "qa", …) or a hashcash hash name
+// ("SHA-256", …).
+func IsCaptchaVar(v string) bool {
 	if captchaTypes[v] {
 		return true
 	}
@@ -438,11 +452,27 @@ func parseQuery(q *node) (*Form, error) {
 	f.legacyNS = !f.IsDataForm
 	f.Instructions = strings.Join(instr, "\n")
 	f.RedirectURL = httpsURL(oobURL)
+	f.RedirectRefused = oobURL != "" && f.RedirectURL == ""
 	if f.RedirectURL == "" {
 		f.RedirectURL = findHTTPS(f.Instructions)
+		lower := strings.ToLower(f.Instructions)
+		f.RedirectRefused = f.RedirectRefused || f.RedirectURL == "" && (strings.Contains(lower, "http://") || strings.Contains(lower, "https://"))
 	}
 	f.findCaptcha()
 	return f, nil
+}
+
+// ParseForm reads a registration form: the <query xmlns='jabber:iq:register'/>
+// element a server sends in reply to a form request (XEP-0077 §3.1), with
+// the limits of a stream (DefaultMaxStanza bytes). It is the form model
+// Conn.Form returns, for applications that fetch the form on a stream of
+// their own; a CAPTCHA image is taken from inline Bits of Binary data only.
+func ParseForm(query []byte) (*Form, error) {
+	q, err := parseNode(query, DefaultMaxStanza)
+	if err != nil {
+		return nil, err
+	}
+	return parseQuery(q)
 }
 
 func dup(fields []Field, v string) bool {
@@ -601,7 +631,7 @@ func (f *Form) findCaptcha() {
 		return
 	}
 	for _, fl := range f.Fields {
-		if !isCaptchaVar(fl.Var) || fl.Type == Hidden || fl.Type == Fixed {
+		if !IsCaptchaVar(fl.Var) || fl.Type == Hidden || fl.Type == Fixed {
 			continue
 		}
 		c := &Captcha{Type: fl.Var, Field: fl.Var, Label: fl.Label}
@@ -610,6 +640,9 @@ func (f *Form) findCaptcha() {
 		}
 		if a := f.Field("answers"); a != nil {
 			fmt.Sscanf(a.Value(), "%d", &c.Answers)
+		}
+		if fb := f.Field(fallbackField); fb != nil {
+			c.FallbackURL = httpsURL(fb.Value())
 		}
 		for _, m := range fl.Media {
 			switch {
