@@ -31,8 +31,9 @@
 // on a terminal); it is never a flag. With -batch the account is used only
 // for its own domain (give it as name@domain).
 //
-// JSON output has camelCase keys and "format": 1 as its first key; the
-// format number changes only when a key changes meaning or goes away.
+// JSON output has camelCase keys and "format": 1 as its first key, then
+// "exit", the exit status for the domain, and "problem", why it is not 0;
+// the format number changes only when a key changes meaning or goes away.
 //
 // Everything the server chose (software name, identities, form
 // instructions, addresses, error texts) is shown through internal/sanitize:

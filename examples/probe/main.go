@@ -86,8 +86,9 @@ ONBOARD_PASSWORD or, when that is empty, from standard input (echo off
 on a terminal); it is never a flag. With -batch the account is used only
 for its own domain (give it as name@domain).
 
-JSON output has camelCase keys and "format": 1 as its first key; the
-format number changes only when a key changes meaning or goes away.
+JSON output has camelCase keys and "format": 1 as its first key, then
+"exit", the exit status for the domain, and "problem", why it is not 0;
+the format number changes only when a key changes meaning or goes away.
 
 Everything the server chose (software name, identities, form
 instructions, addresses, error texts) is shown through internal/sanitize:
@@ -200,19 +201,29 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintln(stderr, "probe:", sanitize.Line(err.Error()))
 		return exitUnreachable
 	}
+	code, why := v.of(&r, true)
 	if o.asJSON {
-		if err := cli.WriteJSON(stdout, r, false); err != nil {
+		if err := cli.WriteJSON(stdout, r, false, verdictFields(code, why)...); err != nil {
 			fmt.Fprintln(stderr, "probe:", sanitize.Line(err.Error()))
 			return exitUnreachable
 		}
 	} else {
 		writeSummary(stdout, &r, v)
 	}
-	code, why := v.of(&r, true)
 	if code != exitOK {
 		fmt.Fprintln(stderr, "probe:", sanitize.Line(r.Domain+": "+why))
 	}
 	return code
+}
+
+// verdictFields are the JSON keys added to a report: "exit", the exit
+// status the domain alone would give, and "problem", why, unless it is 0.
+func verdictFields(code int, why string) []cli.Field {
+	f := []cli.Field{{Key: "exit", Value: code}}
+	if code != exitOK {
+		f = append(f, cli.Field{Key: "problem", Value: why})
+	}
+	return f
 }
 
 func normalize(d string) string {
@@ -343,7 +354,7 @@ func runBatch(ctx context.Context, p *discovery.Prober, domains []string, v verd
 		}
 		bar.Done(r.Domain, code == exitOK, why)
 		if werr == nil {
-			if werr = cli.WriteJSON(w, r, true); werr == nil {
+			if werr = cli.WriteJSON(w, r, true, verdictFields(code, why)...); werr == nil {
 				werr = w.Flush() // one line at a time, for consumers that follow along
 			}
 			if werr != nil {

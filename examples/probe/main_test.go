@@ -129,6 +129,8 @@ func TestBatch(t *testing.T) {
 	for sc.Scan() {
 		var r struct {
 			Format       int
+			Exit         int
+			Problem      string
 			Domain       string
 			Error        string
 			Registration struct{ Kind string }
@@ -139,11 +141,11 @@ func TestBatch(t *testing.T) {
 		if r.Format != 1 {
 			t.Errorf("line %q: no format 1", sc.Text())
 		}
-		got[r.Domain] = r.Registration.Kind + r.Error
+		got[r.Domain] = fmt.Sprintf("%s%s %d %s", r.Registration.Kind, r.Error, r.Exit, r.Problem)
 	}
 	want := map[string]string{
-		"main.test": "open", "one.test": "open", "two.test": "open", "three.test": "open",
-		"not a domain": `unknowndiscovery: invalid domain: "not a domain"`,
+		"main.test": "open 0 ", "one.test": "open 0 ", "two.test": "open 0 ", "three.test": "open 0 ",
+		"not a domain": `unknowndiscovery: invalid domain: "not a domain" 1 invalid domain: "not a domain"`,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("reports:\n got %v\nwant %v", got, want)

@@ -238,12 +238,20 @@ func (c *Command) UsageError(stderr io.Writer, msg string) int {
 	return ExitUsage
 }
 
+// Field is a key and value WriteJSON adds to the top-level object, after
+// "format" (for a type with its own MarshalJSON, such as a probe report).
+type Field struct {
+	Key   string
+	Value any
+}
+
 // WriteJSON writes v as JSON with "format": [Format] as the first key of
-// the top-level object (v must encode as an object), HTML characters
-// unescaped, and sanitize.JSON's escapes; indented by two spaces or, if
-// oneLine, as one line (JSON lines). A newline ends it.
-func WriteJSON(w io.Writer, v any, oneLine bool) error {
-	b, err := EncodeJSON(v, oneLine)
+// the top-level object (v must encode as an object), then the extra
+// fields, HTML characters unescaped, and sanitize.JSON's escapes; indented
+// by two spaces or, if oneLine, as one line (JSON lines). A newline ends
+// it.
+func WriteJSON(w io.Writer, v any, oneLine bool, extra ...Field) error {
+	b, err := EncodeJSON(v, oneLine, extra...)
 	if err != nil {
 		return err
 	}
@@ -252,18 +260,27 @@ func WriteJSON(w io.Writer, v any, oneLine bool) error {
 }
 
 // EncodeJSON is WriteJSON into a byte slice.
-func EncodeJSON(v any, oneLine bool) ([]byte, error) {
+func EncodeJSON(v any, oneLine bool, extra ...Field) ([]byte, error) {
 	var raw bytes.Buffer
 	enc := json.NewEncoder(&raw)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	obj := bytes.TrimSpace(raw.Bytes())
+	obj := bytes.Clone(bytes.TrimSpace(raw.Bytes()))
 	if len(obj) < 2 || obj[0] != '{' {
 		return nil, fmt.Errorf("cli: JSON output must be an object, not %.20s", obj)
 	}
 	withFormat := fmt.Appendf(nil, `{"format":%d`, Format)
+	for _, f := range extra {
+		raw.Reset()
+		if err := enc.Encode(map[string]any{f.Key: f.Value}); err != nil {
+			return nil, err
+		}
+		kv := bytes.TrimSpace(raw.Bytes())
+		withFormat = append(withFormat, ',')
+		withFormat = append(withFormat, kv[1:len(kv)-1]...)
+	}
 	if inner := bytes.TrimSpace(obj[1 : len(obj)-1]); len(inner) > 0 {
 		withFormat = append(withFormat, ',')
 		withFormat = append(withFormat, inner...)

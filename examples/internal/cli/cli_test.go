@@ -68,6 +68,12 @@ func TestEncodeJSON(t *testing.T) {
 	if want := `{"format":1,"name":"x\u202e\u009b","url":"https://a.example/?a=1&b=<2>"}` + "\n"; string(b) != want {
 		t.Errorf("got %s want %s", b, want)
 	}
+	b, _ = EncodeJSON(struct {
+		A int `json:"a"`
+	}{1}, true, Field{Key: "exit", Value: 3}, Field{Key: "problem", Value: "<bad>\u202e"})
+	if want := `{"format":1,"exit":3,"problem":"<bad>\u202e","a":1}` + "\n"; string(b) != want {
+		t.Errorf("extra fields: got %s want %s", b, want)
+	}
 	b, _ = EncodeJSON(struct{}{}, false)
 	var v map[string]int
 	if json.Unmarshal(b, &v) != nil || v["format"] != 1 {
