@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -47,5 +49,16 @@ func TestUnknownDomain(t *testing.T) {
 	}
 	if _, _, errs := rate(t, "nothing-like-it.example"); strings.Contains(errs, "did you mean") || !strings.Contains(errs, "-live") {
 		t.Errorf("%q", errs)
+	}
+}
+
+// TestInterrupted: a live probe cut short by Ctrl-C exits 130.
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var o, e bytes.Buffer
+	code := run(ctx, []string{"localhost", "-addr", "127.0.0.1:1", "-no-http"}, func(string) string { return "" }, nil, &o, &e)
+	if code != exitInterrupted || o.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, o.String(), e.String())
 	}
 }
