@@ -219,7 +219,7 @@ func (s *decodeState) array(data []byte) (List, error) {
 			if err != nil {
 				return s.fail("", err)
 			}
-			if err := checkDomain(dom); err != nil {
+			if err := CheckDomain(dom); err != nil {
 				return s.fail(FieldJID, err)
 			}
 			p.JID = dom
@@ -272,7 +272,7 @@ func (s *decodeState) full(data []byte) (List, error) {
 	s.index = 0
 	err := jsonstrict.EachMember(data, func(dom string, raw []byte, off int64) error {
 		s.domain, s.offset = dom, off
-		if err := checkDomain(dom); err != nil {
+		if err := CheckDomain(dom); err != nil {
 			return s.fail(FieldJID, err)
 		}
 		if seen[strings.ToLower(dom)] {
@@ -653,19 +653,33 @@ func dropLinks(p *Provider) []droppedLink {
 	return out
 }
 
-// checkDomain rejects strings that cannot be an XMPP domain.
-func checkDomain(s string) error {
-	if s == "" {
+// MaxDomainLen is the longest domain CheckDomain accepts: 253 bytes, the
+// longest DNS name. RFC 7622 allows 1023 bytes in a domainpart, but a
+// provider's domain is looked up in the DNS (SRV records) and named in
+// TLS certificates, so a longer one cannot be served.
+const MaxDomainLen = 253
+
+// CheckDomain rejects a string that cannot be the domain of a provider,
+// in a list or in a provider file: it must be 1 to MaxDomainLen bytes,
+// hold no control or bidi character (ErrUnsafeText), no "@", "/", ":",
+// "\", quote, angle bracket or white space (so no JID, URL or host and
+// port passes for one), and no empty label. It checks the form only; the
+// name need not resolve.
+func CheckDomain(s string) error {
+	switch {
+	case s == "":
 		return errors.New("empty domain")
-	}
-	if len(s) > 1023 {
-		return errors.New("domain longer than 1023 bytes")
+	case len(s) > MaxDomainLen:
+		return fmt.Errorf("domain %q is longer than %d bytes", clip([]byte(s)), MaxDomainLen)
 	}
 	if err := checkText(s); err != nil {
 		return err
 	}
-	if strings.ContainsAny(s, "@/ \t\r\n") {
-		return fmt.Errorf("invalid domain %q", s)
+	switch {
+	case strings.ContainsAny(s, "@/:\\ \t\r\n\"'<>"):
+		return fmt.Errorf("invalid domain %q (want a bare domain such as \"chat.example.org\")", clip([]byte(s)))
+	case strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, ".."):
+		return fmt.Errorf("invalid domain %q (empty label)", clip([]byte(s)))
 	}
 	return nil
 }

@@ -221,7 +221,7 @@ var fieldTable = [...]fieldDesc{
 			if err := strictString(raw, &s); err != nil {
 				return err
 			}
-			if err := checkDomain(s); err != nil {
+			if err := CheckDomain(s); err != nil {
 				return err
 			}
 			p.JID = s
@@ -249,7 +249,7 @@ var fieldTable = [...]fieldDesc{
 	},
 	dateRow(FieldLatestChange, "latest change", false, func(p *Provider) *Date { return &p.LatestChange }),
 	localizedRow(FieldWebsite, "website", true, func(p *Provider) *Localized { return &p.Website }),
-	stringsRow(FieldAlternativeJIDs, "alternative domains", true, func(s *string) error { return checkDomain(*s) },
+	stringsRow(FieldAlternativeJIDs, "alternative domains", true, func(s *string) error { return CheckDomain(*s) },
 		func(p *Provider) *[]string { return &p.AlternativeJIDs }),
 	intRow[BusFactor, int](FieldBusFactor, "bus factor", true, -1, math.MaxInt32, func(p *Provider) *BusFactor { return &p.BusFactor }),
 	{

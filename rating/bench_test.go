@@ -1,7 +1,6 @@
 package rating_test
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/xmpp-onboard/onboard/providers"
@@ -20,16 +19,4 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*list.Len()), "ns/provider")
-}
-
-// BenchmarkValidateProviderFile validates a typical provider file.
-func BenchmarkValidateProviderFile(b *testing.B) {
-	in := readFile(b, "valid.json")
-	b.ReportAllocs()
-	b.SetBytes(int64(len(in)))
-	for b.Loop() {
-		if _, _, err := validator.Validate(bytes.NewReader(in)); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

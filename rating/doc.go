@@ -1,13 +1,11 @@
 // Package rating computes the XMPP Providers category of a provider and
-// explains it, and checks and writes the provider file that operators
-// publish.
+// explains it.
 //
 // Everything here is a pure function of a [providers.Provider]: the package
-// uses neither the network nor the clock (except that a zero
-// [Validator.At] means today). Records come from a published list
-// ([providers.Embedded], [providers.Decode]), from an operator's provider
-// file ([ValidateProviderFile]), from a live probe, or from a mix of them
-// ([Merge]).
+// uses neither the network nor the clock, and reads no files. Records come
+// from a published list ([providers.Embedded], [providers.Decode]), from an
+// operator's provider file (package providerfile), from a live probe, or
+// from a mix of them ([Merge]).
 //
 // # Categories
 //
@@ -111,16 +109,11 @@
 //
 // # Provider files
 //
-// Operators publish 14 of the properties at
-// https://<xmpp-domain>/.well-known/xmpp-provider-v2.json. [Validator]
-// checks such a file key by key (type, unit, sentinel, the form of URLs,
-// codes, domains and dates) and reports errors and warnings that each name
-// their key, such as a size given in bytes or MiB instead of MB, an
-// upper-case country code, or an http URL. Input is capped at 1 MiB by
-// default. [GenerateProviderFile] writes a file from a probe's record and
-// the operator's [ProviderFileAnswers]; the output validates, and reading
-// it back gives the values written.
+// Checking and writing the provider file that operators publish
+// (/.well-known/xmpp-provider-v2.json) is the business of package
+// providerfile. The names this package used to have for it (Validator,
+// ValidateProviderFile, GenerateProviderFile, Report, Problem, …) are
+// deprecated forwarding declarations to that package.
 //
-// See https://providers.xmpp.net/ for the project and
-// https://providers.xmpp.net/provider-file-generator/ for the file format.
+// See https://providers.xmpp.net/ for the project.
 package rating

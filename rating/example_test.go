@@ -1,10 +1,7 @@
 package rating_test
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/rating"
@@ -74,105 +71,4 @@ func ExampleRequirements_Criteria() {
 	// server locations: required
 	// one of e-mail support, chat support, group chat support: required
 	// time in service: at least 365 days
-}
-
-// Check an operator's provider file before publishing it.
-func ExampleValidateProviderFile() {
-	const file = `{
-	  "website": {"en": "https://chat.example.org/"},
-	  "alternativeJids": [],
-	  "busFactor": 2,
-	  "organization": "private person",
-	  "passwordReset": {},
-	  "serverTesting": false,
-	  "maximumHttpFileUploadTotalSize": 1024,
-	  "maximumHttpFileUploadStorageTime": 30,
-	  "maximumMessageArchiveManagementStorageTime": 0,
-	  "professionalHosting": true,
-	  "freeOfCharge": "yes",
-	  "legalNotice": {"en": "http://chat.example.org/legal"},
-	  "serverLocations": ["DE"],
-	  "since": "2021-03-01"
-	}`
-	p, report, err := rating.ValidateProviderFile(strings.NewReader(file))
-	for _, pr := range report.Problems {
-		fmt.Println(pr)
-	}
-	if errors.Is(err, rating.ErrInvalid) {
-		fmt.Println("invalid; usable values:", p.UploadTotalSize, p.ServerLocations, p.Since)
-	}
-	// Output:
-	// warning: maximumHttpFileUploadTotalSize: 1024 looks like MiB; the unit is MB (10^6 bytes), so 1024 MiB is 1073
-	// error: freeOfCharge: want true or false, got a string
-	// warning: legalNotice: language "en": "http://chat.example.org/legal" is not https; clients may refuse to open it
-	// warning: serverLocations: country code "DE" should be lower-case "de"
-	// invalid; usable values: 1024 MB [de] 2021-03-01
-}
-
-// Rate a listed provider on what a live probe observed: the observed
-// values replace the listed ones.
-func ExampleMerge() {
-	list := providers.Embedded()
-	listed, _ := list.Lookup("07f.de")
-
-	live := providers.New("07f.de") // as built by a probe
-	live.UploadFileSize = 10        // XEP-0363 max-file-size, now 10 MB
-	observed := []providers.Field{providers.FieldUploadFileSize}
-
-	p, prov := rating.Merge(listed, live, observed)
-	r := rating.Evaluate(p, list.Published.Time())
-	fmt.Println("listed:", listed.Category, "now:", r.Category)
-	fmt.Println(providers.FieldUploadFileSize, "from", prov.Of(providers.FieldUploadFileSize))
-	fmt.Println(providers.FieldLegalNotice, "from", prov.Of(providers.FieldLegalNotice))
-	// Output:
-	// listed: A now: C
-	// maximumHttpFileUploadFileSize from live
-	// legalNotice from list
-}
-
-// Write a provider file from a probe's record and the operator's answers.
-func ExampleGenerateProviderFile() {
-	live := providers.New("chat.example.org")
-	live.UploadTotalSize = 500
-	live.UploadStorageTime = 30
-	live.ArchiveStorageTime = 0 // no limit
-
-	b, err := rating.GenerateProviderFile(live, rating.ProviderFileAnswers{
-		Organization:        providers.OrganizationPrivatePerson,
-		BusFactor:           1,
-		ProfessionalHosting: true,
-		FreeOfCharge:        true,
-		Since:               providers.Date{Year: 2021, Month: 3, Day: 1},
-		Website:             providers.Localized{"en": "https://chat.example.org/"},
-		LegalNotice:         providers.Localized{"en": "https://chat.example.org/legal"},
-		ServerLocations:     []string{"de"},
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	os.Stdout.Write(b)
-	// Output:
-	// {
-	//   "website": {
-	//     "en": "https://chat.example.org/"
-	//   },
-	//   "alternativeJids": [],
-	//   "busFactor": 1,
-	//   "organization": "private person",
-	//   "passwordReset": {},
-	//   "serverTesting": false,
-	//   "maximumHttpFileUploadTotalSize": 500,
-	//   "maximumHttpFileUploadStorageTime": 30,
-	//   "maximumMessageArchiveManagementStorageTime": 0,
-	//   "professionalHosting": true,
-	//   "freeOfCharge": true,
-	//   "legalNotice": {
-	//     "en": "https://chat.example.org/legal"
-	//   },
-	//   "serverLocations": [
-	//     "de"
-	//   ],
-	//   "since": "2021-03-01"
-	// }
 }

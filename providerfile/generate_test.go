@@ -1,4 +1,4 @@
-package rating_test
+package providerfile_test
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xmpp-onboard/onboard/providerfile"
 	"github.com/xmpp-onboard/onboard/providers"
-	"github.com/xmpp-onboard/onboard/rating"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -32,8 +32,8 @@ func probed() providers.Provider {
 	return p
 }
 
-func answers() rating.ProviderFileAnswers {
-	return rating.ProviderFileAnswers{
+func answers() providerfile.Answers {
+	return providerfile.Answers{
 		Organization:        providers.OrganizationNonGovernmental,
 		BusFactor:           2,
 		ServerTesting:       true,
@@ -48,11 +48,11 @@ func answers() rating.ProviderFileAnswers {
 }
 
 func TestGenerateGolden(t *testing.T) {
-	got, err := rating.GenerateProviderFile(probed(), answers())
+	got, err := providerfile.Generate(probed(), answers())
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "providerfile", "generated.golden.json")
+	golden := filepath.Join("testdata", "generated.golden.json")
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -91,7 +91,7 @@ func fileValues(t *testing.T, p providers.Provider) map[providers.Field]string {
 }
 
 func TestGenerateRoundTrip(t *testing.T) {
-	out, err := rating.GenerateProviderFile(probed(), answers())
+	out, err := providerfile.Generate(probed(), answers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,15 +122,15 @@ func TestGenerateRoundTrip(t *testing.T) {
 	}
 
 	// A second round gives the same bytes.
-	again, err := rating.GenerateProviderFile(p, answersOf(p))
+	again, err := providerfile.Generate(p, answersOf(p))
 	if err != nil || !bytes.Equal(again, out) {
 		t.Errorf("regenerating from the validated record changed the file (%v):\n%s\n%s", err, out, again)
 	}
 }
 
 // answersOf takes the operator's answers from a record.
-func answersOf(p providers.Provider) rating.ProviderFileAnswers {
-	return rating.ProviderFileAnswers{
+func answersOf(p providers.Provider) providerfile.Answers {
+	return providerfile.Answers{
 		Organization:        p.Organization,
 		BusFactor:           p.BusFactor,
 		ServerTesting:       p.ServerTesting,
@@ -150,12 +150,12 @@ func answersOf(p providers.Provider) rating.ProviderFileAnswers {
 func TestGenerateFromRealData(t *testing.T) {
 	for _, s := range snapshots(t, "v2") {
 		for _, p := range s.list.Providers {
-			out, err := rating.GenerateProviderFile(p, answersOf(p))
+			out, err := providerfile.Generate(p, answersOf(p))
 			if err != nil {
 				t.Errorf("%s %s: %v", s.name, p.JID, err)
 				continue
 			}
-			v := rating.Validator{At: s.date, Domain: p.JID}
+			v := providerfile.Validator{At: s.date, Domain: p.JID}
 			got, rep, err := v.Validate(bytes.NewReader(out))
 			if err != nil {
 				t.Errorf("%s %s: generated file invalid: %v", s.name, p.JID, err)
@@ -182,7 +182,7 @@ func TestGenerateAnswersOverLive(t *testing.T) {
 	live.Website = providers.Localized{"en": "https://old.example/"}
 
 	// Empty answers take the live values.
-	out, err := rating.GenerateProviderFile(live, rating.ProviderFileAnswers{})
+	out, err := providerfile.Generate(live, providerfile.Answers{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestGenerateAnswersOverLive(t *testing.T) {
 	}
 
 	// Answers win.
-	out, err = rating.GenerateProviderFile(live, answers())
+	out, err = providerfile.Generate(live, answers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,36 +210,36 @@ func TestGenerateAnswersOverLive(t *testing.T) {
 func TestGenerateRejects(t *testing.T) {
 	tests := []struct {
 		name   string
-		change func(*providers.Provider, *rating.ProviderFileAnswers)
+		change func(*providers.Provider, *providerfile.Answers)
 		field  providers.Field
 	}{
-		{"organization", func(_ *providers.Provider, a *rating.ProviderFileAnswers) { a.Organization = "club" },
+		{"organization", func(_ *providers.Provider, a *providerfile.Answers) { a.Organization = "club" },
 			providers.FieldOrganization},
-		{"since in the future", func(_ *providers.Provider, a *rating.ProviderFileAnswers) {
+		{"since in the future", func(_ *providers.Provider, a *providerfile.Answers) {
 			a.Since = providers.Date{Year: 9999, Month: 1, Day: 1}
 		}, providers.FieldSince},
-		{"URL", func(_ *providers.Provider, a *rating.ProviderFileAnswers) {
+		{"URL", func(_ *providers.Provider, a *providerfile.Answers) {
 			a.LegalNotice = providers.Localized{"en": "legal.html"}
 		}, providers.FieldLegalNotice},
-		{"language", func(_ *providers.Provider, a *rating.ProviderFileAnswers) {
+		{"language", func(_ *providers.Provider, a *providerfile.Answers) {
 			a.Website = providers.Localized{"english": "https://chat.example.org/"}
 		}, providers.FieldWebsite},
-		{"country", func(_ *providers.Provider, a *rating.ProviderFileAnswers) { a.ServerLocations = []string{"Germany"} },
+		{"country", func(_ *providers.Provider, a *providerfile.Answers) { a.ServerLocations = []string{"Germany"} },
 			providers.FieldServerLocations},
-		{"bus factor", func(_ *providers.Provider, a *rating.ProviderFileAnswers) { a.BusFactor = -3 },
+		{"bus factor", func(_ *providers.Provider, a *providerfile.Answers) { a.BusFactor = -3 },
 			providers.FieldBusFactor},
-		{"size", func(p *providers.Provider, _ *rating.ProviderFileAnswers) { p.UploadTotalSize = -2 },
+		{"size", func(p *providers.Provider, _ *providerfile.Answers) { p.UploadTotalSize = -2 },
 			providers.FieldUploadTotalSize},
-		{"domain", func(p *providers.Provider, _ *rating.ProviderFileAnswers) { p.AlternativeJIDs = []string{"a@b"} },
+		{"domain", func(p *providers.Provider, _ *providerfile.Answers) { p.AlternativeJIDs = []string{"a@b"} },
 			providers.FieldAlternativeJIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			live, a := probed(), answers()
 			tc.change(&live, &a)
-			out, err := rating.GenerateProviderFile(live, a)
-			var fe *rating.FileError
-			if out != nil || !errors.As(err, &fe) || !errors.Is(err, rating.ErrInvalid) {
+			out, err := providerfile.Generate(live, a)
+			var fe *providerfile.FileError
+			if out != nil || !errors.As(err, &fe) || !errors.Is(err, providerfile.ErrInvalid) {
 				t.Fatalf("got %s, %v", out, err)
 			}
 			if len(fe.Problems) != 1 || fe.Problems[0].Field != tc.field {
@@ -252,7 +252,7 @@ func TestGenerateRejects(t *testing.T) {
 // TestGenerateWarnsOnly checks that incomplete answers still give a file:
 // what is unknown is a warning, not an error.
 func TestGenerateWarnsOnly(t *testing.T) {
-	out, err := rating.GenerateProviderFile(providers.New("chat.example.org"), rating.ProviderFileAnswers{})
+	out, err := providerfile.Generate(providers.New("chat.example.org"), providerfile.Answers{})
 	if err != nil {
 		t.Fatal(err)
 	}

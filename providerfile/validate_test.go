@@ -1,4 +1,4 @@
-package rating_test
+package providerfile_test
 
 import (
 	"bytes"
@@ -11,17 +11,17 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/xmpp-onboard/onboard/providerfile"
 	"github.com/xmpp-onboard/onboard/providers"
-	"github.com/xmpp-onboard/onboard/rating"
 )
 
 // validator is the validator of the tests: a fixed date, so that "since in
 // the future" does not depend on the clock.
-var validator = rating.Validator{At: ratedAt, Domain: "chat.example.org"}
+var validator = providerfile.Validator{At: ratedAt, Domain: "chat.example.org"}
 
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "providerfile", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func readFile(t testing.TB, name string) []byte {
 }
 
 // problems formats a report as "severity field" strings.
-func problems(rep rating.Report) []string {
+func problems(rep providerfile.Report) []string {
 	out := []string{}
 	for _, p := range rep.Problems {
 		out = append(out, string(p.Severity)+" "+string(p.Field))
@@ -112,8 +112,8 @@ func TestValidateFiles(t *testing.T) {
 			if err == nil {
 				return
 			}
-			var fe *rating.FileError
-			if !errors.Is(err, rating.ErrInvalid) || !errors.As(err, &fe) {
+			var fe *providerfile.FileError
+			if !errors.Is(err, providerfile.ErrInvalid) || !errors.As(err, &fe) {
 				t.Fatalf("error %T %v is not a *FileError matching ErrInvalid", err, err)
 			}
 			if (fe.Err != nil) != tc.fatal {
@@ -122,7 +122,7 @@ func TestValidateFiles(t *testing.T) {
 			if !slices.Equal(fe.Problems, rep.Errors()) {
 				t.Errorf("FileError problems %v, report errors %v", fe.Problems, rep.Errors())
 			}
-			if !strings.HasPrefix(err.Error(), "rating: invalid provider file") {
+			if !strings.HasPrefix(err.Error(), "providerfile: invalid provider file") {
 				t.Errorf("message %q", err)
 			}
 		})
@@ -182,12 +182,12 @@ func fileWith(key, raw string) []byte {
 func TestValidateKeys(t *testing.T) {
 	const (
 		ok   = ""
-		warn = rating.SeverityWarning
-		bad  = rating.SeverityError
+		warn = providerfile.SeverityWarning
+		bad  = providerfile.SeverityError
 	)
 	tests := []struct {
 		key, raw string
-		want     rating.Severity
+		want     providerfile.Severity
 		words    string // in the message, if set
 	}{
 		{"busFactor", `-1`, ok, ""},
@@ -346,7 +346,7 @@ func TestValidateMissingKeys(t *testing.T) {
 	for _, f := range providers.ProviderFileFields() {
 		t.Run(string(f), func(t *testing.T) {
 			_, rep, err := validator.Validate(bytes.NewReader(fileWith(string(f), "")))
-			if !errors.Is(err, rating.ErrInvalid) {
+			if !errors.Is(err, providerfile.ErrInvalid) {
 				t.Fatalf("err %v", err)
 			}
 			if got := problems(rep); !slices.Equal(got, []string{"error " + string(f)}) {
@@ -363,7 +363,7 @@ func TestValidateMissingKeys(t *testing.T) {
 func TestValidateDuplicateKey(t *testing.T) {
 	in := bytes.Replace(readFile(t, "valid.json"), []byte(`"busFactor": 2,`), []byte(`"busFactor": 2, "busFactor": 3,`), 1)
 	p, rep, err := validator.Validate(bytes.NewReader(in))
-	if !errors.Is(err, rating.ErrInvalid) || !slices.Equal(problems(rep), []string{"error busFactor"}) {
+	if !errors.Is(err, providerfile.ErrInvalid) || !slices.Equal(problems(rep), []string{"error busFactor"}) {
 		t.Fatalf("err %v, problems %v", err, rep.Problems)
 	}
 	if !strings.Contains(rep.Problems[0].Message, "duplicate") || p.BusFactor != 2 {
@@ -376,21 +376,21 @@ func TestValidateSizeCap(t *testing.T) {
 	pad := func(n int) []byte {
 		return append(bytes.Clone(valid), bytes.Repeat([]byte(" "), n-len(valid))...)
 	}
-	var v rating.Validator
+	var v providerfile.Validator
 	v.At = ratedAt
-	if _, _, err := v.Validate(bytes.NewReader(pad(rating.DefaultMaxProviderFileBytes))); err != nil {
+	if _, _, err := v.Validate(bytes.NewReader(pad(providerfile.DefaultMaxBytes))); err != nil {
 		t.Errorf("exactly at the cap: %v", err)
 	}
-	_, rep, err := v.Validate(bytes.NewReader(pad(rating.DefaultMaxProviderFileBytes + 1)))
-	if !errors.Is(err, rating.ErrTooLarge) || !errors.Is(err, rating.ErrInvalid) || rep.OK() {
+	_, rep, err := v.Validate(bytes.NewReader(pad(providerfile.DefaultMaxBytes + 1)))
+	if !errors.Is(err, providerfile.ErrTooLarge) || !errors.Is(err, providerfile.ErrInvalid) || rep.OK() {
 		t.Errorf("over the cap: %v", err)
 	}
 	v.MaxBytes = 100
-	if _, _, err := v.Validate(bytes.NewReader(valid)); !errors.Is(err, rating.ErrTooLarge) {
+	if _, _, err := v.Validate(bytes.NewReader(valid)); !errors.Is(err, providerfile.ErrTooLarge) {
 		t.Errorf("MaxBytes 100: %v", err)
 	}
 	// An endless input is cut at the cap, not read to the end.
-	if _, _, err := v.Validate(endless{}); !errors.Is(err, rating.ErrTooLarge) {
+	if _, _, err := v.Validate(endless{}); !errors.Is(err, providerfile.ErrTooLarge) {
 		t.Errorf("endless input: %v", err)
 	}
 }
@@ -417,8 +417,8 @@ func TestValidateUnreadable(t *testing.T) {
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, rep, err := validator.Validate(bytes.NewReader(in))
-			var fe *rating.FileError
-			if !errors.As(err, &fe) || fe.Err == nil || !errors.Is(err, rating.ErrInvalid) {
+			var fe *providerfile.FileError
+			if !errors.As(err, &fe) || fe.Err == nil || !errors.Is(err, providerfile.ErrInvalid) {
 				t.Fatalf("err %#v", err)
 			}
 			if got := problems(rep); !slices.Equal(got, []string{"error "}) {
@@ -431,7 +431,7 @@ func TestValidateUnreadable(t *testing.T) {
 func TestValidateReadError(t *testing.T) {
 	boom := errors.New("boom")
 	_, _, err := validator.Validate(iotest.ErrReader(boom))
-	if !errors.Is(err, boom) || errors.Is(err, rating.ErrInvalid) {
+	if !errors.Is(err, boom) || errors.Is(err, providerfile.ErrInvalid) {
 		t.Errorf("err %v", err)
 	}
 }
@@ -440,7 +440,7 @@ func TestValidateReadError(t *testing.T) {
 // with today.
 func TestValidateDefaultDate(t *testing.T) {
 	future := providers.DateOf(time.Now().AddDate(0, 0, 2)).String()
-	_, rep, err := rating.ValidateProviderFile(bytes.NewReader(fileWith("since", `"`+future+`"`)))
+	_, rep, err := providerfile.Validate(bytes.NewReader(fileWith("since", `"`+future+`"`)))
 	if err == nil || !slices.Equal(problems(rep), []string{"error since"}) {
 		t.Errorf("since %s: %v, %v", future, err, rep.Problems)
 	}
@@ -449,7 +449,7 @@ func TestValidateDefaultDate(t *testing.T) {
 func TestFileErrorMessage(t *testing.T) {
 	_, _, err := validator.Validate(bytes.NewReader(readFile(t, "mistakes.json")))
 	msg := err.Error()
-	for _, w := range []string{"rating: invalid provider file: website:", "alternativeJids:", "busFactor:", "and 9 more"} {
+	for _, w := range []string{"providerfile: invalid provider file: website:", "alternativeJids:", "busFactor:", "and 9 more"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("%q lacks %q", msg, w)
 		}
