@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +135,59 @@ func TestProgressTerminal(t *testing.T) {
 	p.Finish()
 	if s := b.String(); strings.Count(s, "\r") != 2 || !strings.Contains(s, "2/2, 1 failed") || !strings.HasSuffix(s, "\n") || strings.Contains(s, "a.example") {
 		t.Errorf("%q", s)
+	}
+}
+
+func TestPasswordAndPrompt(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == PasswordEnv {
+				return v
+			}
+			return ""
+		}
+	}
+	var errb bytes.Buffer
+	p := NewPrompter(nil, &errb)
+	ctx := context.Background()
+	if pw, err := Password(ctx, env("from-env"), p, "Password: ", false); pw != "from-env" || err != nil || errb.Len() != 0 {
+		t.Errorf("env: %q %v, prompt %q", pw, err, errb.String())
+	}
+	if _, err := Password(ctx, env(""), p, "Password: ", false); !errors.Is(err, ErrNoPassword) {
+		t.Errorf("no stdin: %v", err)
+	}
+	if pw, err := Password(ctx, env(""), p, "Password: ", true); pw != "" || err != nil {
+		t.Errorf("no stdin, empty allowed: %q %v", pw, err)
+	}
+	p = &Prompter{In: bufio.NewReader(strings.NewReader("typed\r\n")), Out: &errb}
+	if pw, err := Password(ctx, env(""), p, "Password: ", false); pw != "typed" || err != nil {
+		t.Errorf("typed: %q %v", pw, err)
+	}
+	// A prompt waiting for input returns when the context ends.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer r.Close()
+	cctx, cancel := context.WithCancel(ctx)
+	p = NewPrompter(r, &errb)
+	go cancel()
+	if _, err := p.Line(cctx, "Answer: ", false); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled prompt: %v", err)
+	}
+}
+
+func TestTempFiles(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	var tf TempFiles
+	f, err := tf.Create("x-*.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	tf.Remove()
+	if _, err := os.Stat(f.Name()); !os.IsNotExist(err) {
+		t.Errorf("%s not removed: %v", f.Name(), err)
 	}
 }

@@ -34,8 +34,12 @@ func NewPrompter(stdin *os.File, stderr io.Writer) *Prompter {
 // Line prints prompt (through sanitize.Line: it may hold a label a server
 // chose) and reads one line; secret turns the echo off on a terminal. It
 // returns ctx's error as soon as ctx is done (Ctrl-C), without waiting for
-// the line.
+// the line (a Prompter whose context ended is not to be used again: the
+// read goes on in the background).
 func (p *Prompter) Line(ctx context.Context, prompt string, secret bool) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	fmt.Fprint(p.Out, sanitize.Line(prompt))
 	if secret && IsTerminal(p.File) {
 		if err := stty(p.File, "-echo"); err == nil {
