@@ -152,7 +152,11 @@ func (d *Decoder) Decode(r io.Reader) (List, error) {
 	data, err := jsonstrict.ReadAll(r, max)
 	if err != nil {
 		if errors.Is(err, jsonstrict.ErrTooLarge) {
-			return List{}, &DecodeError{Index: -1, Offset: max, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
+			// Say which entry the cap cut: read up to it.
+			st := &decodeState{index: -1}
+			st.list(data)
+			return List{}, &DecodeError{Index: st.index, Provider: sanitize.Line(st.domain), Offset: max,
+				Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
 		}
 		return List{}, &DecodeError{Index: -1, Err: err}
 	}

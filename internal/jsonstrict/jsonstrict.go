@@ -84,8 +84,9 @@ func syntaxAt(i int, detail string) error {
 }
 
 // ReadAll reads r to its end, but no more than max bytes: a longer input
-// gives an *Error of kind ErrTooLarge after reading max+1 bytes. Errors of
-// r are returned as they are.
+// gives an *Error of kind ErrTooLarge after reading max+1 bytes, with the
+// first max bytes, so that a caller can say where the cap cut the input.
+// Errors of r are returned as they are, with no data.
 func ReadAll(r io.Reader, max int64) ([]byte, error) {
 	size := int64(512)
 	if l, ok := r.(interface{ Len() int }); ok {
@@ -109,7 +110,7 @@ func ReadAll(r io.Reader, max int64) ([]byte, error) {
 		}
 	}
 	if int64(len(data)) > max {
-		return nil, &Error{Kind: ErrTooLarge, Offset: max, Detail: "more than " + strconv.FormatInt(max, 10) + " bytes"}
+		return data[:max], &Error{Kind: ErrTooLarge, Offset: max, Detail: "more than " + strconv.FormatInt(max, 10) + " bytes"}
 	}
 	return data, nil
 }
