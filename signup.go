@@ -821,6 +821,10 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 			handedOff = true
 			return r.loggedIn(ctx, res, acct.Session), nil, nil
 		}
+		if errors.Is(err, register.ErrNoMechanism) {
+			// Nothing was submitted: no login could follow.
+			return fallback(StepSubmit, err)
+		}
 		r.passwordSent = true
 		switch {
 		case ctx.Err() != nil:

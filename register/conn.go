@@ -77,7 +77,10 @@ type Conn struct {
 	// authPipelined: an <auth/> already went out with a submission on
 	// this stream.
 	authPipelined bool
-	progress      func(Event)
+	// unsettled is that <auth/> when the registration was refused: its
+	// answer is read before the next request (settleAuth).
+	unsettled *saslState
+	progress  func(Event)
 
 	mu  sync.Mutex // serialises calls
 	tcp net.Conn   // the TCP connection (or the direct TLS conn)
@@ -239,7 +242,18 @@ func (c *Conn) do(ctx context.Context, op string, fn func(ctx context.Context) e
 			nc.SetDeadline(time.Unix(1, 0))
 		}
 	})
-	err := fn(ctx)
+	var err error
+	if st := c.unsettled; st != nil {
+		// The authentication pipelined with a refused registration
+		// is answered first (see settleAuth).
+		c.unsettled = nil
+		if err = c.settleAuth(st); err != nil {
+			err = c.fail(&ProtocolError{Msg: "the authentication sent with the refused registration did not end", Err: err})
+		}
+	}
+	if err == nil {
+		err = fn(ctx)
+	}
 	mu.Lock()
 	finished = true
 	mu.Unlock()
@@ -927,10 +941,10 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 				// The authentication pipelined with the refused
 				// registration is answered next; once it has failed
 				// the stream is usable again (RFC 6120 §6.4.5), for
-				// another name or a new CAPTCHA answer.
-				if err := c.settleAuth(st); err != nil {
-					return c.fail(e)
-				}
+				// another name or a new CAPTCHA answer. It is read
+				// before the next request on this stream, not now: a
+				// caller that gives up does not wait for it.
+				c.unsettled = st
 				st = nil
 			}
 			if q := reply.Child(NS, "query"); q != nil {
@@ -940,6 +954,14 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 				if nf, err := parseQuery(q); err == nil && nf.IsDataForm && len(nf.Fields) > 0 {
 					// A server can echo what was just sent in any field.
 					nf.scrubSecrets(c.secrets...)
+					if st := c.unsettled; st != nil && nf.bobWant != "" {
+						// The image is fetched on this stream: the
+						// authentication's answer comes first.
+						c.unsettled = nil
+						if err := c.settleAuth(st); err != nil {
+							return c.fail(e)
+						}
+					}
 					if c.fetchBoB(nf) == nil {
 						e.Form = nf
 					}

@@ -11,6 +11,7 @@ import (
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
+	"slices"
 	"strings"
 
 	"mellium.im/sasl"
@@ -171,12 +172,18 @@ func (c *Conn) saslBegin(ctx context.Context, username, password string, mech sa
 }
 
 // authenticate runs SASL on the stream, continuing st if the <auth/> was
-// already sent (pipelined with the registration). If a -PLUS mechanism
-// fails, it is retried on the same stream without channel binding (a
-// server's -PLUS offer may not work, like ejabberd 23.01's on TLS 1.3; see
-// the package documentation, # Security, for what that means). A
-// pipelined attempt that fails is retried once: a server could have
-// checked the credentials before it had stored the new account.
+// already sent (pipelined with the registration).
+//
+// A refused authentication is tried again only where the refusal cannot
+// be about the password, so that one wrong password costs one failed
+// authentication on the server (servers count them: ejabberd's
+// mod_fail2ban bans an address after a few): a -PLUS mechanism refused
+// because of the channel binding (bindingRefusal; see the package
+// documentation, # Security) is tried once without channel binding; an
+// <auth/> pipelined with the registration is tried
+// once more after not-authorized, since a server may check the
+// credentials before it has stored the new account (the password was
+// just set, so it is not wrong).
 func (c *Conn) authenticate(ctx context.Context, username, password string, st *saslState) (string, error) {
 	c.addSecrets(password)
 	cs := c.tls.ConnectionState()
@@ -196,19 +203,17 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 	var fail *SASLError
 	if errors.As(err, &fail) {
 		retry, again := mech, false
-		if fb, plus := plusFallback(mech.Name); plus {
+		fb, plus := plusFallback(mech.Name)
+		switch {
+		case plus && bindingRefusal(fail):
 			retry, again = fb, true
-			has := false
-			for _, m := range c.features.Mechanisms {
-				has = has || strings.EqualFold(m, fb.Name)
-			}
-			if !has {
+			if !slices.ContainsFunc(c.features.Mechanisms, func(m string) bool { return strings.EqualFold(m, fb.Name) }) {
 				// Prefer whatever plain SCRAM is offered.
 				if m, ok := chooseMechanism(Features{Mechanisms: c.features.Mechanisms}, tls.ConnectionState{}, false); ok {
 					retry = m
 				}
 			}
-		} else if st.pipelined {
+		case st.pipelined && fail.Condition == SASLNotAuthorized:
 			again = true
 		}
 		if again {
@@ -227,6 +232,22 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 		return mech.Name, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
 	}
 	return mech.Name, nil
+}
+
+// bindingRefusal reports whether the SASL failure of a -PLUS mechanism is
+// about the channel binding rather than the credentials: a condition that
+// cannot be about a password, or not-authorized with a text that names
+// the channel binding (ejabberd: "Invalid channel binding"; a wrong
+// password gets not-authorized without it).
+func bindingRefusal(f *SASLError) bool {
+	switch f.Condition {
+	case SASLMalformedRequest, SASLInvalidMechanism, SASLMechanismTooWeak:
+		return true
+	case SASLNotAuthorized:
+		t := strings.ToLower(f.Text)
+		return strings.Contains(t, "channel binding") || strings.Contains(t, "channel-binding")
+	}
+	return false
 }
 
 // saslFinish reads the server's answers to the <auth/> of st until success

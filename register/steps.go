@@ -9,6 +9,11 @@ import (
 	"mellium.im/xmpp/jid"
 )
 
+// ErrNoMechanism is matched by the error of a registration with login
+// that was not submitted because the server offers no SASL mechanism this
+// package can log in with: the account would exist but be unusable.
+var ErrNoMechanism = errors.New("register: no usable SASL mechanism")
+
 // FormOptions are the options of [Dialer.DialForm].
 type FormOptions struct {
 	// Token is an invitation token (XEP-0445), sent before the form is
@@ -89,6 +94,12 @@ func (c *Conn) Register(ctx context.Context, f *Form, login bool) (*Account, err
 	as := ""
 	if login {
 		as = user
+		// Never create an account that cannot be logged into: the
+		// mechanisms are known before the submission.
+		if _, ok := chooseMechanism(c.features, c.tls.ConnectionState(), c.allowPlain); !ok {
+			return nil, &Error{Op: opSubmit, Kind: KindLoginFailed, Err: fmt.Errorf("%w: nothing was submitted, the server offers %v (PLAIN allowed: %v)",
+				ErrNoMechanism, c.features.Mechanisms, c.allowPlain)}
+		}
 	}
 	st, err := c.submit(ctx, f, as)
 	if err != nil {
