@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Field names one property of a provider by its JSON key in API v2. Programs
@@ -86,127 +87,221 @@ type FieldInfo struct {
 	ProviderFile bool
 }
 
-// fieldDesc is one row of the table: the description and the accessors.
+// goType is the Go type of a Provider field, which says how a row reads,
+// writes and copies it.
+type goType int
+
+const (
+	tString goType = iota + 1
+	tCategory
+	tOrganization
+	tBool
+	tInt
+	tBusFactor
+	tMegabytes
+	tDays
+	tDate
+	tStrings
+	tLocalized
+	tLocalizedList
+)
+
+// fieldDesc is one row of the table: the description, where the value
+// lives in a Provider (an offset, so that the accessors are plain loads
+// and stores that let no *Provider escape to the heap), its Go type, and
+// an extra check of strings.
 type fieldDesc struct {
 	FieldInfo
-	decode func(p *Provider, raw []byte) error // raw is valid JSON
-	value  func(p *Provider) any               // the JSON form, nil maps and lists made empty
-	typed  func(p *Provider) any               // the Go type of the Provider field
-	copy   func(dst, src *Provider)            // a deep copy
-	loc    func(p *Provider) *Localized        // for KindLocalized
+	off uintptr
+	typ goType
+	// check vets a string value, or each item of a list of strings, after
+	// the JSON type has been checked, and returns it as it is to be
+	// stored.
+	check func(string) (string, error)
 }
 
-// The constructors of table rows, one per Go type.
+// at returns a pointer to the field of p at off, as a *T.
+func at[T any](p *Provider, off uintptr) *T { return (*T)(unsafe.Add(unsafe.Pointer(p), off)) }
 
-func stringRow(f Field, label string, get func(*Provider) *string) fieldDesc {
-	return fieldDesc{
-		FieldInfo: FieldInfo{Field: f, Label: label, Kind: KindString},
-		decode:    func(p *Provider, raw []byte) error { return strictString(raw, get(p)) },
-		value:     func(p *Provider) any { return *get(p) },
-		typed:     func(p *Provider) any { return *get(p) },
-		copy:      func(d, s *Provider) { *get(d) = *get(s) },
+// row makes a row; kind follows from the Go type.
+func row(f Field, label string, file bool, off uintptr, typ goType) fieldDesc {
+	kinds := map[goType]Kind{
+		tString: KindString, tCategory: KindString, tOrganization: KindString, tBool: KindBool,
+		tInt: KindInt, tBusFactor: KindInt, tMegabytes: KindInt, tDays: KindInt, tDate: KindDate,
+		tStrings: KindStrings, tLocalized: KindLocalized, tLocalizedList: KindLocalizedList,
 	}
-}
-
-func boolRow(f Field, label string, file bool, get func(*Provider) *bool) fieldDesc {
-	return fieldDesc{
-		FieldInfo: FieldInfo{Field: f, Label: label, Kind: KindBool, ProviderFile: file},
-		decode:    func(p *Provider, raw []byte) error { return strictBool(raw, get(p)) },
-		value:     func(p *Provider) any { return *get(p) },
-		typed:     func(p *Provider) any { return *get(p) },
-		copy:      func(d, s *Provider) { *get(d) = *get(s) },
+	d := fieldDesc{FieldInfo: FieldInfo{Field: f, Label: label, Kind: kinds[typ], ProviderFile: file}, off: off, typ: typ}
+	switch typ {
+	case tBusFactor, tDays:
+		d.Min, d.Max = -1, math.MaxInt32
+	case tMegabytes:
+		d.Min, d.Max = -1, math.MaxInt64
+	case tLocalized:
+		d.Link = true
 	}
+	return d
 }
 
-// intRow is a row for an integer type T, encoded as J (int or int64).
-func intRow[T ~int | ~int64, J int | int64](f Field, label string, file bool, min, max int64, get func(*Provider) *T) fieldDesc {
-	return fieldDesc{
-		FieldInfo: FieldInfo{Field: f, Label: label, Kind: KindInt, Min: min, Max: max, ProviderFile: file},
-		decode: func(p *Provider, raw []byte) error {
-			n, err := strictInt(raw, min, max)
-			*get(p) = T(n)
+func (d fieldDesc) checked(check func(string) (string, error)) fieldDesc {
+	d.check = check
+	return d
+}
+
+func (d fieldDesc) bounded(min, max int64) fieldDesc {
+	d.Min, d.Max = min, max
+	return d
+}
+
+// decode sets the field of p from raw, valid JSON.
+func (d *fieldDesc) decode(p *Provider, raw []byte) error {
+	switch d.typ {
+	case tString, tCategory, tOrganization:
+		var s string
+		if err := strictString(raw, &s); err != nil {
 			return err
-		},
-		value: func(p *Provider) any { return J(*get(p)) },
-		typed: func(p *Provider) any { return *get(p) },
-		copy:  func(d, s *Provider) { *get(d) = *get(s) },
-	}
-}
-
-func dateRow(f Field, label string, file bool, get func(*Provider) *Date) fieldDesc {
-	return fieldDesc{
-		FieldInfo: FieldInfo{Field: f, Label: label, Kind: KindDate, ProviderFile: file},
-		decode:    func(p *Provider, raw []byte) error { return strictDate(raw, get(p)) },
-		value:     func(p *Provider) any { return get(p).String() },
-		typed:     func(p *Provider) any { return *get(p) },
-		copy:      func(d, s *Provider) { *get(d) = *get(s) },
-	}
-}
-
-// stringsRow is a row for a list of strings; check vets and may rewrite
-// each item.
-func stringsRow(f Field, label string, file bool, check func(*string) error, get func(*Provider) *[]string) fieldDesc {
-	value := func(p *Provider) any {
-		if *get(p) == nil {
-			return []string{}
 		}
-		return *get(p)
-	}
-	return fieldDesc{
-		FieldInfo: FieldInfo{Field: f, Label: label, Kind: KindStrings, ProviderFile: file},
-		decode: func(p *Provider, raw []byte) error {
-			v := get(p)
-			if err := strictStrings(raw, v); err != nil {
+		if d.check != nil {
+			var err error
+			if s, err = d.check(s); err != nil {
 				return err
 			}
-			for i := range *v {
-				if err := check(&(*v)[i]); err != nil {
+		}
+		*at[string](p, d.off) = s // Category and Organization are strings
+	case tBool:
+		return strictBool(raw, at[bool](p, d.off))
+	case tInt, tBusFactor, tMegabytes, tDays:
+		n, err := strictInt(raw, d.Min, d.Max)
+		if err != nil {
+			return err
+		}
+		switch d.typ {
+		case tMegabytes:
+			*at[Megabytes](p, d.off) = Megabytes(n)
+		default: // int, BusFactor and Days are ints
+			*at[int](p, d.off) = int(n)
+		}
+	case tDate:
+		return strictDate(raw, at[Date](p, d.off))
+	case tStrings:
+		v := at[[]string](p, d.off)
+		if err := strictStrings(raw, v); err != nil {
+			return err
+		}
+		if d.check != nil {
+			for i, s := range *v {
+				var err error
+				if (*v)[i], err = d.check(s); err != nil {
 					return err
 				}
 			}
-			return nil
-		},
-		value: value,
-		typed: value,
-		copy:  func(d, s *Provider) { *get(d) = slices.Clone(*get(s)) },
+		}
+	case tLocalized:
+		return strictLocalized(raw, at[Localized](p, d.off))
+	case tLocalizedList:
+		return strictLocalizedList(raw, at[LocalizedList](p, d.off))
+	}
+	return nil
+}
+
+// typed returns the value with the Go type of the field; lists of
+// strings are never nil.
+func (d *fieldDesc) typed(p *Provider) any {
+	switch d.typ {
+	case tString:
+		return *at[string](p, d.off)
+	case tCategory:
+		return *at[Category](p, d.off)
+	case tOrganization:
+		return *at[Organization](p, d.off)
+	case tBool:
+		return *at[bool](p, d.off)
+	case tInt:
+		return *at[int](p, d.off)
+	case tBusFactor:
+		return *at[BusFactor](p, d.off)
+	case tMegabytes:
+		return *at[Megabytes](p, d.off)
+	case tDays:
+		return *at[Days](p, d.off)
+	case tDate:
+		return *at[Date](p, d.off)
+	case tStrings:
+		if v := *at[[]string](p, d.off); v != nil {
+			return v
+		}
+		return []string{}
+	case tLocalized:
+		return *at[Localized](p, d.off)
+	case tLocalizedList:
+		return *at[LocalizedList](p, d.off)
+	}
+	return nil
+}
+
+// value returns the JSON form of the value, with nil maps and lists made
+// empty.
+func (d *fieldDesc) value(p *Provider) any {
+	switch d.typ {
+	case tCategory, tOrganization:
+		return *at[string](p, d.off)
+	case tBusFactor, tDays:
+		return *at[int](p, d.off)
+	case tMegabytes:
+		return int64(*at[Megabytes](p, d.off))
+	case tDate:
+		return at[Date](p, d.off).String()
+	case tLocalized:
+		if m := *at[Localized](p, d.off); m != nil {
+			return map[string]string(m)
+		}
+		return map[string]string{}
+	case tLocalizedList:
+		m := *at[LocalizedList](p, d.off)
+		out := make(map[string][]string, len(m))
+		for k, v := range m {
+			if v == nil {
+				v = []string{}
+			}
+			out[k] = v
+		}
+		return out
+	}
+	return d.typed(p)
+}
+
+// copy sets the field of dst to a deep copy of src's; dst may be src.
+func (d *fieldDesc) copy(dst, src *Provider) {
+	switch d.typ {
+	case tString, tCategory, tOrganization:
+		*at[string](dst, d.off) = *at[string](src, d.off)
+	case tBool:
+		*at[bool](dst, d.off) = *at[bool](src, d.off)
+	case tInt, tBusFactor, tDays:
+		*at[int](dst, d.off) = *at[int](src, d.off)
+	case tMegabytes:
+		*at[Megabytes](dst, d.off) = *at[Megabytes](src, d.off)
+	case tDate:
+		*at[Date](dst, d.off) = *at[Date](src, d.off)
+	case tStrings:
+		*at[[]string](dst, d.off) = slices.Clone(*at[[]string](src, d.off))
+	case tLocalized:
+		*at[Localized](dst, d.off) = cloneMap(*at[Localized](src, d.off))
+	case tLocalizedList:
+		*at[LocalizedList](dst, d.off) = cloneListMap(*at[LocalizedList](src, d.off))
 	}
 }
 
-func localizedRow(f Field, label string, file bool, get func(*Provider) *Localized) fieldDesc {
-	return fieldDesc{
-		FieldInfo: FieldInfo{Field: f, Label: label, Kind: KindLocalized, Link: true, ProviderFile: file},
-		decode:    func(p *Provider, raw []byte) error { return strictLocalized(raw, get(p)) },
-		value: func(p *Provider) any {
-			if *get(p) == nil {
-				return map[string]string{}
-			}
-			return map[string]string(*get(p))
-		},
-		typed: func(p *Provider) any { return *get(p) },
-		copy:  func(d, s *Provider) { *get(d) = cloneMap(*get(s)) },
-		loc:   get,
-	}
-}
+// loc returns the map of a KindLocalized field.
+func (d *fieldDesc) loc(p *Provider) *Localized { return at[Localized](p, d.off) }
 
-func localizedListRow(f Field, label string, get func(*Provider) *LocalizedList) fieldDesc {
-	return fieldDesc{
-		FieldInfo: FieldInfo{Field: f, Label: label, Kind: KindLocalizedList},
-		decode:    func(p *Provider, raw []byte) error { return strictLocalizedList(raw, get(p)) },
-		value: func(p *Provider) any {
-			m := *get(p)
-			out := make(map[string][]string, len(m))
-			for k, v := range m {
-				if v == nil {
-					v = []string{}
-				}
-				out[k] = v
-			}
-			return out
-		},
-		typed: func(p *Provider) any { return *get(p) },
-		copy:  func(d, s *Provider) { *get(d) = cloneListMap(*get(s)) },
-	}
-}
+// The Go types the offsets rely on: Category and Organization are
+// strings, BusFactor and Days ints; the compiler checks it here.
+var (
+	_ = [1]struct{}{}[unsafe.Sizeof(Category(""))-unsafe.Sizeof("")]
+	_ = [1]struct{}{}[unsafe.Sizeof(Organization(""))-unsafe.Sizeof("")]
+	_ = [1]struct{}{}[unsafe.Sizeof(BusFactor(0))-unsafe.Sizeof(0)]
+	_ = [1]struct{}{}[unsafe.Sizeof(Days(0))-unsafe.Sizeof(0)]
+)
 
 // fieldTable describes the 31 properties in the published order. It is
 // the only place that knows which Go field holds which key; Decode,
@@ -214,85 +309,53 @@ func localizedListRow(f Field, label string, get func(*Provider) *LocalizedList)
 // vetting, Fields and ProviderFileFields all go through it. It is never
 // written after initialisation.
 var fieldTable = [...]fieldDesc{
-	func() fieldDesc {
-		r := stringRow(FieldJID, "domain", func(p *Provider) *string { return &p.JID })
-		r.decode = func(p *Provider, raw []byte) error {
-			var s string
-			if err := strictString(raw, &s); err != nil {
-				return err
-			}
-			if err := CheckDomain(s); err != nil {
-				return err
-			}
-			p.JID = s
-			return nil
-		}
-		return r
-	}(),
-	{
-		FieldInfo: FieldInfo{Field: FieldCategory, Label: "category", Kind: KindString},
-		decode: func(p *Provider, raw []byte) error {
-			var s string
-			if err := strictString(raw, &s); err != nil {
-				return err
-			}
-			c := Category(s)
-			if c != "" && !c.Valid() { // "" is an unknown category
-				return fmt.Errorf("invalid category %q (want A, B, C or D)", s)
-			}
-			p.Category = c
-			return nil
-		},
-		value: func(p *Provider) any { return string(p.Category) },
-		typed: func(p *Provider) any { return p.Category },
-		copy:  func(d, s *Provider) { d.Category = s.Category },
-	},
-	dateRow(FieldLatestChange, "latest change", false, func(p *Provider) *Date { return &p.LatestChange }),
-	localizedRow(FieldWebsite, "website", true, func(p *Provider) *Localized { return &p.Website }),
-	stringsRow(FieldAlternativeJIDs, "alternative domains", true, func(s *string) error { return CheckDomain(*s) },
-		func(p *Provider) *[]string { return &p.AlternativeJIDs }),
-	intRow[BusFactor, int](FieldBusFactor, "bus factor", true, -1, math.MaxInt32, func(p *Provider) *BusFactor { return &p.BusFactor }),
-	{
-		FieldInfo: FieldInfo{Field: FieldOrganization, Label: "organization", Kind: KindString, ProviderFile: true},
-		decode: func(p *Provider, raw []byte) error {
-			var s string
-			if err := strictString(raw, &s); err != nil {
-				return err
-			}
-			p.Organization = Organization(s)
-			if s != "" && !p.Organization.Known() {
-				return fmt.Errorf("unknown organization %q", s)
-			}
-			return nil
-		},
-		value: func(p *Provider) any { return string(p.Organization) },
-		typed: func(p *Provider) any { return p.Organization },
-		copy:  func(d, s *Provider) { d.Organization = s.Organization },
-	},
-	localizedRow(FieldPasswordReset, "password reset", true, func(p *Provider) *Localized { return &p.PasswordReset }),
-	boolRow(FieldServerTesting, "server testing", true, func(p *Provider) *bool { return &p.ServerTesting }),
-	stringRow(FieldServerSoftwareName, "server software", func(p *Provider) *string { return &p.ServerSoftwareName }),
-	stringRow(FieldServerSoftwareVersion, "server software version", func(p *Provider) *string { return &p.ServerSoftwareVersion }),
-	boolRow(FieldGreenWebCheck, "green hosting", false, func(p *Provider) *bool { return &p.GreenWebCheck }),
-	boolRow(FieldInBandRegistration, "in-band registration (XEP-0077)", false, func(p *Provider) *bool { return &p.InBandRegistration }),
-	boolRow(FieldEmailRequired, "e-mail address at registration", false, func(p *Provider) *bool { return &p.EmailRequired }),
-	boolRow(FieldCaptchaRequired, "CAPTCHA at registration", false, func(p *Provider) *bool { return &p.CaptchaRequired }),
-	localizedRow(FieldRegistrationWebPage, "registration web page", false, func(p *Provider) *Localized { return &p.RegistrationWebPage }),
-	intRow[int, int](FieldComplianceTester, "XMPP Compliance Tester score", false, 0, 100, func(p *Provider) *int { return &p.ComplianceTester }),
-	stringRow(FieldObservatoryC2S, "IM Observatory grade (client to server)", func(p *Provider) *string { return &p.ObservatoryC2S }),
-	stringRow(FieldObservatoryS2S, "IM Observatory grade (server to server)", func(p *Provider) *string { return &p.ObservatoryS2S }),
-	intRow[Megabytes, int64](FieldUploadFileSize, "file upload limit per file", false, -1, math.MaxInt64, func(p *Provider) *Megabytes { return &p.UploadFileSize }),
-	intRow[Megabytes, int64](FieldUploadTotalSize, "file upload quota per user", true, -1, math.MaxInt64, func(p *Provider) *Megabytes { return &p.UploadTotalSize }),
-	intRow[Days, int](FieldUploadStorageTime, "storage time of uploaded files", true, -1, math.MaxInt32, func(p *Provider) *Days { return &p.UploadStorageTime }),
-	intRow[Days, int](FieldArchiveStorageTime, "storage time of the message archive", true, -1, math.MaxInt32, func(p *Provider) *Days { return &p.ArchiveStorageTime }),
-	boolRow(FieldProfessionalHosting, "professional hosting", true, func(p *Provider) *bool { return &p.ProfessionalHosting }),
-	boolRow(FieldFreeOfCharge, "free of charge", true, func(p *Provider) *bool { return &p.FreeOfCharge }),
-	localizedRow(FieldLegalNotice, "legal notice", true, func(p *Provider) *Localized { return &p.LegalNotice }),
-	stringsRow(FieldServerLocations, "server locations", true, checkCountry, func(p *Provider) *[]string { return &p.ServerLocations }),
-	localizedListRow(FieldEmailSupport, "e-mail support", func(p *Provider) *LocalizedList { return &p.EmailSupport }),
-	localizedListRow(FieldChatSupport, "chat support", func(p *Provider) *LocalizedList { return &p.ChatSupport }),
-	localizedListRow(FieldGroupChatSupport, "group chat support", func(p *Provider) *LocalizedList { return &p.GroupChatSupport }),
-	dateRow(FieldSince, "available since", true, func(p *Provider) *Date { return &p.Since }),
+	row(FieldJID, "domain", false, unsafe.Offsetof(Provider{}.JID), tString).checked(checkDomain),
+	row(FieldCategory, "category", false, unsafe.Offsetof(Provider{}.Category), tCategory).checked(checkCategory),
+	row(FieldLatestChange, "latest change", false, unsafe.Offsetof(Provider{}.LatestChange), tDate),
+	row(FieldWebsite, "website", true, unsafe.Offsetof(Provider{}.Website), tLocalized),
+	row(FieldAlternativeJIDs, "alternative domains", true, unsafe.Offsetof(Provider{}.AlternativeJIDs), tStrings).checked(checkDomain),
+	row(FieldBusFactor, "bus factor", true, unsafe.Offsetof(Provider{}.BusFactor), tBusFactor),
+	row(FieldOrganization, "organization", true, unsafe.Offsetof(Provider{}.Organization), tOrganization).checked(checkOrganization),
+	row(FieldPasswordReset, "password reset", true, unsafe.Offsetof(Provider{}.PasswordReset), tLocalized),
+	row(FieldServerTesting, "server testing", true, unsafe.Offsetof(Provider{}.ServerTesting), tBool),
+	row(FieldServerSoftwareName, "server software", false, unsafe.Offsetof(Provider{}.ServerSoftwareName), tString),
+	row(FieldServerSoftwareVersion, "server software version", false, unsafe.Offsetof(Provider{}.ServerSoftwareVersion), tString),
+	row(FieldGreenWebCheck, "green hosting", false, unsafe.Offsetof(Provider{}.GreenWebCheck), tBool),
+	row(FieldInBandRegistration, "in-band registration (XEP-0077)", false, unsafe.Offsetof(Provider{}.InBandRegistration), tBool),
+	row(FieldEmailRequired, "e-mail address at registration", false, unsafe.Offsetof(Provider{}.EmailRequired), tBool),
+	row(FieldCaptchaRequired, "CAPTCHA at registration", false, unsafe.Offsetof(Provider{}.CaptchaRequired), tBool),
+	row(FieldRegistrationWebPage, "registration web page", false, unsafe.Offsetof(Provider{}.RegistrationWebPage), tLocalized),
+	row(FieldComplianceTester, "XMPP Compliance Tester score", false, unsafe.Offsetof(Provider{}.ComplianceTester), tInt).bounded(0, 100),
+	row(FieldObservatoryC2S, "IM Observatory grade (client to server)", false, unsafe.Offsetof(Provider{}.ObservatoryC2S), tString),
+	row(FieldObservatoryS2S, "IM Observatory grade (server to server)", false, unsafe.Offsetof(Provider{}.ObservatoryS2S), tString),
+	row(FieldUploadFileSize, "file upload limit per file", false, unsafe.Offsetof(Provider{}.UploadFileSize), tMegabytes),
+	row(FieldUploadTotalSize, "file upload quota per user", true, unsafe.Offsetof(Provider{}.UploadTotalSize), tMegabytes),
+	row(FieldUploadStorageTime, "storage time of uploaded files", true, unsafe.Offsetof(Provider{}.UploadStorageTime), tDays),
+	row(FieldArchiveStorageTime, "storage time of the message archive", true, unsafe.Offsetof(Provider{}.ArchiveStorageTime), tDays),
+	row(FieldProfessionalHosting, "professional hosting", true, unsafe.Offsetof(Provider{}.ProfessionalHosting), tBool),
+	row(FieldFreeOfCharge, "free of charge", true, unsafe.Offsetof(Provider{}.FreeOfCharge), tBool),
+	row(FieldLegalNotice, "legal notice", true, unsafe.Offsetof(Provider{}.LegalNotice), tLocalized),
+	row(FieldServerLocations, "server locations", true, unsafe.Offsetof(Provider{}.ServerLocations), tStrings).checked(checkCountry),
+	row(FieldEmailSupport, "e-mail support", false, unsafe.Offsetof(Provider{}.EmailSupport), tLocalizedList),
+	row(FieldChatSupport, "chat support", false, unsafe.Offsetof(Provider{}.ChatSupport), tLocalizedList),
+	row(FieldGroupChatSupport, "group chat support", false, unsafe.Offsetof(Provider{}.GroupChatSupport), tLocalizedList),
+	row(FieldSince, "available since", true, unsafe.Offsetof(Provider{}.Since), tDate),
+}
+
+func checkDomain(s string) (string, error) { return s, CheckDomain(s) }
+
+func checkCategory(s string) (string, error) {
+	if c := Category(s); c != "" && !c.Valid() { // "" is an unknown category
+		return s, fmt.Errorf("invalid category %q (want A, B, C or D)", s)
+	}
+	return s, nil
+}
+
+func checkOrganization(s string) (string, error) {
+	if o := Organization(s); o != "" && !o.Known() {
+		return s, fmt.Errorf("unknown organization %q", s)
+	}
+	return s, nil
 }
 
 // fieldIndex finds a row by key. It is never written after
@@ -311,12 +374,11 @@ func knownField(f Field) bool { return fieldIndex[f] != nil }
 
 // checkCountry accepts an ISO 3166-1 alpha-2 code in any case and
 // lower-cases it.
-func checkCountry(c *string) error {
-	if len(*c) != 2 || !asciiLetters(*c) {
-		return fmt.Errorf("invalid country code %q (want ISO 3166-1 alpha-2)", *c)
+func checkCountry(c string) (string, error) {
+	if len(c) != 2 || !asciiLetters(c) {
+		return c, fmt.Errorf("invalid country code %q (want ISO 3166-1 alpha-2)", c)
 	}
-	*c = strings.ToLower(*c)
-	return nil
+	return strings.ToLower(c), nil
 }
 
 // Describe returns the description of property f; ok is false for a key
