@@ -356,111 +356,29 @@ func (req Requirements) criterion(k criterion) Criterion {
 	panic("rating: unknown criterion")
 }
 
-// typedValue returns the value of field f of p with its Go type.
-func typedValue(p *providers.Provider, f providers.Field) any {
-	switch f {
-	case providers.FieldUploadFileSize:
-		return p.UploadFileSize
-	case providers.FieldUploadTotalSize:
-		return p.UploadTotalSize
-	case providers.FieldUploadStorageTime:
-		return p.UploadStorageTime
-	case providers.FieldArchiveStorageTime:
-		return p.ArchiveStorageTime
-	case providers.FieldBusFactor:
-		return p.BusFactor
-	case providers.FieldSince:
-		return p.Since
-	case providers.FieldLatestChange:
-		return p.LatestChange
-	case providers.FieldOrganization:
-		return p.Organization
-	case providers.FieldCategory:
-		return p.Category
-	case providers.FieldWebsite:
-		return p.Website
-	case providers.FieldPasswordReset:
-		return p.PasswordReset
-	case providers.FieldRegistrationWebPage:
-		return p.RegistrationWebPage
-	case providers.FieldLegalNotice:
-		return p.LegalNotice
-	case providers.FieldEmailSupport:
-		return p.EmailSupport
-	case providers.FieldChatSupport:
-		return p.ChatSupport
-	case providers.FieldGroupChatSupport:
-		return p.GroupChatSupport
-	}
-	return p.Value(f)
-}
-
 func shortfall(c Criterion, p *providers.Provider, on providers.Date) Shortfall {
 	s := Shortfall{Criterion: c}
 	if c.Rule == RuleAnyOf {
 		m := make(map[providers.Field]any, len(c.Alternatives)+1)
 		for _, f := range c.Fields() {
-			m[f] = typedValue(p, f)
+			m[f] = p.Typed(f)
 		}
 		s.Value = m
 	} else {
-		s.Value = typedValue(p, c.Field)
+		s.Value = p.Typed(c.Field)
 	}
 	s.Reason, s.Fix = explain(c, p, on)
 	return s
 }
 
-// label names a field for people.
+// label names a field for people, as providers.Describe does; the age
+// criterion calls "since" the time in service.
 func label(f providers.Field) string {
-	switch f {
-	case providers.FieldInBandRegistration:
-		return "in-band registration (XEP-0077)"
-	case providers.FieldRegistrationWebPage:
-		return "registration web page"
-	case providers.FieldFreeOfCharge:
-		return "free of charge"
-	case providers.FieldComplianceTester:
-		return "XMPP Compliance Tester score"
-	case providers.FieldUploadFileSize:
-		return "file upload limit per file"
-	case providers.FieldUploadTotalSize:
-		return "file upload quota per user"
-	case providers.FieldUploadStorageTime:
-		return "storage time of uploaded files"
-	case providers.FieldArchiveStorageTime:
-		return "storage time of the message archive"
-	case providers.FieldProfessionalHosting:
-		return "professional hosting"
-	case providers.FieldLegalNotice:
-		return "legal notice"
-	case providers.FieldServerLocations:
-		return "server locations"
-	case providers.FieldEmailSupport:
-		return "e-mail support"
-	case providers.FieldChatSupport:
-		return "chat support"
-	case providers.FieldGroupChatSupport:
-		return "group chat support"
-	case providers.FieldSince:
+	if f == providers.FieldSince {
 		return "time in service"
-	case providers.FieldObservatoryC2S:
-		return "IM Observatory grade (client to server)"
-	case providers.FieldObservatoryS2S:
-		return "IM Observatory grade (server to server)"
-	case providers.FieldCaptchaRequired:
-		return "CAPTCHA at registration"
-	case providers.FieldEmailRequired:
-		return "e-mail address at registration"
-	case providers.FieldBusFactor:
-		return "bus factor"
-	case providers.FieldOrganization:
-		return "organization"
-	case providers.FieldWebsite:
-		return "website"
-	case providers.FieldPasswordReset:
-		return "password reset"
-	case providers.FieldServerTesting:
-		return "server testing"
+	}
+	if info, ok := providers.Describe(f); ok {
+		return info.Label
 	}
 	return string(f)
 }
@@ -487,10 +405,7 @@ func explain(c Criterion, p *providers.Provider, on providers.Date) (reason, fix
 			fmt.Sprintf("make the server pass at least %d %% of the XMPP Compliance Tester (compliance.conversations.im) and give the project a test account", t)
 	case providers.FieldUploadFileSize, providers.FieldUploadTotalSize:
 		t, _ := c.Threshold.(providers.Megabytes)
-		v := p.UploadFileSize
-		if c.Field == providers.FieldUploadTotalSize {
-			v = p.UploadTotalSize
-		}
+		v, _ := p.Typed(c.Field).(providers.Megabytes)
 		reason = fmt.Sprintf("%s is %s; needs at least %v or no limit", label(c.Field), sizeWords(v), t)
 		switch {
 		case v.Known():
@@ -503,10 +418,7 @@ func explain(c Criterion, p *providers.Provider, on providers.Date) (reason, fix
 		return reason, fix
 	case providers.FieldUploadStorageTime, providers.FieldArchiveStorageTime:
 		t, _ := c.Threshold.(providers.Days)
-		v := p.UploadStorageTime
-		if c.Field == providers.FieldArchiveStorageTime {
-			v = p.ArchiveStorageTime
-		}
+		v, _ := p.Typed(c.Field).(providers.Days)
 		what := "uploaded files"
 		if c.Field == providers.FieldArchiveStorageTime {
 			what = "the message archive"
@@ -537,10 +449,7 @@ func explain(c Criterion, p *providers.Provider, on providers.Date) (reason, fix
 				p.Since, p.Since.DaysUntil(on), on, t),
 			fmt.Sprintf("wait: the criterion is met from %v", addDays(p.Since, int(t)))
 	case providers.FieldObservatoryC2S, providers.FieldObservatoryS2S:
-		v := p.ObservatoryC2S
-		if c.Field == providers.FieldObservatoryS2S {
-			v = p.ObservatoryS2S
-		}
+		v, _ := p.Typed(c.Field).(string)
 		if v == "" {
 			v = "unknown"
 		}
@@ -554,7 +463,7 @@ func explain(c Criterion, p *providers.Provider, on providers.Date) (reason, fix
 		return fmt.Sprintf("bus factor is %v; needs at least %v", p.BusFactor, c.Threshold),
 			fmt.Sprintf("have at least %v people able to run the service and publish busFactor in the provider file", c.Threshold)
 	}
-	return fmt.Sprintf("%s is %v; needs %s", label(c.Field), typedValue(p, c.Field), c), "change " + string(c.Field)
+	return fmt.Sprintf("%s is %v; needs %s", label(c.Field), p.Typed(c.Field), c), "change " + string(c.Field)
 }
 
 func sizeWords(m providers.Megabytes) string {
