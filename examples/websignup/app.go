@@ -208,14 +208,18 @@ func newOffer(p providers.Provider, unlisted bool) offer {
 	} else {
 		o.Facts = append(o.Facts, msg("fact.paid"))
 	}
-	if p.UploadFileSize.Known() {
+	if p.UploadFileSize.Unlimited() {
+		o.Facts = append(o.Facts, msg("fact.upload.nolimit"))
+	} else if p.UploadFileSize.Known() {
 		if p.UploadStorageTime.Known() {
 			o.Facts = append(o.Facts, msg("fact.upload.kept", p.UploadFileSize, p.UploadStorageTime))
 		} else {
 			o.Facts = append(o.Facts, msg("fact.upload", p.UploadFileSize))
 		}
 	}
-	if p.ArchiveStorageTime.Known() {
+	if p.ArchiveStorageTime.Unlimited() {
+		o.Facts = append(o.Facts, msg("fact.archive.nolimit"))
+	} else if p.ArchiveStorageTime.Known() {
 		o.Facts = append(o.Facts, msg("fact.archive", p.ArchiveStorageTime))
 	}
 	if p.CaptchaRequired {
@@ -519,13 +523,17 @@ func (a *app) start(owner string, f signupForm, lang, country string) (*pending,
 	if runSignup == nil {
 		runSignup = func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error) { return s.Run(ctx) }
 	}
-	typedPassword := f.password != ""
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		defer cancel()
 		res, err := runSignup(ctx, &s)
-		out := newOutcome(res, err, p, typedPassword)
+		// Stopped by -ttl (or the server's end), not by a provider: the
+		// context's deadline may have passed a moment before its Err says
+		// so.
+		dl, _ := ctx.Deadline()
+		stopped := ctx.Err() != nil || !time.Now().Before(dl)
+		out := newOutcome(res, err, p, stopped)
 		if res != nil {
 			res.Close() // the page does not keep the session
 		}

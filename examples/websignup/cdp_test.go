@@ -211,7 +211,13 @@ func (b *browser) call(method string, params, out any) error {
 
 // eval evaluates a JavaScript expression in the page and returns its
 // value as JSON.
-func (b *browser) eval(expr string) (json.RawMessage, error) {
+func (b *browser) eval(expr string) (json.RawMessage, error) { return b.evaluate(expr, false) }
+
+// evalAwait evaluates an expression whose value is a promise and returns
+// what it resolves to, as JSON.
+func (b *browser) evalAwait(expr string) (json.RawMessage, error) { return b.evaluate(expr, true) }
+
+func (b *browser) evaluate(expr string, await bool) (json.RawMessage, error) {
 	var r struct {
 		Result struct {
 			Value json.RawMessage `json:"value"`
@@ -220,7 +226,7 @@ func (b *browser) eval(expr string) (json.RawMessage, error) {
 			Text string `json:"text"`
 		} `json:"exceptionDetails"`
 	}
-	if err := b.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r); err != nil {
+	if err := b.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": await}, &r); err != nil {
 		return nil, err
 	}
 	if r.ExceptionDetails != nil {
@@ -287,12 +293,48 @@ func (b *browser) waitState(ctx context.Context, states ...string) string {
 }
 
 // screenshot returns a PNG of the page.
-func (b *browser) screenshot() []byte {
+func (b *browser) screenshot() []byte { return b.capture(map[string]any{"format": "png"}) }
+
+// screenshotAt returns a PNG of the whole page (not only what the window
+// shows) laid out for a window width px wide; a narrow one is emulated
+// as a phone.
+func (b *browser) screenshotAt(width int) []byte {
+	b.t.Helper()
+	if err := b.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600}, nil); err != nil {
+		b.t.Fatal(err)
+	}
+	defer b.call("Emulation.clearDeviceMetricsOverride", nil, nil)
+	var m struct {
+		Content struct {
+			Height float64 `json:"height"`
+		} `json:"cssContentSize"`
+	}
+	if err := b.call("Page.getLayoutMetrics", nil, &m); err != nil {
+		b.t.Fatal(err)
+	}
+	h := max(m.Content.Height, 400)
+	return b.capture(map[string]any{"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": width, "height": h, "scale": 1}})
+}
+
+// setHeaders makes the page send these HTTP headers with every request
+// (Accept-Language, for one).
+func (b *browser) setHeaders(h map[string]string) {
+	b.t.Helper()
+	if err := b.call("Network.enable", nil, nil); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := b.call("Network.setExtraHTTPHeaders", map[string]any{"headers": h}, nil); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) capture(params map[string]any) []byte {
 	b.t.Helper()
 	var r struct {
 		Data string `json:"data"`
 	}
-	if err := b.call("Page.captureScreenshot", map[string]any{"format": "png"}, &r); err != nil {
+	if err := b.call("Page.captureScreenshot", params, &r); err != nil {
 		b.t.Fatal(err)
 	}
 	png, err := base64.StdEncoding.DecodeString(r.Data)

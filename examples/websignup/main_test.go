@@ -282,7 +282,7 @@ func TestHTTP(t *testing.T) {
 		c.get("/")
 		c.post("/signup", url.Values{"provider": {"closed.example"}, "password": {pw}, "password2": {pw}})
 		c.settle()
-		if c.state() != "failed" || !strings.Contains(c.page, "closed.example: "+tr("de", "reason.closed")) {
+		if c.state() != "failed" || !strings.Contains(c.page, tr("de", "err.providerRefused", "closed.example", tr("de", "reason.closed"))) {
 			t.Fatalf("page %d:\n%s", c.code, c.page)
 		}
 	})

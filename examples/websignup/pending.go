@@ -411,8 +411,9 @@ func eventText(l lang, e eventRec) string {
 	return l.T("ev.other", e.Domain)
 }
 
-// newOutcome turns the result of Signup.Run into the final page.
-func newOutcome(res *onboard.Result, err error, p *pending, typedPassword bool) *outcome {
+// newOutcome turns the result of Signup.Run into the final page;
+// stopped means that the sign-up's own time ran out.
+func newOutcome(res *onboard.Result, err error, p *pending, stopped bool) *outcome {
 	o := &outcome{Username: p.username}
 	if res != nil {
 		o.Info = res.Info
@@ -438,10 +439,16 @@ func newOutcome(res *onboard.Result, err error, p *pending, typedPassword bool) 
 		o.Attempts = attemptViews(res.Attempts)
 	}
 	if err != nil {
-		o.Error, o.Advice, o.Retry = explain(err, p, typedPassword)
+		o.Error, o.Advice, o.Retry = explain(err, p, stopped)
 		var npe *onboard.NoProviderError
 		if errors.As(err, &npe) {
 			o.Attempts = attemptViews(npe.Attempts)
+		}
+		switch o.Error.Key {
+		case "err.providerRefused", "err.passwordSent", "err.inviteRefused":
+			if len(o.Attempts) == 1 {
+				o.Attempts = nil // the message names it
+			}
 		}
 		if o.JID == "" {
 			o.Password = ""
@@ -452,7 +459,7 @@ func newOutcome(res *onboard.Result, err error, p *pending, typedPassword bool) 
 
 // explain says in words what went wrong, what to do, and whether the
 // form is worth showing again. It never starts anything again by itself.
-func explain(err error, p *pending, typedPassword bool) (text, *text, bool) {
+func explain(err error, p *pending, stopped bool) (text, *text, bool) {
 	advice := func(k string) *text { return &text{Key: k} }
 	var npe *onboard.NoProviderError
 	isNPE := errors.As(err, &npe)
@@ -462,7 +469,7 @@ func explain(err error, p *pending, typedPassword bool) (text, *text, bool) {
 		last, why = sanitize.Line(a.Domain), reason(a)
 	}
 	// The run's own context (not a provider's time limit) ended it.
-	stopped := isNPE && npe.Err != nil && (errors.Is(npe.Err, context.DeadlineExceeded) || errors.Is(npe.Err, context.Canceled)) ||
+	stopped = stopped || isNPE && npe.Err != nil && (errors.Is(npe.Err, context.DeadlineExceeded) || errors.Is(npe.Err, context.Canceled)) ||
 		!isNPE && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
 	switch {
 	case errors.Is(err, onboard.ErrPasswordSent):
