@@ -113,30 +113,3 @@ func checkLinks(t *testing.T, links []Link, problems []string, err error) {
 		}
 	}
 }
-
-// FuzzProviderFile checks the provider file decoder: it never panics,
-// every key is either decoded or has an error, and a file without errors
-// has every key.
-func FuzzProviderFile(f *testing.F) {
-	addSeeds(f, "providerfile")
-	f.Fuzz(func(t *testing.T, b []byte) {
-		_, fields, errs := parseProviderFile(b)
-		if len(errs) > maxFieldErrors {
-			t.Fatalf("%d errors", len(errs))
-		}
-		want := providers.ProviderFileFields()
-		for _, fl := range fields {
-			if !slices.Contains(want, fl) {
-				t.Fatalf("decoded %q, which is not a provider file key", fl)
-			}
-			for _, e := range errs {
-				if e.Field == string(fl) && e.Err.Error() != "discovery: duplicate key" {
-					t.Fatalf("key %q both decoded and in error: %v", fl, e.Err)
-				}
-			}
-		}
-		if len(errs) == 0 && len(fields) != len(want) {
-			t.Fatalf("no errors but only %d of %d keys", len(fields), len(want))
-		}
-	})
-}
