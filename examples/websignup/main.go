@@ -270,6 +270,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		cfg.dialer.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 
+	// A page anyone can use must not be a way into the operator's own
+	// network: providers' SRV targets and host names must be public
+	// addresses (-addr and -invite-addr, the operator's choice, are
+	// exempt).
+	cfg.dialer.Destinations = register.PublicOnly
+
 	a, err := newApp(cfg)
 	if err != nil {
 		return err
