@@ -148,6 +148,18 @@ func TestStepHonoursContext(t *testing.T) {
 	}
 }
 
+// ownTexts are the texts of this package's errors (with MaxIterations and
+// MaxMessage in them): a server payload found in an error's message is a
+// quote only if it is not part of them.
+var ownTexts = strings.Join([]string{
+	ErrMalformed.Error(), ErrUnexpectedChallenge.Error(), ErrUnproven.Error(),
+	ErrServerSignature.Error(), ErrFailed.Error(), (&ServerError{Value: "other-error"}).Error(),
+	"mandatory extension", "salt is not base64", "iteration count is not a decimal number",
+	"iteration count not in 1..100000", "nonce, salt or iteration count missing",
+	"server signature is not base64", "neither a verifier nor an error", "4096 bytes",
+	"attribute 1 is not a letter, '=' and a value", "control character in attribute 1",
+}, "|")
+
 // FuzzNegotiation drives a client through any sequence of server
 // payloads — challenges and a success — and checks that it returns
 // promptly, never succeeds without a verified server signature, and
@@ -187,7 +199,7 @@ func FuzzNegotiation(f *testing.F) {
 				// no fuzzer can forge HMAC-SHA-256.
 				t.Fatalf("success accepted: challenges %q %q, success %q", c1, c2, success)
 			}
-			if len(success) > 3 && strings.Contains(err.Error(), string(success)) {
+			if len(success) > 3 && strings.Contains(err.Error(), string(success)) && !strings.Contains(ownTexts, string(success)) {
 				t.Fatalf("error quotes the server: %v", err)
 			}
 		case <-time.After(20 * time.Second):
