@@ -152,16 +152,30 @@ func (d *Decoder) Decode(r io.Reader) (List, error) {
 	data, err := jsonstrict.ReadAll(r, max)
 	if err != nil {
 		if errors.Is(err, jsonstrict.ErrTooLarge) {
-			// Say which entry the cap cut: read up to it.
-			st := &decodeState{index: -1}
-			st.list(data)
-			return List{}, &DecodeError{Index: st.index, Provider: sanitize.Line(st.domain), Offset: max,
+			return List{}, &DecodeError{Index: cutAt(data), Offset: max,
 				Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
 		}
 		return List{}, &DecodeError{Index: -1, Err: err}
 	}
 	st := &decodeState{index: -1}
 	return st.list(data)
+}
+
+// cutAt returns the position of the entry that the size cap cut, given
+// the input up to the cap: the number of entries before it. It only scans,
+// so that an oversized list costs no more than reading it.
+func cutAt(data []byte) int {
+	n := 0
+	count := func(string, []byte, int64) error { n++; return nil }
+	switch jsonstrict.KindOf(data) {
+	case jsonstrict.KindArray:
+		jsonstrict.EachElement(data, func(int, []byte, int64) error { n++; return nil })
+	case jsonstrict.KindObject:
+		jsonstrict.EachMember(data, count)
+	default:
+		return -1
+	}
+	return n
 }
 
 type decodeState struct {

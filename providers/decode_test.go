@@ -317,8 +317,10 @@ func TestDecodeTooLarge(t *testing.T) {
 	if _, err := Decode(&repeatReader{s: []byte(" ")}); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("endless input: %v", err)
 	}
-	if _, err := Decode(&repeatReader{prefix: []byte("["), s: []byte(`"a.example",`)}); err == nil {
-		t.Fatal("endless list decoded")
+	_, err := Decode(&repeatReader{prefix: []byte("["), s: []byte(`"a.example",`)})
+	var de *DecodeError
+	if !errors.As(err, &de) || !errors.Is(err, ErrTooLarge) || de.Index != DefaultMaxBytes/len(`"a.example",`) {
+		t.Fatalf("endless list: %v, want the index of the entry the cap cut", err)
 	}
 }
 
