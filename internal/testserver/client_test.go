@@ -63,8 +63,25 @@ type client struct {
 	conn     net.Conn
 	dec      *xml.Decoder
 	domain   string
+	from     string // if set, the stream header's from (SASL2 is offered only then)
 	features elem
 	id       int
+}
+
+// dialClientFrom is dialClient with a from='from' on every stream header.
+func dialClientFrom(t testing.TB, s *Server, from string) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := s.Dial(ctx)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	c := &client{t: t, conn: conn, domain: s.Domain, from: from}
+	c.openStream()
+	return c
 }
 
 // dialClient connects to s.Addr (or, with direct, to s.DirectTLSAddr with
@@ -124,7 +141,11 @@ func (c *client) next() elem {
 // openStream sends a stream header and reads the features.
 func (c *client) openStream() {
 	c.t.Helper()
-	c.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>", c.domain)
+	from := ""
+	if c.from != "" {
+		from = fmt.Sprintf(" from='%s'", c.from)
+	}
+	c.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='%s'%s version='1.0'>", c.domain, from)
 	c.dec = xml.NewDecoder(c.conn)
 	for {
 		tok, err := c.dec.Token()

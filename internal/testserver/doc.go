@@ -1,6 +1,17 @@
 // Package testserver starts real XMPP servers (Prosody 0.12 and ejabberd
-// 23.01, as packaged by Debian) on 127.0.0.1 for integration tests and
-// benchmark programs.
+// 23.01 as packaged by Debian bookworm on the host; Prosody 13 and ejabberd
+// 24.12 as packaged by Debian trixie, from a chroot) on 127.0.0.1 for
+// integration tests and benchmark programs.
+//
+// [ProsodyConfig.Version] and [EjabberdConfig.Version] choose the version
+// (the host's by default); [Server.Name] ("prosody 13") and
+// [Server.Version] ("13.0.1") say which one runs. [ForEach] runs a subtest
+// per version and [Versions] lists those available. The trixie servers run
+// from the chroot [ChrootDir] ($ONBOARD_TRIXIE, default
+// /var/tmp/onboard-trixie; build it with trixie-chroot.sh in this
+// directory, as root), which needs root to enter: a missing chroot skips
+// them (fails them under CI=true) and leaves the host's versions alone.
+// Their directories are ROOT/srv/onboard-*, removed when they stop.
 //
 // Every server gets its own directory, its own generated certificate
 // authority and leaf certificate, and free loopback ports, so several
@@ -16,7 +27,7 @@
 //		// ... negotiate STARTTLS with srv.TLSConfig() ...
 //	}
 //
-// StartProsody and StartEjabberd skip the test when the server binary is not
+// StartProsody and StartEjabberd skip the test when the server is not
 // installed (and fail it when the environment variable CI is "true"), and
 // register a cleanup that stops the server by its process ID.
 //
@@ -49,4 +60,11 @@
 //   - ejabberd 23.01 advertises SCRAM-*-PLUS on TLS 1.3 but rejects the
 //     tls-exporter channel binding: log in with non-PLUS SCRAM (or PLAIN),
 //     or cap TLS at 1.2.
+//   - Prosody 13 and ejabberd 24.12 advertise XEP-0440 channel bindings
+//     (tls-exporter; ejabberd also tls-server-end-point). SASL2 (XEP-0388)
+//     with Bind2: ejabberd 24.12 offers it only to a stream header with
+//     from='user@domain'; Prosody 13 with [ProsodyConfig.SASL2] offers it
+//     always, and FAST (XEP-0484) only with from=.
+//   - ejabberd buffers its log file for a few seconds: use
+//     [Server.WaitFailedAuths] to count failed logins.
 package testserver

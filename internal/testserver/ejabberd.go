@@ -3,6 +3,8 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -32,12 +34,38 @@ const (
 	RegistrationDeny = "deny"
 )
 
+// ejabberdFailedAuthText is in ejabberd's warning about a failed c2s
+// authentication ("Failed c2s PLAIN authentication for ..."), in 23.01 and
+// 24.12 alike; see [Server.FailedAuths].
+const ejabberdFailedAuthText = "Failed c2s "
+
 // ejabberdReadyTimeout bounds how long StartEjabberd waits.
 const ejabberdReadyTimeout = 15 * time.Second
 
 // EjabberdConfig configures [StartEjabberd]. The zero value is an open
 // registration server for "localhost" with registration_timeout infinity.
 type EjabberdConfig struct {
+	// Version chooses the ejabberd: "" (the host's, Debian bookworm's
+	// 23.01), Ejabberd2301 ("23.01", the host's, checked to be 23.01) or
+	// Ejabberd2412 ("24.12", Debian trixie's, from the chroot, see
+	// [ChrootDir]). See [Server.Version] and [Server.Name].
+	Version string
+	// ScramHash sets auth_scram_hash ("sha", "sha256" or "sha512"; ""
+	// leaves ejabberd's default, sha). Accounts are stored with that hash,
+	// and only the matching SCRAM-*(-PLUS) mechanisms (plus PLAIN) are
+	// offered.
+	ScramHash string
+	// MaxAuthFailures, when > 0, enables mod_fail2ban with
+	// c2s_max_auth_failures set to it: the Nth failed authentication from
+	// one IP address within BanLifetime gets, instead of a SASL failure, a
+	// policy-violation stream error ("Too many (N) failed authentications
+	// from this IP address (127.0.0.1). The address will be unblocked at
+	// ..."), and so does every new stream from that address until then
+	// (measured on 23.01 and 24.12). See [Server.FailedAuths].
+	MaxAuthFailures int
+	// BanLifetime is mod_fail2ban's c2s_auth_ban_lifetime; default (0) one
+	// hour. Whole seconds; only with MaxAuthFailures.
+	BanLifetime time.Duration
 	// Domain is the main host; default "localhost".
 	Domain string
 	// ExtraHosts are more hosts with the same options.
@@ -91,7 +119,8 @@ type EjabberdConfig struct {
 // port (ERL_DIST_PORT, no epmd).
 func StartEjabberd(tb TB, cfg EjabberdConfig) *Server {
 	tb.Helper()
-	if !RequireEjabberd(tb) {
+	fl, ok := requireVersion(tb, KindEjabberd, cfg.Version)
+	if !ok {
 		return nil
 	}
 	switch cfg.Registration {
@@ -100,11 +129,31 @@ func StartEjabberd(tb TB, cfg EjabberdConfig) *Server {
 		tb.Fatalf("testserver: unknown ejabberd registration mode %q", cfg.Registration)
 		return nil
 	}
-	ctl, _ := lookBinary("ejabberdctl")
-	cred, err := ejabberdCredential()
-	if err != nil {
-		tb.Fatalf("testserver: %v", err)
+	switch cfg.ScramHash {
+	case "", "sha", "sha256", "sha512":
+	default:
+		tb.Fatalf("testserver: unknown ejabberd auth_scram_hash %q (sha, sha256 or sha512)", cfg.ScramHash)
 		return nil
+	}
+	// The host's ejabberdctl runs as the host's user ejabberd (cred, nil
+	// when that is us). The chroot's runs as root: it switches to the
+	// chroot's user ejabberd itself (with su, inside the chroot; the two
+	// users' IDs differ), which owns the server directory.
+	var cred, owner *syscall.Credential
+	if fl.chroot {
+		uid, gid, err := chrootUser(fl.root(), "ejabberd")
+		if err != nil {
+			tb.Fatalf("testserver: %v", err)
+			return nil
+		}
+		owner = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	} else {
+		var err error
+		if cred, err = ejabberdCredential(); err != nil {
+			tb.Fatalf("testserver: %v", err)
+			return nil
+		}
+		owner = cred
 	}
 	hosts := hostList(cfg.Domain, cfg.ExtraHosts)
 	ca := NewCA(tb)
@@ -113,7 +162,12 @@ func StartEjabberd(tb TB, cfg EjabberdConfig) *Server {
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
 		t0 := time.Now()
-		s := &Server{Kind: KindEjabberd, Domain: hosts[0], Hosts: hosts, CA: ca, Dir: tb.TempDir(), cred: cred}
+		s, err := newServer(tb, fl, hosts, ca)
+		if err != nil {
+			tb.Fatalf("testserver: %v", err)
+			return nil
+		}
+		s.cred, s.owner = cred, owner
 		if err := s.writeEjabberdConfig(cfg, certPEM, keyPEM); err != nil {
 			tb.Fatalf("testserver: %v", err)
 			return nil
@@ -123,7 +177,12 @@ func StartEjabberd(tb TB, cfg EjabberdConfig) *Server {
 			tb.Fatalf("testserver: %v", err)
 			return nil
 		}
-		cmd := exec.Command(ctl, append(append([]string(nil), s.ctlArgs...), "foreground-quiet")...)
+		cmd, err := s.command(context.Background(), "/usr/sbin/ejabberdctl", append(append([]string(nil), s.ctlArgs...), "foreground-quiet")...)
+		if err != nil {
+			out.Close()
+			tb.Fatalf("testserver: %v", err)
+			return nil
+		}
 		cmd.Dir = s.Dir
 		cmd.Env = withMarker(s.env, s.Dir)
 		cmd.Stdout, cmd.Stderr = out, out
@@ -161,7 +220,7 @@ func StartEjabberd(tb TB, cfg EjabberdConfig) *Server {
 		if err == nil {
 			s.StartTime = time.Since(t0)
 			registerCleanup(tb, s)
-			tb.Logf("testserver: ejabberd %s started in %v (beam pid %d, dir %s)", s.Addr, s.StartTime.Round(time.Millisecond), s.PID, s.Dir)
+			tb.Logf("testserver: %s (%s) %s started in %v (beam pid %d, dir %s)", s.Name, s.Version, s.Addr, s.StartTime.Round(time.Millisecond), s.PID, s.Dir)
 			return s
 		}
 		s.Stop()
@@ -214,7 +273,7 @@ func (s *Server) readEjabberdPID() {
 	if err != nil || pid <= 1 {
 		return
 	}
-	if procCmdlineContains(pid, s.Dir) {
+	if procCmdlineContains(pid, s.inner(s.Dir)) {
 		s.PID = pid
 	}
 }
@@ -283,7 +342,7 @@ func (s *Server) stopEjabberd() {
 		s.readEjabberdPID()
 	}
 	beamAlive := func() bool {
-		return s.PID != 0 && procAlive(s.PID) && procCmdlineContains(s.PID, s.Dir)
+		return s.PID != 0 && procAlive(s.PID) && procCmdlineContains(s.PID, s.inner(s.Dir))
 	}
 	switch {
 	case beamAlive():
@@ -309,14 +368,13 @@ func (s *Server) stopEjabberd() {
 // ejabberdctl runs ejabberdctl with the instance's configuration.
 func (s *Server) ejabberdctl(tb TB, args ...string) string {
 	tb.Helper()
-	bin, err := lookBinary("ejabberdctl")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd, err := s.command(ctx, "/usr/sbin/ejabberdctl", append(append([]string(nil), s.ctlArgs...), args...)...)
 	if err != nil {
 		tb.Fatalf("testserver: %v", err)
 		return ""
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append(append([]string(nil), s.ctlArgs...), args...)...)
 	cmd.Dir = s.Dir
 	cmd.Env = withMarker(s.env, s.Dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
@@ -411,21 +469,29 @@ func (s *Server) writeEjabberdConfig(cfg EjabberdConfig, certPEM, keyPEM []byte)
 	if err := os.WriteFile(filepath.Join(dir, "certs", "ca.pem"), s.CA.CertPEM, 0o644); err != nil {
 		return err
 	}
-	if inetrc, err := os.ReadFile("/etc/ejabberd/inetrc"); err == nil {
+	if inetrc, err := os.ReadFile(filepath.Join(s.Chroot, "/etc/ejabberd/inetrc")); err == nil {
 		if err := os.WriteFile(filepath.Join(dir, "inetrc"), inetrc, 0o644); err != nil {
 			return err
 		}
 	}
 
 	node := fmt.Sprintf("ejabberd-%d@localhost", c2sPort)
+	erlOptions := "-env ERL_CRASH_DUMP_BYTES 0"
+	if s.Chroot != "" {
+		// In the chroot ejabberdctl's su sets HOME to the shared
+		// /var/lib/ejabberd: give the instance (server and ejabberdctl
+		// commands alike) its own cookie instead of a shared
+		// .erlang.cookie there.
+		erlOptions += " -setcookie " + randomHex(16)
+	}
 	ctlCfg := fmt.Sprintf(`# Generated by testserver.
 ERLANG_NODE=%s
 ERL_DIST_PORT=%d
 INET_DIST_INTERFACE=127.0.0.1
 EJABBERD_PID_PATH=%s
 EJABBERD_BYPASS_WARNINGS=true
-ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
-`, node, distPort, shellQuote(filepath.Join(dir, "ejabberd.pid")))
+ERL_OPTIONS="%s"
+`, node, distPort, shellQuote(s.inner(filepath.Join(dir, "ejabberd.pid"))), erlOptions)
 	ctlFile := filepath.Join(dir, "ejabberdctl.cfg")
 	if err := os.WriteFile(ctlFile, []byte(ctlCfg), 0o644); err != nil {
 		return err
@@ -440,7 +506,7 @@ ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
 		}
 		captchaCmd = filepath.Join(dir, "captcha.sh")
 		script := fmt.Sprintf("#!/bin/sh\n# Generated by testserver: record the expected answer, print a fixed image.\nprintf '%%s\\n' \"$1\" >> %s\nexec cat %s\n",
-			shellQuote(s.captcha), shellQuote(pngFile))
+			shellQuote(s.inner(s.captcha)), shellQuote(s.inner(pngFile)))
 		if err := os.WriteFile(captchaCmd, []byte(script), 0o755); err != nil {
 			return err
 		}
@@ -452,10 +518,13 @@ ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
 	p("hosts: %s", yamlList(s.Hosts))
 	p("loglevel: info")
 	p("log_rotate_count: 0")
-	p("certfiles: [%s]", yamlString(pemFile))
-	p("ca_file: %s", yamlString(filepath.Join(dir, "certs", "ca.pem")))
+	p("certfiles: [%s]", yamlString(s.inner(pemFile)))
+	p("ca_file: %s", yamlString(s.inner(filepath.Join(dir, "certs", "ca.pem"))))
 	p("auth_method: internal")
 	p("auth_password_format: scram")
+	if cfg.ScramHash != "" {
+		p("auth_scram_hash: %s", cfg.ScramHash)
+	}
 	p("default_db: mnesia")
 	if cfg.RegistrationTimeout > 0 {
 		p("registration_timeout: %d", cfg.RegistrationTimeout)
@@ -463,7 +532,7 @@ ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
 		p("registration_timeout: infinity")
 	}
 	if cfg.Captcha {
-		p("captcha_cmd: %s", yamlString(captchaCmd))
+		p("captcha_cmd: %s", yamlString(s.inner(captchaCmd)))
 		p("captcha_url: %s", yamlString("http://"+s.HTTPAddr+"/captcha"))
 	}
 	p("listen:")
@@ -556,10 +625,19 @@ ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
 		url := "http://" + s.HTTPAddr + "/upload/@HOST@"
 		p("  mod_http_upload:")
 		p("    max_size: %d", cfg.HTTPUpload)
-		p("    docroot: %s", yamlString(filepath.Join(dir, "upload")))
+		p("    docroot: %s", yamlString(s.inner(filepath.Join(dir, "upload"))))
 		p("    put_url: %s", yamlString(url))
 		p("    get_url: %s", yamlString(url))
 		p("    hosts: [\"upload.@HOST@\"]")
+	}
+	if cfg.MaxAuthFailures > 0 {
+		lifetime := int64(cfg.BanLifetime / time.Second)
+		if lifetime <= 0 {
+			lifetime = 3600
+		}
+		p("  mod_fail2ban:")
+		p("    c2s_max_auth_failures: %d", cfg.MaxAuthFailures)
+		p("    c2s_auth_ban_lifetime: %d", lifetime)
 	}
 	if cfg.ExtraConfig != "" {
 		p("# ExtraConfig")
@@ -571,13 +649,13 @@ ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
 	}
 
 	s.ctlArgs = []string{
-		"--config-dir", dir,
-		"--config", s.ConfigFile,
-		"--ctl-config", ctlFile,
-		"--spool", filepath.Join(dir, "spool"),
-		"--logs", filepath.Join(dir, "logs"),
+		"--config-dir", s.inner(dir),
+		"--config", s.inner(s.ConfigFile),
+		"--ctl-config", s.inner(ctlFile),
+		"--spool", s.inner(filepath.Join(dir, "spool")),
+		"--logs", s.inner(filepath.Join(dir, "logs")),
 	}
-	s.env = ejabberdEnv(dir)
+	s.env = ejabberdEnv(s.inner(dir))
 	s.logFiles = []string{
 		filepath.Join(dir, "logs", "stdout.log"),
 		filepath.Join(dir, "logs", "ejabberd.log"),
@@ -621,10 +699,10 @@ func hasKey(env []string, key string) bool {
 // fixOwnership makes s.Dir and everything in it owned by the ejabberd user,
 // and makes sure every ancestor directory can be traversed by it.
 func (s *Server) fixOwnership() error {
-	if s.cred == nil {
+	if s.owner == nil {
 		return nil
 	}
-	uid, gid := int(s.cred.Uid), int(s.cred.Gid)
+	uid, gid := int(s.owner.Uid), int(s.owner.Gid)
 	err := filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -661,6 +739,13 @@ func (s *Server) fixOwnership() error {
 		}
 	}
 	return nil
+}
+
+// randomHex returns n random bytes, hex encoded.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
+	return hex.EncodeToString(b)
 }
 
 // shellQuote quotes s for a POSIX shell.

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +26,16 @@ const prosodyReadyTimeout = 10 * time.Second
 // ProsodyConfig configures [StartProsody]. The zero value is an open
 // registration server for "localhost".
 type ProsodyConfig struct {
+	// Version chooses the Prosody: "" (the host's, Debian bookworm's
+	// 0.12), Prosody012 ("0.12", the host's, checked to be 0.12) or
+	// Prosody13 ("13", Debian trixie's 13.0.1 from the chroot, see
+	// [ChrootDir]). See [Server.Version] and [Server.Name].
+	Version string
+	// SASL2 loads prosody-modules' mod_sasl2 (XEP-0388), mod_sasl2_bind2
+	// (XEP-0386), mod_sasl2_fast (XEP-0484) and mod_sasl2_sm. Prosody
+	// offers them only to a stream header with from='user@domain'. Only
+	// where prosody-modules is installed: the chroot's Prosody 13.
+	SASL2 bool
 	// Domain is the main VirtualHost; default "localhost".
 	Domain string
 	// ExtraHosts are more VirtualHosts with the same options (for
@@ -78,8 +88,18 @@ type ProsodyConfig struct {
 // [Server.Stop]). On failure it calls tb.Fatalf with the server log.
 func StartProsody(tb TB, cfg ProsodyConfig) *Server {
 	tb.Helper()
-	if !RequireProsody(tb) {
+	fl, ok := requireVersion(tb, KindProsody, cfg.Version)
+	if !ok {
 		return nil
+	}
+	if cfg.SASL2 {
+		for _, m := range sasl2Modules() {
+			file := filepath.Join(fl.root(), "/usr/lib/prosody/modules", "mod_"+m, "mod_"+m+".lua")
+			if _, err := os.Stat(file); err != nil {
+				tb.Fatalf("testserver: SASL2 needs prosody-modules (%v); the chroot's Prosody %s has it", err, Prosody13)
+				return nil
+			}
+		}
 	}
 	switch cfg.Registration {
 	case "", RegistrationOpen, RegistrationClosed, RegistrationInvite:
@@ -87,7 +107,6 @@ func StartProsody(tb TB, cfg ProsodyConfig) *Server {
 		tb.Fatalf("testserver: unknown Prosody registration mode %q", cfg.Registration)
 		return nil
 	}
-	prosody, _ := lookBinary("prosody")
 	hosts := hostList(cfg.Domain, cfg.ExtraHosts)
 	ca := NewCA(tb)
 	certPEM, keyPEM := ca.leafPEM(tb, certNames(hosts)...)
@@ -95,7 +114,11 @@ func StartProsody(tb TB, cfg ProsodyConfig) *Server {
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
 		t0 := time.Now()
-		s := &Server{Kind: KindProsody, Domain: hosts[0], Hosts: hosts, CA: ca, Dir: tb.TempDir()}
+		s, err := newServer(tb, fl, hosts, ca)
+		if err != nil {
+			tb.Fatalf("testserver: %v", err)
+			return nil
+		}
 		if err := s.writeProsodyConfig(cfg, certPEM, keyPEM); err != nil {
 			tb.Fatalf("testserver: %v", err)
 			return nil
@@ -105,7 +128,12 @@ func StartProsody(tb TB, cfg ProsodyConfig) *Server {
 			tb.Fatalf("testserver: %v", err)
 			return nil
 		}
-		cmd := exec.Command(prosody, "-F", "--config", s.ConfigFile)
+		cmd, err := s.command(context.Background(), "/usr/bin/prosody", "-F", "--config", s.inner(s.ConfigFile))
+		if err != nil {
+			out.Close()
+			tb.Fatalf("testserver: %v", err)
+			return nil
+		}
 		cmd.Dir = s.Dir
 		cmd.Env = withMarker(nil, s.Dir)
 		cmd.Stdout, cmd.Stderr = out, out
@@ -129,7 +157,7 @@ func StartProsody(tb TB, cfg ProsodyConfig) *Server {
 		if err == nil {
 			s.StartTime = time.Since(t0)
 			registerCleanup(tb, s)
-			tb.Logf("testserver: prosody %s started in %v (pid %d, dir %s)", s.Addr, s.StartTime.Round(time.Millisecond), s.PID, s.Dir)
+			tb.Logf("testserver: %s (%s) %s started in %v (pid %d, dir %s)", s.Name, s.Version, s.Addr, s.StartTime.Round(time.Millisecond), s.PID, s.Dir)
 			return s
 		}
 		s.Stop()
@@ -247,8 +275,9 @@ func (s *Server) writeProsodyConfig(cfg ProsodyConfig, certPEM, keyPEM []byte) e
 	logFile := filepath.Join(s.Dir, "prosody.log")
 	s.logFiles = []string{filepath.Join(s.Dir, "stdout.log"), logFile}
 
+	modern := s.prosodyAtLeast13()
 	modules := []string{"saslauth", "tls", "disco", "roster", "ping", "register"}
-	disabled := []string{"s2s", "admin_shell"}
+	disabled := []string{"s2s"}
 	if cfg.HTTPUpload <= 0 {
 		disabled = append(disabled, "http")
 	}
@@ -259,18 +288,42 @@ func (s *Server) writeProsodyConfig(cfg ProsodyConfig, certPEM, keyPEM []byte) e
 	if reg == RegistrationInvite {
 		modules = append(modules, "invites", "invites_register")
 	}
+	// Prosody 13 deprecated "prosodyctl mod_invites generate"; InviteURI
+	// uses "prosodyctl shell invite create_account" there, which talks to
+	// the running server through mod_admin_shell's socket. 0.12 keeps it
+	// disabled (its prosodyctl writes the invitation to storage directly).
+	if reg == RegistrationInvite && modern {
+		modules = append(modules, "admin_shell")
+	} else {
+		disabled = append(disabled, "admin_shell")
+	}
+	if cfg.SASL2 {
+		modules = append(modules, "smacks")
+		modules = append(modules, sasl2Modules()...)
+	}
 	if len(cfg.ContactInfo) > 0 {
 		modules = append(modules, "server_contact_info")
 	}
+	// The harness's own module logs every failed authentication (neither
+	// Prosody version does at any level), see Server.FailedAuths.
+	modules = append(modules, prosodyAuthLogModule)
 	modules = append(modules, cfg.ExtraModules...)
+	pluginDir := filepath.Join(s.Dir, "plugins")
+	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(pluginDir, "mod_"+prosodyAuthLogModule+".lua"), []byte(prosodyAuthLogSource), 0o644); err != nil {
+		return err
+	}
 
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("-- Generated by github.com/xmpp-onboard/onboard/internal/testserver.")
 	p("run_as_root = true")
-	p("pidfile = %s", luaString(filepath.Join(s.Dir, "prosody.pid")))
-	p("data_path = %s", luaString(dataDir))
-	p("certificates = %s", luaString(certDir))
+	p("pidfile = %s", luaString(s.inner(filepath.Join(s.Dir, "prosody.pid"))))
+	p("data_path = %s", luaString(s.inner(dataDir)))
+	p("plugin_paths = { %s }", luaString(s.inner(pluginDir)))
+	p("certificates = %s", luaString(s.inner(certDir)))
 	p(`interfaces = { "127.0.0.1" }`)
 	p(`local_interfaces = { "127.0.0.1" }`)
 	p(`c2s_interfaces = { "127.0.0.1" }`)
@@ -296,12 +349,15 @@ func (s *Server) writeProsodyConfig(cfg ProsodyConfig, certPEM, keyPEM []byte) e
 	p("c2s_require_encryption = true")
 	p("authentication = %q", "internal_hashed")
 	p("storage = %q", "internal")
+	// registration_invite_only is always set: Prosody 13 defaults it to
+	// true (0.12 to false).
 	switch reg {
 	case RegistrationOpen:
 		p("allow_registration = true")
 		p("registration_invite_only = false")
 	case RegistrationClosed:
 		p("allow_registration = false")
+		p("registration_invite_only = false")
 	case RegistrationInvite:
 		p("allow_registration = false")
 		p("registration_invite_only = true")
@@ -327,7 +383,7 @@ func (s *Server) writeProsodyConfig(cfg ProsodyConfig, certPEM, keyPEM []byte) e
 		}
 		p("}")
 	}
-	p("log = { { levels = { min = %s }, to = \"file\", filename = %s } }", luaString(logLevel), luaString(logFile))
+	p("log = { { levels = { min = %s }, to = \"file\", filename = %s } }", luaString(logLevel), luaString(s.inner(logFile)))
 	if cfg.ExtraConfig != "" {
 		p("-- ExtraConfig")
 		p("%s", cfg.ExtraConfig)
@@ -350,6 +406,35 @@ func (s *Server) writeProsodyConfig(cfg ProsodyConfig, certPEM, keyPEM []byte) e
 	return os.WriteFile(s.ConfigFile, []byte(b.String()), 0o600)
 }
 
+// prosodyAuthLogModule is the name of the module the harness writes into
+// every Prosody's plugin directory; prosodyAuthLogSource is its code. It
+// logs one line with prosodyFailedAuthText for every
+// "authentication-failure" event (fired by mod_saslauth and mod_sasl2), at
+// level warn, so that LogLevel "warn" keeps it.
+const (
+	prosodyAuthLogModule  = "testserver_authlog"
+	prosodyFailedAuthText = "testserver: failed authentication"
+	prosodyAuthLogSource  = `-- Generated by github.com/xmpp-onboard/onboard/internal/testserver:
+-- one log line per failed authentication, counted by Server.FailedAuths.
+module:hook("authentication-failure", function (event)
+	local session = event.session or {};
+	local sasl = session.sasl_handler or {};
+	module:log("warn", "` + prosodyFailedAuthText + ` of %s from %s: %s",
+		tostring(sasl.username or "?"), tostring(session.ip or "?"), tostring(event.condition or "?"));
+end);
+`
+)
+
+// sasl2Modules returns the prosody-modules [ProsodyConfig.SASL2] loads.
+func sasl2Modules() []string { return []string{"sasl2", "sasl2_bind2", "sasl2_fast", "sasl2_sm"} }
+
+// prosodyAtLeast13 reports whether the server is Prosody 13 or newer.
+func (s *Server) prosodyAtLeast13() bool {
+	major, _, _ := strings.Cut(s.Version, ".")
+	n, err := strconv.Atoi(major)
+	return err == nil && n >= 13
+}
+
 // intList formats a Lua list of integers.
 func intList(ports []int) string {
 	if len(ports) == 0 {
@@ -365,37 +450,45 @@ func intList(ports []int) string {
 // prosodyctl runs prosodyctl with the server's configuration.
 func (s *Server) prosodyctl(tb TB, args ...string) string {
 	tb.Helper()
-	bin, err := lookBinary("prosodyctl")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd, err := s.command(ctx, "/usr/bin/prosodyctl", append([]string{"--config", s.inner(s.ConfigFile)}, args...)...)
 	if err != nil {
 		tb.Fatalf("testserver: %v", err)
 		return ""
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--config", s.ConfigFile}, args...)...)
 	cmd.Dir = s.Dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		tb.Fatalf("testserver: prosodyctl %s: %v\n%s", args[0], err, out)
+		tb.Fatalf("testserver: prosodyctl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
 }
 
-// InviteURI creates a Prosody account invitation for Domain
-// ("prosodyctl mod_invites generate DOMAIN") and returns its URI,
-// "xmpp:DOMAIN?register;preauth=TOKEN". The server must have been started
-// with Registration "invite". ejabberd 23.01 has no invitations; InviteURI
-// fails the test there.
+// InviteURI creates a Prosody account invitation for Domain and returns its
+// URI, "xmpp:DOMAIN?register;preauth=TOKEN". The server must have been
+// started with Registration "invite". Prosody 0.12: "prosodyctl mod_invites
+// generate DOMAIN"; Prosody 13, where that is deprecated: "prosodyctl shell
+// invite create_account DOMAIN" (through mod_admin_shell, which the invite
+// mode loads there). ejabberd has no invitations; InviteURI fails the test
+// there.
 func (s *Server) InviteURI(tb TB) string {
 	tb.Helper()
 	if s.Kind != KindProsody {
-		tb.Fatalf("testserver: InviteURI: %s has no invitations (only Prosody)", s.Kind)
+		tb.Fatalf("testserver: InviteURI: %s has no invitations (only Prosody)", s.Name)
 		return ""
 	}
-	out := s.prosodyctl(tb, "mod_invites", "generate", s.Domain)
+	var out string
+	if s.prosodyAtLeast13() {
+		out = s.prosodyctl(tb, "shell", "invite", "create_account", s.Domain)
+	} else {
+		out = s.prosodyctl(tb, "mod_invites", "generate", s.Domain)
+	}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
+		// 0.12 prints the URI alone on a line, 13 "OK: xmpp:...".
 		line := strings.TrimSpace(sc.Text())
+		line = strings.TrimSpace(strings.TrimPrefix(line, "OK:"))
 		if strings.HasPrefix(line, "xmpp:") {
 			return line
 		}

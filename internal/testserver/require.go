@@ -39,38 +39,55 @@ func missing(tb TB, format string, args ...any) bool {
 	return false
 }
 
-// RequireProsody reports whether the prosody and prosodyctl binaries are
-// installed. When they are missing it calls tb.Skipf, or tb.Fatalf when the
-// environment variable CI is "true". (With a *testing.T neither call
-// returns.)
+// RequireProsody reports whether the host's prosody and prosodyctl binaries
+// are installed. When they are missing it calls tb.Skipf, or tb.Fatalf when
+// the environment variable CI is "true". (With a *testing.T neither call
+// returns.) It does not look at the chroot; see [RequireVersion].
 func RequireProsody(tb TB) bool {
 	tb.Helper()
-	for _, b := range []string{"prosody", "prosodyctl"} {
-		if _, err := lookBinary(b); err != nil {
-			return missing(tb, "Prosody is not installed: %v", err)
-		}
+	if p := prosodyHostProblem(); p != "" {
+		return missing(tb, "%s", p)
 	}
 	return true
 }
 
-// RequireEjabberd reports whether ejabberd can be started: the ejabberdctl
-// and erl binaries exist, the system user "ejabberd" exists, and the current
-// user is root or "ejabberd" (Debian's ejabberdctl refuses anyone else).
-// When something is missing it calls tb.Skipf, or tb.Fatalf when the
-// environment variable CI is "true".
+// prosodyHostProblem says why the host's Prosody cannot be started, or "".
+func prosodyHostProblem() string {
+	for _, b := range []string{"prosody", "prosodyctl"} {
+		if _, err := lookBinary(b); err != nil {
+			return fmt.Sprintf("Prosody is not installed: %v", err)
+		}
+	}
+	return ""
+}
+
+// RequireEjabberd reports whether the host's ejabberd can be started: the
+// ejabberdctl and erl binaries exist, the system user "ejabberd" exists, and
+// the current user is root or "ejabberd" (Debian's ejabberdctl refuses anyone
+// else). When something is missing it calls tb.Skipf, or tb.Fatalf when the
+// environment variable CI is "true". It does not look at the chroot; see
+// [RequireVersion].
 func RequireEjabberd(tb TB) bool {
 	tb.Helper()
+	if p := ejabberdHostProblem(); p != "" {
+		return missing(tb, "%s", p)
+	}
+	return true
+}
+
+// ejabberdHostProblem says why the host's ejabberd cannot be started, or "".
+func ejabberdHostProblem() string {
 	for _, b := range []string{"ejabberdctl", "erl"} {
 		if _, err := lookBinary(b); err != nil {
-			return missing(tb, "ejabberd is not installed: %v", err)
+			return fmt.Sprintf("ejabberd is not installed: %v", err)
 		}
 	}
 	u, err := user.Lookup("ejabberd")
 	if err != nil {
-		return missing(tb, "ejabberd is not installed: no user ejabberd: %v", err)
+		return fmt.Sprintf("ejabberd is not installed: no user ejabberd: %v", err)
 	}
 	if uid := os.Geteuid(); uid != 0 && strconv.Itoa(uid) != u.Uid {
-		return missing(tb, "ejabberd needs to be started as root or as user ejabberd (euid is %d)", uid)
+		return fmt.Sprintf("ejabberd needs to be started as root or as user ejabberd (euid is %d)", uid)
 	}
-	return true
+	return ""
 }

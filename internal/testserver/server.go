@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -31,6 +32,20 @@ const stopTimeout = 5 * time.Second
 type Server struct {
 	// Kind is KindProsody ("prosody") or KindEjabberd ("ejabberd").
 	Kind string
+	// Version is the version that runs, as the installed server's files
+	// say: "0.12.3", "13.0.1", "23.01", "24.12" ("" if it could not be
+	// told).
+	Version string
+	// Name names the server for test names and benchmark tables: the kind
+	// and the version it was asked for (see [ServerName]), e.g.
+	// "prosody 13" or "ejabberd 23.01". For the host's default server it is
+	// named after the known version it is ("prosody 0.12").
+	Name string
+	// Chroot is the directory the server runs chrooted in ([ChrootDir]),
+	// or "" when it runs on the host. Paths in its configuration (and
+	// command lines) are relative to it; the paths in Server's fields
+	// are always paths on the host.
+	Chroot string
 	// Domain is the main virtual host, e.g. "localhost".
 	Domain string
 	// Hosts lists all virtual hosts: Domain first, then the extra hosts.
@@ -47,7 +62,9 @@ type Server struct {
 	CA *CA
 	// CertFile and KeyFile are the server's certificate and key (PEM).
 	CertFile, KeyFile string
-	// Dir is the server's private directory (config, data, logs).
+	// Dir is the server's private directory (config, data, logs). For a
+	// server in a chroot it is Chroot/srv/onboard-*, removed when the
+	// server has stopped.
 	Dir string
 	// ConfigFile is the generated configuration file.
 	ConfigFile string
@@ -64,6 +81,7 @@ type Server struct {
 	waitErr  error // valid after done is closed
 	logFiles []string
 	cred     *syscall.Credential // ejabberd: run as this user
+	owner    *syscall.Credential // ejabberd: owner of Dir
 	env      []string            // ejabberd: environment for ejabberdctl
 	ctlArgs  []string            // ejabberd: leading ejabberdctl arguments
 	captcha  string              // ejabberd: file with CAPTCHA answers
@@ -72,6 +90,62 @@ type Server struct {
 
 	stopOnce sync.Once
 	stopTime time.Duration
+}
+
+// inner returns the path the server sees for the host path p: p itself, or
+// for a server in a chroot, p relative to the chroot.
+func (s *Server) inner(p string) string {
+	if s.Chroot == "" {
+		return p
+	}
+	rel, err := filepath.Rel(s.Chroot, p)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		panic(fmt.Sprintf("testserver: %s is outside the chroot %s", p, s.Chroot))
+	}
+	return "/" + filepath.ToSlash(rel)
+}
+
+// command returns the command that runs the server's program bin (an
+// absolute path as the server sees it, e.g. "/usr/bin/prosody") with args:
+// directly, or through chroot(8).
+func (s *Server) command(ctx context.Context, bin string, args ...string) (*exec.Cmd, error) {
+	if s.Chroot == "" {
+		p, err := lookBinary(filepath.Base(bin))
+		if err != nil {
+			return nil, err
+		}
+		return exec.CommandContext(ctx, p, args...), nil
+	}
+	ch, err := lookBinary("chroot")
+	if err != nil {
+		return nil, err
+	}
+	return exec.CommandContext(ctx, ch, append([]string{s.Chroot, bin}, args...)...), nil
+}
+
+// newServer makes the Server for a start attempt: its kind, version and
+// name, and its directory, a fresh tb.TempDir() on the host, or a new
+// Chroot/srv/onboard-* that a cleanup registered with tb removes (the
+// cleanup is registered first, so it runs after the server has stopped).
+func newServer(tb TB, f flavorInfo, hosts []string, ca *CA) (*Server, error) {
+	tb.Helper()
+	s := &Server{Kind: f.kind, Version: f.installed, Name: f.name(), Domain: hosts[0], Hosts: hosts, CA: ca}
+	if !f.chroot {
+		s.Dir = tb.TempDir()
+		return s, nil
+	}
+	s.Chroot = f.root()
+	srv := filepath.Join(s.Chroot, "srv")
+	if err := os.MkdirAll(srv, 0o755); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(srv, "onboard-")
+	if err != nil {
+		return nil, err
+	}
+	s.Dir = dir
+	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return s, nil
 }
 
 // TLSConfig returns a client TLS configuration that trusts only the
@@ -418,4 +492,60 @@ func registerCleanup(tb TB, s *Server) {
 		}
 		s.Stop()
 	})
+}
+
+// FailedAuths returns how many failed authentications (SASL, and on
+// Prosody 13 with SASL2 also SASL2) the server has logged so far.
+//
+// Prosody logs none by itself at any level, so the harness loads a module of
+// its own into every Prosody that logs, at level warn (kept by every
+// LogLevel but "error"), a line like
+//
+//	localhost:testserver_authlog	warn	testserver: failed authentication of alice from 127.0.0.1: not-authorized
+//
+// ejabberd (23.01 and 24.12) logs a warning in ejabberd.log:
+//
+//	... [warning] <0.490.0>@ejabberd_c2s:process_auth_result/3:280 (tls|<0.490.0>) Failed c2s PLAIN authentication for bob@localhost from 127.0.0.1: Invalid username or password
+//
+// Each such line counts once. Prosody writes its log at once; ejabberd's
+// logger buffers its file for up to a few seconds, so after a failed login
+// use [Server.WaitFailedAuths] rather than FailedAuths.
+func (s *Server) FailedAuths() (int, error) {
+	var file, marker string
+	switch s.Kind {
+	case KindProsody:
+		file, marker = filepath.Join(s.Dir, "prosody.log"), prosodyFailedAuthText
+	case KindEjabberd:
+		file, marker = filepath.Join(s.Dir, "logs", "ejabberd.log"), ejabberdFailedAuthText
+	default:
+		return 0, fmt.Errorf("testserver: FailedAuths: unknown server kind %q", s.Kind)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("testserver: FailedAuths: %w", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, marker) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// WaitFailedAuths polls [Server.FailedAuths] until it is at least n or ctx
+// is done, and returns the last count (with ctx's error if it ended first).
+// A count above n means more failures were logged than expected.
+func (s *Server) WaitFailedAuths(ctx context.Context, n int) (int, error) {
+	for {
+		got, err := s.FailedAuths()
+		if err != nil || got >= n {
+			return got, err
+		}
+		select {
+		case <-ctx.Done():
+			return got, fmt.Errorf("testserver: %d failed authentications logged, waiting for %d: %w", got, n, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
