@@ -132,7 +132,7 @@ func TestProsody(t *testing.T) {
 			c.Admin != nil {
 			t.Errorf("contacts = %+v", c)
 		}
-		if r.Software.Name != "Prosody" || !strings.HasPrefix(r.Software.Version, "0.12") {
+		if r.Software.Name != "Prosody" || srv.Version == "" || r.Software.Version != srv.Version {
 			t.Errorf("software = %+v", r.Software)
 		}
 		if u := r.Upload; u.Status.State != Observed || u.JID != "upload.localhost" || u.MaxFileSize != 10<<20 {
