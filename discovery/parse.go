@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"encoding/xml"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"github.com/xmpp-onboard/onboard/register"
 	"slices"
@@ -8,7 +9,6 @@ import (
 	"strings"
 
 	"mellium.im/xmpp/stanza"
-
 )
 
 // Namespaces the prober reads.
@@ -21,10 +21,6 @@ const (
 	nsBind        = "urn:ietf:params:xml:ns:xmpp-bind"
 	nsBind2       = "urn:xmpp:bind:0"
 	nsSM          = "urn:xmpp:sm:3"
-	nsCSI         = "urn:xmpp:csi:0"
-	nsRegFeature  = "http://jabber.org/features/iq-register"
-	nsIBRToken    = "urn:xmpp:ibr-token:0"
-	nsInvite      = "urn:xmpp:invite"
 	nsCompress    = "http://jabber.org/features/compress"
 	nsCaps        = "http://jabber.org/protocol/caps"
 	nsSASLCB      = "urn:xmpp:sasl-cb:0"
@@ -36,10 +32,7 @@ const (
 	nsVersion     = "jabber:iq:version"
 	nsRegister    = "jabber:iq:register"
 	nsData        = "jabber:x:data"
-	nsOOB         = "jabber:x:oob"
-	nsBOB         = "urn:xmpp:bob"
 	nsMedia       = "urn:xmpp:media-element"
-	nsCaptcha     = "urn:xmpp:captcha"
 	nsUpload      = "urn:xmpp:http:upload:0"
 	nsUploadOld   = "urn:xmpp:http:upload"
 	nsServerInfo  = "http://jabber.org/network/serverinfo"
@@ -70,66 +63,28 @@ func appendLimited[T any](list []T, v T) []T {
 
 // parseFeatures reads a <stream:features/> element.
 func parseFeatures(n *node) *Features {
-	f := &Features{Advertised: []Name{}}
-	for _, c := range n.Children {
-		f.Advertised = appendLimited(f.Advertised, Name{Space: c.Name.Space, Local: c.Name.Local})
-		switch {
-		case c.Is(nsTLS, "starttls"):
-			f.StartTLS = true
-			f.StartTLSRequired = c.Child(nsTLS, "required") != nil
-		case c.Is(nsSASL, "mechanisms"):
-			for _, m := range c.All(nsSASL, "mechanism") {
-				if t := clipString(m.Text); t != "" {
-					f.Mechanisms = appendLimited(f.Mechanisms, t)
-				}
-			}
-		case c.Is(nsSASL2, "authentication"):
-			for _, m := range c.All(nsSASL2, "mechanism") {
-				if t := clipString(m.Text); t != "" {
-					f.SASL2 = appendLimited(f.SASL2, t)
-				}
-			}
-			if in := c.Child(nsSASL2, "inline"); in != nil {
-				for _, i := range in.Children {
-					f.SASL2Inline = appendLimited(f.SASL2Inline, Name{Space: i.Name.Space, Local: i.Name.Local})
-					switch {
-					case i.Is(nsBind2, "bind"):
-						f.Bind2 = true
-					case i.Is(nsSM, "sm"):
-						f.StreamManagement = true
-					}
-				}
-			}
-		case c.Is(nsSASLCB, "sasl-channel-binding"):
-			for _, b := range c.All(nsSASLCB, "channel-binding") {
-				if t := clipString(b.Get("type")); t != "" {
-					f.ChannelBindings = appendLimited(f.ChannelBindings, t)
-				}
-			}
-		case c.Is(nsRegFeature, "register"):
-			f.Register = true
-		case c.Is(nsIBRToken, "register"), c.Is(nsInvite, "register"):
-			f.InviteToken = true
-		case c.Is(nsSM, "sm"):
-			f.StreamManagement = true
-		case c.Is(nsCSI, "csi"):
-			f.CSI = true
-		case c.Is(nsBind, "bind"):
-			f.Bind = true
-		case c.Is(nsCompress, "compression"):
-			for _, m := range c.All(nsCompress, "method") {
-				if t := clipString(m.Text); t != "" {
-					f.Compression = appendLimited(f.Compression, t)
-				}
-			}
-		case c.Is(nsCaps, "c"):
-			f.Caps = &Caps{Hash: clipString(c.Get("hash")), Node: clipString(c.Get("node")), Ver: clipString(c.Get("ver"))}
-		case c.Is(nsLimits, "limits"):
-			l := &Limits{}
-			l.MaxBytes, _ = strconv.ParseInt(c.Child(nsLimits, "max-bytes").TrimmedText(), 10, 64)
-			l.IdleSeconds, _ = strconv.ParseInt(c.Child(nsLimits, "idle-seconds").TrimmedText(), 10, 64)
-			f.Limits = l
+	x := xmppconn.ParseFeatures(n)
+	names := func(ns []xml.Name) []Name {
+		out := make([]Name, 0, len(ns))
+		for _, n := range ns {
+			out = append(out, Name{Space: clipString(n.Space), Local: clipString(n.Local)})
 		}
+		return out
+	}
+	f := &Features{
+		Advertised: names(x.Advertised), StartTLS: x.StartTLS, StartTLSRequired: x.StartTLSRequired,
+		Mechanisms: x.Mechanisms, SASL2: x.SASL2, Bind2: x.Bind2, ChannelBindings: x.ChannelBindings,
+		Register: x.Register, InviteToken: x.InviteToken || x.InviteLegacy,
+		StreamManagement: x.StreamManagement, CSI: x.CSI, Bind: x.Bind, Compression: x.Compression,
+	}
+	if len(x.SASL2Inline) > 0 {
+		f.SASL2Inline = names(x.SASL2Inline)
+	}
+	if c := x.Caps; c != nil {
+		f.Caps = &Caps{Hash: c.Hash, Node: c.Node, Ver: c.Ver}
+	}
+	if l := x.Limits; l != nil {
+		f.Limits = &Limits{MaxBytes: l.MaxBytes, IdleSeconds: l.IdleSeconds}
 	}
 	return f
 }

@@ -395,39 +395,20 @@ func (c *Conn) startStream(secure bool, extra ...*node) error {
 	return nil
 }
 
-// parseFeatures reads the features of the secured stream.
+// parseFeatures reads the features of the secured stream
+// (xmppconn.ParseFeatures) and keeps what registration needs.
 func parseFeatures(n *node) Features {
-	var f Features
-	for _, k := range n.Children {
-		switch {
-		case k.Is(NSFeature, "register"):
-			f.Register = true
-		case k.Is(NSIBRToken, "register"):
-			f.InviteToken = true
-		case k.Is(NSInviteLegacy, "register"):
-			f.InviteLegacy = true
-		case k.Is(nsSASL, "mechanisms"):
-			for _, m := range k.Children {
-				if m.Is(nsSASL, "mechanism") && len(f.Mechanisms) < 64 {
-					if s := strings.TrimSpace(m.Text); s != "" && len(s) <= 64 {
-						f.Mechanisms = append(f.Mechanisms, s)
-					}
-				}
-			}
-		case k.Is(nsSASLCB, "sasl-channel-binding"):
-			for _, cb := range k.Children {
-				if cb.Is(nsSASLCB, "channel-binding") && len(f.ChannelBindings) < 16 {
-					if t := strings.TrimSpace(cb.Get("type")); t != "" && len(t) <= 64 {
-						f.ChannelBindings = append(f.ChannelBindings, t)
-					}
-				}
-			}
-		case k.Name.Space == nsTLS:
-		default:
-			if len(f.Other) < 64 {
-				f.Other = append(f.Other, k.Name.Space)
-			}
+	x := xmppconn.ParseFeatures(n)
+	f := Features{
+		Register: x.Register, InviteToken: x.InviteToken, InviteLegacy: x.InviteLegacy,
+		Mechanisms: x.Mechanisms, ChannelBindings: x.ChannelBindings,
+	}
+	for _, name := range x.Advertised {
+		switch name.Space {
+		case NSFeature, NSIBRToken, NSInviteLegacy, nsSASL, nsSASLCB, nsTLS:
+			continue
 		}
+		f.Other = append(f.Other, name.Space)
 	}
 	return f
 }
