@@ -34,8 +34,24 @@
 // after the registration ("register only"); log in later with
 // [Dialer.Dial] and [Conn.Login], or check with [Dialer.Confirm].
 //
-// The steps are available one by one for applications that show the form
-// to a person, and for probes that only want to know what a server offers:
+// Register's two steps, with the same pipelining, are [Dialer.DialForm]
+// (connect; the form request goes out with the secured stream header) and
+// [Conn.Register] (submit; the SASL <auth/> goes out with the
+// submission). An application that shows the form to a person in between
+// uses them (onboard.Signup does):
+//
+//	conn, form, err := d.DialForm(ctx, "example.org", register.FormOptions{})
+//	form.SetUsername("juliet"); form.SetPassword(password)
+//	acct, err := conn.Register(ctx, form, true) // acct.Session is logged in
+//
+// A refused registration leaves the stream usable for another submission
+// (a new name, a new CAPTCHA answer). A registration with login is never
+// submitted when the server offers no SASL mechanism this package can log
+// in with ([ErrNoMechanism]): the name would be taken and the user left
+// without a usable account. [ParseForm] reads a form fetched on a stream
+// of the application's own.
+//
+// The single steps are available too, for probes and for tests:
 //
 //	d := register.Dialer{}
 //	conn, err := d.Dial(ctx, "example.org")  // TLS, features read
@@ -133,15 +149,26 @@
 // without XEP-0440 is not taken: ejabberd 23.01 makes exactly that offer
 // and rejects the tls-exporter binding with "Invalid channel binding",
 // which cost a refused attempt and a round trip. When a -PLUS attempt
-// fails anyway, the login is retried once on the same stream with the same
-// SCRAM without channel binding.
+// fails because of the channel binding (a condition that cannot be about
+// the password, or not-authorized with a text naming the binding), the
+// login is retried once on the same stream with the same SCRAM without
+// channel binding. A refusal of the credentials is never retried: one
+// wrong password is one failed authentication on the server, which
+// servers count (ejabberd's mod_fail2ban bans an address after a few).
+//
+// Every SCRAM message of the server is vetted before mellium.im/sasl sees
+// it, and a success counts only once the mechanism is complete and the
+// server's signature verified (internal/saslclient): a <success/> before
+// any challenge, or one that carries something else than the server's
+// signature, is a protocol error, not a login.
 //
 // The trade-off, honestly: channel binding would defeat an attacker who
 // holds a certificate that is valid for the domain (a mis-issued one, or a
 // TLS-terminating middlebox the device trusts) and relays the SCRAM
-// exchange. This package does not get that protection from it in any
-// case, since such an attacker can make a -PLUS attempt fail and have the
-// retry without binding go through, and it cannot require binding from
+// exchange. This package does not get all of that protection from it,
+// since such an attacker can make a -PLUS attempt fail with a binding
+// error and have the retry without binding go through, and it cannot
+// require binding from
 // servers that do not offer it. Its protection is the certificate check
 // (TLS ServerName is the XMPP domain, InsecureSkipVerify is refused), and
 // SCRAM's server signature proves that the server knows the password.
@@ -291,6 +318,10 @@
 // arrived (and be checked, and maybe shown to a person) before it is
 // submitted; SCRAM's final message needs the server's challenge; and a new
 // stream may only start after SASL success.
+//
+// [Dialer.DialForm] and [Conn.Register] take exactly these round trips
+// (they are Register's two steps), and so does onboard.Signup, which is
+// built on them.
 //
 // Step by step with the lower-level calls: [Dialer.Dial] 4 with STARTTLS
 // (TCP, stream with <starttls/>, TLS, secured stream; 3 with direct TLS, 5
