@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,6 +228,33 @@ func TestBrowser(t *testing.T) {
 		})
 	}
 
+	// Without JavaScript the status page reloads itself (the meta refresh
+	// in <noscript>) until the sign-up moves on.
+	t.Run("no JavaScript", func(t *testing.T) {
+		parent := br.t
+		br.t = t
+		defer func() { br.t = parent }()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := br.call("Emulation.setScriptExecutionDisabled", map[string]any{"value": true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		defer br.call("Emulation.setScriptExecutionDisabled", map[string]any{"value": false}, nil)
+		br.setHeaders(map[string]string{"Accept-Language": "en"})
+		br.navigate(base + "/")
+		br.waitState(ctx, "index")
+		br.pick("dead.example")
+		if st := br.submit(ctx, "#submit", "working", "failed"); st == "working" {
+			if !br.exists(`meta[http-equiv="refresh"]`) {
+				t.Error("the status page has no refresh without JavaScript")
+			}
+			br.waitNext(ctx, "failed")
+		} else {
+			t.Error("no status page while the provider was being checked")
+		}
+		br.expectText("#error", tr("en", "err.providerRefused", "dead.example", tr("en", "reason.timeout")))
+	})
+
 	l := logs.String()
 	for _, s := range secrets {
 		if s != "" && strings.Contains(l, s) {
@@ -234,6 +262,13 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 }
+
+// redactRE finds the generated password on a result page and the values
+// of password fields, which test output must not show.
+var redactRE = regexp.MustCompile(`(id="password">)[^<]*|(type="password"[^>]*value=")[^"]*`)
+
+// redact returns the page without passwords.
+func redact(page string) string { return redactRE.ReplaceAllString(page, "$1$2[redacted]") }
 
 // text returns the trimmed text of the first element matching sel, or "".
 func (b *browser) text(sel string) string {

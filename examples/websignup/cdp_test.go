@@ -285,7 +285,7 @@ func (b *browser) waitState(ctx context.Context, states ...string) string {
 		}
 		select {
 		case <-ctx.Done():
-			html := b.evalString(`document.documentElement.outerHTML`)
+			html := redact(b.evalString(`document.documentElement.outerHTML`))
 			b.t.Fatalf("page state %q, want one of %v:\n%s", st, states, html)
 		case <-time.After(100 * time.Millisecond):
 		}

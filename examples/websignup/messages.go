@@ -157,7 +157,7 @@ var catalogue = map[string][3]string{
 	"info.website":        {"Web site", "Website", "Site web"},
 	"info.email":          {"Help by e-mail", "Hilfe per E-Mail", "Aide par e-mail"},
 	"info.chat":           {"Help by chat", "Hilfe per Chat", "Aide par chat"},
-	"info.upload":         {"Files up to", "Dateien bis", "Fichiers jusqu'à"},
+	"info.upload":         {"Largest file you can share", "Größte Datei zum Teilen", "Plus gros fichier partageable"},
 	"info.archive":        {"Messages kept", "Nachrichten gespeichert", "Messages conservés"},
 	"info.reset":          {"Forgot your password?", "Passwort vergessen?", "Mot de passe oublié ?"},
 	"info.legal":          {"Legal notice", "Impressum", "Mentions légales"},
