@@ -166,12 +166,11 @@ func (d *Decoder) Decode(r io.Reader) (List, error) {
 // so that an oversized list costs no more than reading it.
 func cutAt(data []byte) int {
 	n := 0
-	count := func(string, []byte, int64) error { n++; return nil }
 	switch jsonstrict.KindOf(data) {
 	case jsonstrict.KindArray:
-		jsonstrict.EachElement(data, func(int, []byte, int64) error { n++; return nil })
+		_ = jsonstrict.EachElement(data, func(int, []byte, int64) error { n++; return nil })
 	case jsonstrict.KindObject:
-		jsonstrict.EachMember(data, count)
+		_ = jsonstrict.EachMember(data, func(string, []byte, int64) error { n++; return nil })
 	default:
 		return -1
 	}

@@ -11,7 +11,9 @@ import (
 )
 
 // MaxDepth is how deeply arrays and objects may nest. The formats read
-// with this package need four levels; encoding/json allows 10,000.
+// with this package need at most five levels (the full providers.json:
+// domains, properties, the content/source wrapper, languages, addresses);
+// encoding/json allows 10,000.
 const MaxDepth = 64
 
 // The kinds of Error; match them with errors.Is.
