@@ -394,6 +394,11 @@ func (s *Server) writeProsodyConfig(cfg ProsodyConfig, certPEM, keyPEM []byte) e
 		if cfg.HTTPUpload > 0 {
 			p("Component %s %q", luaString("upload."+h), "http_file_share")
 			p("  http_file_share_size_limit = %d", cfg.HTTPUpload)
+			// Users of every host may upload to every host's component,
+			// as with 0.12's default (empty access: any local host's
+			// users); Prosody 13's default allows only the component's
+			// parent host's registered users.
+			p("  http_file_share_access = %s", luaList(s.Hosts))
 			// Serve every upload component on the HTTP host 127.0.0.1
 			// under its own path, so slot URLs are
 			// http://127.0.0.1:PORT/file_share/upload.HOST/... and need
