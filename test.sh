@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine: installs the servers
 # the integration tests start (Prosody 0.12, ejabberd 23.01, and the tools of
-# the browser and comparison tests), downloads the Go modules, then runs
-# go vet, every test with the race detector, and each fuzz target briefly.
+# the browser and comparison tests), builds the Debian trixie chroot with
+# Prosody 13 and ejabberd 24.12 (internal/testserver/trixie-chroot.sh, about a
+# minute and 340 MB the first time; $ONBOARD_TRIXIE, default
+# /var/tmp/onboard-trixie), downloads the Go modules, then runs go vet, every
+# test with the race detector, and each fuzz target briefly.
 #
 #   ./test.sh                 # everything
 #   FUZZTIME=60s ./test.sh    # longer fuzzing per target (default 5s; 0 skips)
-#   SKIP_INSTALL=1 ./test.sh  # do not touch apt
+#   SKIP_INSTALL=1 ./test.sh  # do not touch apt or build the chroot
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -23,6 +26,11 @@ if [[ -z "${SKIP_INSTALL:-}" ]]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # Prosody 13 and ejabberd 24.12 next to the host's versions (does nothing
+  # when the chroot is already there).
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo env ONBOARD_TRIXIE="${ONBOARD_TRIXIE:-}" ./internal/testserver/trixie-chroot.sh
 fi
 
 command -v go >/dev/null || { echo "test.sh: Go 1.24 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
