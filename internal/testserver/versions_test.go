@@ -162,6 +162,24 @@ func TestProsodyVersions(t *testing.T) {
 		} else if sasl2 || sasl2From {
 			t.Errorf("%s offers SASL2", s.Name)
 		}
+
+		// Failed logins are counted: legacy SASL, and SASL2 on 13.
+		cred := base64.StdEncoding.EncodeToString([]byte("\x00nobody\x00wrong-password"))
+		c.write("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>", nsSASL, cred)
+		if e := c.next(); e.XMLName.Local != "failure" {
+			t.Fatalf("wrong password: %v", e)
+		}
+		want := 1
+		if v == Prosody13 {
+			f.write("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>%s</initial-response></authenticate>", cred)
+			if e := f.next(); e.XMLName.Local != "failure" || e.XMLName.Space != "urn:xmpp:sasl:2" {
+				t.Fatalf("SASL2 wrong password: %v", e)
+			}
+			want++
+		}
+		if n, err := s.FailedAuths(); err != nil || n != want {
+			t.Errorf("FailedAuths = %d, %v; want %d", n, err, want)
+		}
 		stopAndCheck(t, s)
 	})
 }
