@@ -63,7 +63,7 @@ func TestLanguages(t *testing.T) {
 	} {
 		getIn(c, "/", h)
 		if !strings.Contains(c.page, `<html lang="`+code+`">`) || !has(c, tr(code, "index.h1")) || !has(c, tr(code, "form.submit")) {
-			t.Errorf("Accept-Language %q: want %s:\n%.300s", h, code, c.page)
+			t.Errorf("Accept-Language %q: want %s:\n%.300s", h, code, redact(c.page))
 		}
 	}
 }
@@ -90,7 +90,7 @@ func TestAnswersAtOnce(t *testing.T) {
 	}
 	c.get(location())
 	if c.code != 200 || c.state() != "working" {
-		t.Fatalf("status page: %d\n%s", c.code, c.page)
+		t.Fatalf("status page: %d\n%s", c.code, redact(c.page))
 	}
 	for _, want := range []string{
 		`<noscript><meta http-equiv="refresh" content="2"></noscript>`,
@@ -100,7 +100,7 @@ func TestAnswersAtOnce(t *testing.T) {
 		`aria-live="polite"`,
 	} {
 		if !strings.Contains(c.page, want) {
-			t.Errorf("the status page lacks %s:\n%s", want, c.page)
+			t.Errorf("the status page lacks %s:\n%s", want, redact(c.page))
 		}
 	}
 	if regexp.MustCompile(`<script>|<script [^>]*>[^<]|\son[a-z]+="`).MatchString(c.page) {
@@ -138,18 +138,18 @@ func TestWrongCaptcha(t *testing.T) {
 	c := r.browser("")
 	signup(c, "robot")
 	if c.state() != "captcha" || has(c, tr("de", "captcha.wrong")) {
-		t.Fatalf("first CAPTCHA: %d\n%s", c.code, c.page)
+		t.Fatalf("first CAPTCHA: %d\n%s", c.code, redact(c.page))
 	}
 	if !strings.Contains(c.page, `href="https://open.example/c/1"`) || strings.Contains(c.page, "http://open.example/c/1") {
-		t.Errorf("the challenge links:\n%s", c.page)
+		t.Errorf("the challenge links:\n%s", redact(c.page))
 	}
 	c.post("/captcha/"+pendingID(c), url.Values{"seq": {c.field("seq")}, "answer": {"first"}})
 	if c.state() != "captcha" || !has(c, tr("de", "captcha.wrong")) || !strings.Contains(c.page, `aria-describedby="error`) {
-		t.Fatalf("second CAPTCHA: %d\n%s", c.code, c.page)
+		t.Fatalf("second CAPTCHA: %d\n%s", c.code, redact(c.page))
 	}
 	c.post("/captcha/"+pendingID(c), url.Values{"seq": {c.field("seq")}, "answer": {"second"}})
 	if c.state() != "done" || strings.Join(answers, ",") != "first,second" {
-		t.Errorf("after two answers %v: %d\n%s", answers, c.code, c.page)
+		t.Errorf("after two answers %v: %d\n%s", answers, c.code, redact(c.page))
 	}
 }
 
@@ -194,24 +194,24 @@ func TestRename(t *testing.T) {
 	c := r.browser("")
 	signup(c, "dave")
 	if c.state() != "rename" || !has(c, tr("de", "rename.taken", "dave", "open.example")) {
-		t.Fatalf("name taken: %d\n%s", c.code, c.page)
+		t.Fatalf("name taken: %d\n%s", c.code, redact(c.page))
 	}
 	suggestion := regexp.MustCompile(`id="keep">[^<]*?(dave\d+)`).FindStringSubmatch(c.page)
 	if suggestion == nil {
-		t.Fatalf("no suggestion:\n%s", c.page)
+		t.Fatalf("no suggestion:\n%s", redact(c.page))
 	}
 	c.post("/rename/"+pendingID(c), url.Values{"seq": {c.field("seq")}, "choice": {"suggestion"}})
 	if c.state() != "rename" {
-		t.Fatalf("the suggestion is taken too: %d\n%s", c.code, c.page)
+		t.Fatalf("the suggestion is taken too: %d\n%s", c.code, redact(c.page))
 	}
 	id, seq := pendingID(c), c.field("seq")
 	c.post("/rename/"+id, url.Values{"seq": {seq}, "choice": {"own"}, "username": {"no spaces"}})
 	if c.code != http.StatusUnprocessableEntity || !has(c, tr("de", "err.username")) || !strings.Contains(c.page, `aria-describedby="username-error" aria-invalid="true"`) {
-		t.Errorf("an invalid name: %d\n%s", c.code, c.page)
+		t.Errorf("an invalid name: %d\n%s", c.code, redact(c.page))
 	}
 	c.post("/rename/"+id, url.Values{"seq": {seq}, "choice": {"own"}, "username": {"Dave.Jones"}})
 	if c.state() != "done" || c.text("jid") != "dave.jones@open.example" {
-		t.Fatalf("after typing another: %d\n%s", c.code, c.page)
+		t.Fatalf("after typing another: %d\n%s", c.code, redact(c.page))
 	}
 	mu.Lock()
 	if len(got) != 2 || got[0] != suggestion[1] || got[1] != "dave.jones" {
@@ -223,7 +223,7 @@ func TestRename(t *testing.T) {
 	c.get("/")
 	c.post("/signup", url.Values{"provider": {"open.example"}})
 	if c.state() != "done" {
-		t.Errorf("generated name: %d\n%s", c.code, c.page)
+		t.Errorf("generated name: %d\n%s", c.code, redact(c.page))
 	}
 }
 
@@ -241,16 +241,16 @@ func TestPasswordSent(t *testing.T) {
 	c := r.browser("")
 	signup(c, "carol")
 	if c.state() != "failed" {
-		t.Fatalf("%d\n%s", c.code, c.page)
+		t.Fatalf("%d\n%s", c.code, redact(c.page))
 	}
 	for _, want := range []string{tr("de", "err.passwordSent", "open.example", tr("de", "reason.rate")), tr("de", "advice.newPassword")} {
 		if !has(c, want) {
-			t.Errorf("the page lacks %q:\n%s", want, c.page)
+			t.Errorf("the page lacks %q:\n%s", want, redact(c.page))
 		}
 	}
 	if !strings.Contains(c.page, `id="password"`) || !strings.Contains(c.page, `id="password2"`) || !strings.Contains(c.page, `value="carol"`) ||
 		strings.Contains(c.page, "fake-Passw0rd") {
-		t.Errorf("the form again (username kept, no password):\n%s", c.page)
+		t.Errorf("the form again (username kept, no password):\n%s", redact(c.page))
 	}
 	c.get(strings.TrimPrefix(c.url, c.base))
 	if n := runs.Load(); n != 1 || c.state() != "failed" {
@@ -274,7 +274,7 @@ func TestResultPage(t *testing.T) {
 	page := strings.TrimPrefix(c.url, c.base)
 	for i := range 2 {
 		if c.state() != "done" || c.text("jid") != "erin@open.example" || c.text("password") != "generated-Secret-0123456789" {
-			t.Fatalf("view %d: %d\n%s", i+1, c.code, c.page)
+			t.Fatalf("view %d: %d\n%s", i+1, c.code, redact(c.page))
 		}
 		for _, want := range []string{`href="xmpp:erin@open.example"`, `src="` + page + `/qr.png"`,
 			`<input id="cred-user" autocomplete="username" value="erin@open.example">`,
@@ -300,7 +300,7 @@ func TestResultPage(t *testing.T) {
 	// The credentials form sends nothing but the token.
 	c.post(page+"/saved", url.Values{})
 	if c.state() != "done" || !has(c, tr("de", "done.saved")) {
-		t.Errorf("after the credentials form: %d\n%s", c.code, c.page)
+		t.Errorf("after the credentials form: %d\n%s", c.code, redact(c.page))
 	}
 	other := r.browser("")
 	other.get("/")
@@ -378,7 +378,7 @@ func TestInvitePage(t *testing.T) {
 	c := r.browser("")
 	c.get("/invite/" + token)
 	if c.code != 200 || c.state() != "invite" || c.field("invite") != token {
-		t.Fatalf("invitation page: %d\n%s", c.code, c.page)
+		t.Fatalf("invitation page: %d\n%s", c.code, redact(c.page))
 	}
 	for _, want := range []string{`href="xmpp:invite.example?register;preauth=` + token + `"`, `src="/invite/` + token + `/qr.png"`,
 		`href="https://monal-im.org/"`, html.EscapeString(tr("de", "invite.h1", "invite.example"))} {
@@ -399,7 +399,7 @@ func TestInvitePage(t *testing.T) {
 	checkQR(t, b.Bytes(), "xmpp:invite.example?register;preauth="+token)
 	c.post("/signup", url.Values{"username": {"frank"}, "invite": {token}, "password": {"fake-Passw0rd"}, "password2": {"fake-Passw0rd-other"}})
 	if c.code != http.StatusUnprocessableEntity || c.state() != "invite" || c.field("invite") != token {
-		t.Errorf("mismatched passwords on the invitation page: %d\n%s", c.code, c.page)
+		t.Errorf("mismatched passwords on the invitation page: %d\n%s", c.code, redact(c.page))
 	}
 	c.post("/signup", url.Values{"username": {"frank"}, "invite": {token}, "provider": {"open.example"}})
 	mu.Lock()
@@ -410,7 +410,7 @@ func TestInvitePage(t *testing.T) {
 	c.get("/invite/" + token)
 	c.post("/signup", url.Values{"username": {"late"}, "invite": {token}})
 	if c.state() != "failed" || !has(c, tr("de", "err.inviteRefused", "invite.example", tr("de", "reason.invite"))) || strings.Contains(c.page, `id="signup"`) {
-		t.Errorf("a used invitation: %d\n%s", c.code, c.page)
+		t.Errorf("a used invitation: %d\n%s", c.code, redact(c.page))
 	}
 	for _, bad := range []string{"/invite/a%20b", "/invite/" + strings.Repeat("x", 2000), "/invite/xmpp:evil.example%3Fregister"} {
 		c.get(bad)
@@ -444,16 +444,33 @@ func TestFieldErrors(t *testing.T) {
 	c.get("/")
 	c.post("/signup", url.Values{"username": {"bad name"}, "password": {"short"}, "password2": {"other"}})
 	if c.code != http.StatusUnprocessableEntity || c.text("error") == "" {
-		t.Fatalf("%d\n%s", c.code, c.page)
+		t.Fatalf("%d\n%s", c.code, redact(c.page))
 	}
 	for _, f := range []string{"username", "password", "password2"} {
 		if !strings.Contains(c.page, `id="`+f+`-error"`) || !regexp.MustCompile(`id="`+f+`"[^>]*aria-describedby="[^"]*`+f+`-error"[^>]*aria-invalid="true"`).MatchString(c.page) {
-			t.Errorf("%s: error not tied to the field:\n%s", f, c.page)
+			t.Errorf("%s: error not tied to the field:\n%s", f, redact(c.page))
 		}
 	}
 	for _, want := range []string{tr("de", "err.username"), tr("de", "err.passwordLength", minPassword), tr("de", "err.passwordMismatch")} {
 		if !has(c, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+}
+
+// TestCreatedLoginFailed: the account was created but the login after
+// failed: the failure page still gives the address and the generated
+// password, which exist nowhere else.
+func TestCreatedLoginFailed(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, s *onboard.Signup) (*onboard.Result, error) {
+		res := created(s)
+		res.Password, res.PasswordGenerated = "generated-Secret-9876543210", true
+		return res, &onboard.AttemptError{Domain: "open.example", Step: onboard.StepLogin, Err: &register.Error{Op: "login", Kind: register.KindLoginFailed}}
+	}, false, nil)
+	c := r.browser("")
+	c.get("/")
+	c.post("/signup", url.Values{"username": {"gina"}})
+	if c.state() != "failed" || !has(c, tr("de", "err.loginFailed")) || c.text("jid") != "gina@open.example" || c.text("password") != "generated-Secret-9876543210" {
+		t.Errorf("%d\n%s", c.code, redact(c.page))
 	}
 }
