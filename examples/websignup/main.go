@@ -272,8 +272,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 
 	// A page anyone can use must not be a way into the operator's own
 	// network: providers' SRV targets and host names must be public
-	// addresses (-addr and -invite-addr, the operator's choice, are
-	// exempt).
+	// addresses (the addresses of -addr, -domain d=h:p and -invite
+	// d=h:p, the operator's choice, are exempt).
 	cfg.dialer.Destinations = register.PublicOnly
 
 	a, err := newApp(cfg)
