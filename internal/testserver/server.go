@@ -139,6 +139,7 @@ func newServer(tb TB, f flavorInfo, hosts []string, ca *CA) (*Server, error) {
 	if err := os.MkdirAll(srv, 0o755); err != nil {
 		return nil, err
 	}
+	removeStaleDirs(srv)
 	dir, err := os.MkdirTemp(srv, "onboard-")
 	if err != nil {
 		return nil, err
@@ -146,6 +147,36 @@ func newServer(tb TB, f flavorInfo, hosts []string, ca *CA) (*Server, error) {
 	s.Dir = dir
 	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return s, nil
+}
+
+// staleAfter is how old a chroot server directory must be, with no process
+// of its instance left, before removeStaleDirs takes it for the remains of a
+// test binary that was killed before its cleanups ran.
+const staleAfter = time.Hour
+
+// removeStaleDirs removes the onboard-* directories in srv (a chroot's /srv)
+// that were created more than staleAfter ago and that no live process
+// carries the instance marker of. A server that runs (however long) always
+// has such a process, and a directory is used within seconds of its
+// creation, so only abandoned ones go.
+func removeStaleDirs(srv string) {
+	ents, err := os.ReadDir(srv)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "onboard-") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || time.Since(fi.ModTime()) < staleAfter {
+			continue
+		}
+		dir := filepath.Join(srv, e.Name())
+		if len(instanceProcs(dir)) == 0 {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 // TLSConfig returns a client TLS configuration that trusts only the

@@ -276,3 +276,26 @@ func firstElement(t *testing.T, s *Server) elem {
 		}
 	}
 }
+
+func TestRemoveStaleDirs(t *testing.T) {
+	t.Parallel()
+	srv := t.TempDir()
+	old, fresh, other := srv+"/onboard-1", srv+"/onboard-2", srv+"/keep-me"
+	for _, d := range []string{old, fresh, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-2 * staleAfter)
+	for _, d := range []string{old, other} {
+		if err := os.Chtimes(d, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStaleDirs(srv)
+	for d, want := range map[string]bool{old: false, fresh: true, other: true} {
+		if _, err := os.Stat(d); (err == nil) != want {
+			t.Errorf("%s: exists = %v, want %v", d, err == nil, want)
+		}
+	}
+}
