@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
 	"strings"
@@ -22,8 +23,8 @@ type xstream struct {
 	raw    net.Conn // the TCP connection
 	conn   net.Conn // raw, or the TLS connection over it
 	tls    *tls.Conn
-	budget *budgetReader
-	dec    *xml.Decoder
+	budget *budgetReader    // bytes of the whole stream
+	rd     *xmppconn.Reader // the server's side, over budget
 	domain string
 	from   string // from attribute of the last stream header
 	idBase string
@@ -60,7 +61,7 @@ func newStream(conn net.Conn, domain string, maxBytes int64) *xstream {
 	_, _ = rand.Read(id[:])
 	s := &xstream{raw: conn, conn: conn, domain: domain, idBase: hex.EncodeToString(id[:])}
 	s.budget = &budgetReader{r: conn, left: maxBytes}
-	s.dec = xml.NewDecoder(s.budget)
+	s.rd = xmppconn.NewReader(s.budget, 0)
 	return s
 }
 
@@ -126,26 +127,11 @@ func (s *xstream) open(ctx context.Context) (*Features, error) {
 		return nil, err
 	}
 	defer s.guard(ctx)()
-	for {
-		tok, err := s.dec.Token()
-		if err != nil {
-			return nil, s.readErr(ctx, err)
-		}
-		start, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		if start.Name.Space != nsStreams || start.Name.Local != "stream" {
-			return nil, fmt.Errorf("%w: expected a stream header, got <%s>", ErrProtocol, start.Name.Local)
-		}
-		s.from = ""
-		for _, a := range start.Attr {
-			if a.Name.Local == "from" && a.Name.Space == "" {
-				s.from = clipString(a.Value)
-			}
-		}
-		break
+	h, err := s.rd.Header()
+	if err != nil {
+		return nil, s.readErr(ctx, err)
 	}
+	s.from = clipString(h.From)
 	n, err := s.nextLocked(ctx)
 	if err != nil {
 		return nil, err
@@ -156,25 +142,21 @@ func (s *xstream) open(ctx context.Context) (*Features, error) {
 	return parseFeatures(n), nil
 }
 
-// readErr turns a read error into the most useful error: a closed
-// connection is ErrStreamClosed, malformed XML ErrProtocol.
+// readErr turns an error of the stream reader into discovery's: the end
+// of the stream or a cut connection is ErrStreamClosed, bad XML
+// ErrProtocol, a limit ErrTooLarge, a stream error a *StreamError; a
+// transport error is the context's when the context ended it.
 func (s *xstream) readErr(ctx context.Context, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	var sr *xmppconn.StreamErrorReceived
+	switch {
+	case errors.As(err, &sr):
+		return &StreamError{Err: sr.Err}
+	case errors.Is(err, xmppconn.ErrClosed):
 		return ErrStreamClosed
-	}
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		// encoding/xml reports a connection closed inside an element
-		// as a syntax error.
-		if se.Msg == "unexpected EOF" {
-			return ErrStreamClosed
-		}
-		return fmt.Errorf("%w: %w", ErrProtocol, err)
-	}
-	if b := s.budget; !errors.Is(err, ErrTooLarge) && (b.err == nil || !errors.Is(err, b.err)) {
-		// encoding/xml's other complaints about the document (an
-		// unsupported XML version or encoding) are plain errors.
-		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	case errors.Is(err, ErrTooLarge):
+		return err
+	case errors.Is(err, xmppconn.ErrProtocol), errors.Is(err, xmppconn.ErrTooLarge):
+		return coreErr(err)
 	}
 	return ctxErr(ctx, err)
 }
@@ -186,25 +168,11 @@ func (s *xstream) next(ctx context.Context) (*node, error) {
 }
 
 func (s *xstream) nextLocked(ctx context.Context) (*node, error) {
-	for {
-		tok, err := s.dec.Token()
-		if err != nil {
-			return nil, s.readErr(ctx, err)
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil, ErrStreamClosed
-		case xml.StartElement:
-			n, err := decodeNode(s.dec, t)
-			if err != nil {
-				return nil, s.readErr(ctx, err)
-			}
-			if n.Is(nsStreams, "error") {
-				return nil, parseStreamError(n)
-			}
-			return n, nil
-		}
+	n, err := s.rd.Next()
+	if err != nil {
+		return nil, s.readErr(ctx, err)
 	}
+	return n, nil
 }
 
 // startTLS negotiates STARTTLS and performs the TLS handshake.
@@ -242,7 +210,7 @@ func (s *xstream) handshake(ctx context.Context, cfg *tls.Config) error {
 // restart makes a new decoder for a new stream on the same transport.
 func (s *xstream) restart() {
 	s.budget.r = s.conn
-	s.dec = xml.NewDecoder(s.budget)
+	s.rd = xmppconn.NewReader(s.budget, 0)
 }
 
 // close ends the stream politely and closes the connection without waiting

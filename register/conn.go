@@ -87,8 +87,7 @@ type Conn struct {
 	tls *tls.Conn  // the TLS connection
 	cur net.Conn   // what is read and written now
 	br  *bufio.Reader
-	bb  *xmppconn.Budget
-	dec *xml.Decoder
+	rd  *xmppconn.Reader // the server's side of the stream
 
 	plainFeatures plainFeatures
 	features      Features
@@ -413,119 +412,46 @@ func parseFeatures(n *node) Features {
 	return f
 }
 
-// readHeader reads the server's stream header.
+// readHeader reads the server's stream header (xmppconn.Reader.Header).
 func (c *Conn) readHeader() error {
-	c.bb.Reset()
-	for {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return c.fail(c.readErr(err))
-		}
-		switch t := tok.(type) {
-		case xml.ProcInst:
-			if t.Target != "xml" {
-				return c.fail(&ProtocolError{Msg: "processing instruction in stream"})
-			}
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
-				return c.fail(&ProtocolError{Msg: "text before the stream header"})
-			}
-		case xml.StartElement:
-			if t.Name.Space != nsStream || t.Name.Local != "stream" {
-				return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected a stream header, got <%s xmlns='%s'>", t.Name.Local, t.Name.Space)})
-			}
-			var version, xmlns string
-			c.hdrDecls = c.hdrDecls[:0]
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" && len(c.hdrDecls) < 16 {
-					c.hdrDecls = append(c.hdrDecls, a)
-				}
-				switch {
-				case a.Name.Space == "" && a.Name.Local == "version":
-					version = a.Value
-				case a.Name.Space == "" && a.Name.Local == "id":
-					c.streamID = a.Value
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					xmlns = a.Value
-				}
-			}
-			c.debugRaw("in", fmt.Appendf(nil, "<stream:stream xmlns='%s' version='%s' id='%s'>", xmlns, version, c.streamID))
-			if xmlns != nsClient {
-				return c.fail(&ProtocolError{Msg: fmt.Sprintf("stream namespace %q is not jabber:client", xmlns)})
-			}
-			if !strings.HasPrefix(version, "1.") {
-				return c.fail(&ProtocolError{Msg: fmt.Sprintf("unsupported stream version %q", version)})
-			}
-			return nil
-		default:
-			return c.fail(&ProtocolError{Msg: fmt.Sprintf("unexpected %T before the stream header", tok)})
-		}
+	h, err := c.rd.Header()
+	if err != nil {
+		return c.fail(c.readErr(err))
 	}
+	c.streamID, c.hdrDecls = h.ID, h.Decls
+	return nil
 }
 
-// errStreamClosed is returned when the server ends the stream.
-// It is wrapped with io.ErrUnexpectedEOF, like a cut connection: a reply
-// that was awaited will not come.
-var errStreamClosed = errors.New("the server closed the stream")
-
-// readErr classifies an error from the XML decoder.
+// readErr turns an error of the stream reader into register's: a limit
+// into a limitError (ErrTooLarge), bad XML into a ProtocolError
+// (ErrProtocol), a stream error or the end of the stream into an opError
+// (the latter matching io.ErrUnexpectedEOF), a transport error into an
+// opError.
 func (c *Conn) readErr(err error) error {
 	err = fromCore(err)
 	var le *limitError
 	var pe *ProtocolError
-	var se *xml.SyntaxError
+	var sr *xmppconn.StreamErrorReceived
 	switch {
 	case errors.As(err, &le), errors.As(err, &pe):
 		return err
-	case errors.As(err, &se) && se.Msg == "unexpected EOF":
-		// encoding/xml reports a stream cut inside an element as a syntax
-		// error; it is a closed connection, not malformed XML.
-		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
-	case errors.As(err, &se):
-		return &ProtocolError{Msg: "malformed XML", Err: err}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &opError{op: "read", err: fmt.Errorf("connection closed by the server: %w", io.ErrUnexpectedEOF)}
-	case c.bb != nil && !c.bb.FromTransport(err):
-		// encoding/xml's other complaints about the document (an
-		// unsupported XML version or encoding) are plain errors.
-		return &ProtocolError{Msg: "malformed XML", Err: err}
+	case errors.As(err, &sr):
+		return &opError{op: "read", err: sr.Err}
+	case errors.Is(err, xmppconn.ErrClosed):
+		return &opError{op: "read", err: xmppconn.ErrClosed}
 	}
 	return &opError{op: "read", err: err}
 }
 
-// readElement reads the next top-level element of the stream. Stream
-// errors and the end of the stream are returned as errors.
+// readElement reads the next top-level element of the stream
+// (xmppconn.Reader.Next). Stream errors and the end of the stream are
+// returned as errors, and end the Conn.
 func (c *Conn) readElement() (*node, error) {
-	c.bb.Reset()
-	for {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return nil, c.fail(c.readErr(err))
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
-				return nil, c.fail(&ProtocolError{Msg: "text at the stream level"})
-			}
-		case xml.StartElement:
-			n, err := xmppconn.ReadTree(c.dec, t)
-			if err != nil {
-				return nil, c.fail(c.readErr(err))
-			}
-			if c.debug != nil {
-				c.debug("in", redactedWith(n, c.secrets))
-			}
-			if n.Is(nsStream, "error") {
-				return nil, c.fail(&opError{op: "read", err: streamError(n, c.secrets...)})
-			}
-			return n, nil
-		case xml.EndElement:
-			c.debugRaw("in", []byte("</stream:stream>"))
-			return nil, c.fail(&opError{op: "read", err: fmt.Errorf("%w: %w", errStreamClosed, io.ErrUnexpectedEOF)})
-		default:
-			return nil, c.fail(&ProtocolError{Msg: fmt.Sprintf("unexpected %T at the stream level", tok)})
-		}
+	n, err := c.rd.Next()
+	if err != nil {
+		return nil, c.fail(c.readErr(err))
 	}
+	return n, nil
 }
 
 // streamError converts a <stream:error/> (xmppconn.StreamError: an

@@ -467,6 +467,7 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 func (c *Conn) reset(nc net.Conn) {
 	c.cur = nc
 	c.br = bufio.NewReaderSize(nc, 4096)
-	c.bb = xmppconn.NewBudget(c.br, c.maxStanza)
-	c.dec = xmppconn.NewDecoder(c.bb)
+	c.rd = xmppconn.NewReader(c.br, c.maxStanza)
+	c.rd.Debug = c.debug
+	c.rd.Secrets = func() []string { return c.secrets }
 }

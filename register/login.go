@@ -357,7 +357,7 @@ func (c *Conn) bind(origin jid.JID) (jid.JID, error) {
 	// A new stream on the same connection: a new XML decoder, but the
 	// buffered bytes are kept (nothing should follow <success/>, but
 	// nothing is lost if something does).
-	c.dec = xmppconn.NewDecoder(c.bb)
+	c.rd.Restart()
 	id := randomID()
 	req := iq("set", id, newNode(nsBind, "bind"))
 	var feats *node

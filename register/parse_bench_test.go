@@ -100,8 +100,7 @@ func BenchmarkReadElement(b *testing.B) {
 		if i == perStream {
 			r.Reset(stream)
 			c.br = bufio.NewReaderSize(&r, 4096)
-			c.bb = xmppconn.NewBudget(c.br, c.maxStanza)
-			c.dec = xmppconn.NewDecoder(c.bb)
+			c.rd = xmppconn.NewReader(c.br, c.maxStanza)
 			i = 0
 		}
 		if _, err := c.readElement(); err != nil {

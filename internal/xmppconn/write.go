@@ -169,3 +169,11 @@ func Escape(b *bytes.Buffer, s string, attr bool) {
 		}
 	}
 }
+
+// redactSet returns the set of secrets (nil for none).
+func redactSet(secrets []string) *redact.Set {
+	if len(secrets) == 0 {
+		return nil
+	}
+	return redact.New(secrets...)
+}
