@@ -354,8 +354,11 @@ type recorder struct {
 	mat *qrcode.Matrix
 }
 
+// Write keeps m and paints it (qrcode.Writer).
 func (r recorder) Write(m qrcode.Matrix) error { *r.mat = m; return r.w.Write(m) }
-func (r recorder) Close() error                { return nil }
+
+// Close does nothing (qrcode.Writer).
+func (r recorder) Close() error { return nil }
 
 // TestInvitePage: with -invite, /invite/TOKEN shows the apps, the
 // xmpp:DOMAIN?register;preauth=TOKEN link and its QR code, and the form;
