@@ -435,8 +435,13 @@ func (c *Conn) readErr(err error) error {
 	switch {
 	case errors.As(err, &le), errors.As(err, &pe):
 		return err
+	case errors.As(err, &sr) && sr.Err.Err == "policy-violation":
+		// How servers end the streams of an address they block
+		// (ejabberd's mod_fail2ban after too many failed logins: "Too
+		// many (3) failed authentications … unblocked at …").
+		return &Error{Op: "read", Kind: KindRateLimited, Err: sr}
 	case errors.As(err, &sr):
-		return &opError{op: "read", err: sr.Err}
+		return &opError{op: "read", err: sr}
 	case errors.Is(err, xmppconn.ErrClosed):
 		return &opError{op: "read", err: xmppconn.ErrClosed}
 	}

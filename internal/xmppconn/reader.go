@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"mellium.im/xmpp/stream"
@@ -20,7 +21,18 @@ var ErrClosed = fmt.Errorf("the server closed the stream: %w", io.ErrUnexpectedE
 // StreamError): the stream is over.
 type StreamErrorReceived struct{ Err stream.Error }
 
-func (e *StreamErrorReceived) Error() string { return "stream error: " + e.Err.Error() }
+// Error returns "stream error: CONDITION (TEXT)"; the text is the
+// server's, without the secrets (StreamError).
+func (e *StreamErrorReceived) Error() string {
+	s := "stream error: " + e.Err.Err
+	for _, t := range e.Err.Text {
+		if t.Value != "" {
+			s += " (" + strconv.Quote(t.Value) + ")"
+			break
+		}
+	}
+	return s
+}
 
 // Unwrap returns the stream error, so that errors.Is matches mellium's
 // values (stream.HostUnknown, …).

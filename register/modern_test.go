@@ -1,0 +1,90 @@
+package register_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/xmpp-onboard/onboard/internal/testserver"
+	"github.com/xmpp-onboard/onboard/register"
+)
+
+// start starts the server of kind at version v.
+func start(t *testing.T, kind, v string, ej testserver.EjabberdConfig) *testserver.Server {
+	if kind == testserver.KindProsody {
+		return testserver.StartProsody(t, testserver.ProsodyConfig{Version: v})
+	}
+	ej.Version = v
+	return testserver.StartEjabberd(t, ej)
+}
+
+// TestWrongPasswordOnce: one wrong password is one failed authentication
+// in the server's log, on every server version (Prosody 13 and ejabberd
+// 24.12 offer SCRAM-SHA-1-PLUS with tls-exporter, on which the library
+// used to retry plain SCRAM after any refusal: two failures per typo).
+func TestWrongPasswordOnce(t *testing.T) {
+	for _, kind := range []string{testserver.KindProsody, testserver.KindEjabberd} {
+		testserver.ForEach(t, kind, func(t *testing.T, v string) {
+			srv := start(t, kind, v, testserver.EjabberdConfig{})
+			ctx := testCtx(t)
+			d := dialerFor(srv, false)
+			user := newUser("typo")
+			if _, err := (&register.Client{Dialer: d}).Register(ctx, srv.Domain, register.Request{Username: user, Password: "right-Passw0rd-1"}); err != nil {
+				t.Fatal(err)
+			}
+			ok, err := d.Confirm(ctx, srv.Domain, user, "wrong-Passw0rd-2")
+			if ok || err != nil {
+				t.Fatalf("Confirm(wrong password) = %v, %v; want false, nil", ok, err)
+			}
+			if _, err := srv.WaitFailedAuths(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			// ejabberd writes its log a few seconds late: give a second
+			// failure the time to show.
+			time.Sleep(3 * time.Second)
+			if n, err := srv.FailedAuths(); err != nil || n != 1 {
+				t.Errorf("%d failed authentications logged (%v), want 1", n, err)
+			}
+		})
+	}
+}
+
+// TestSHA512Only: an ejabberd 24.12 with auth_scram_hash sha512 offers
+// none of the mechanisms this package logs in with; a registration with
+// login is not submitted (the name stays free), and one without login
+// still works.
+func TestSHA512Only(t *testing.T) {
+	testserver.RequireVersion(t, testserver.KindEjabberd, testserver.Ejabberd2412)
+	srv := start(t, testserver.KindEjabberd, testserver.Ejabberd2412, testserver.EjabberdConfig{ScramHash: "sha512"})
+	ctx := testCtx(t)
+	c := register.Client{Dialer: dialerFor(srv, false)}
+	user := newUser("sha")
+	acct, err := c.Register(ctx, srv.Domain, register.Request{Username: user, Password: "a-Passw0rd-x", Login: true})
+	if acct != nil || !errors.Is(err, register.ErrNoMechanism) {
+		t.Fatalf("Register with Login = %v, %v; want ErrNoMechanism", acct, err)
+	}
+	if _, err := c.Register(ctx, srv.Domain, register.Request{Username: user, Password: "a-Passw0rd-x"}); err != nil {
+		t.Fatalf("the name was taken by the refused attempt: %v", err)
+	}
+}
+
+// TestBanIsTyped: ejabberd's mod_fail2ban ends the streams of a blocked
+// address with policy-violation; the error is ErrRateLimited and keeps the
+// server's text.
+func TestBanIsTyped(t *testing.T) {
+	testserver.ForEach(t, testserver.KindEjabberd, func(t *testing.T, v string) {
+		srv := start(t, testserver.KindEjabberd, v, testserver.EjabberdConfig{MaxAuthFailures: 2})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		d := dialerFor(srv, false)
+		var err error
+		for i := 0; i < 4 && err == nil; i++ {
+			_, err = d.Confirm(ctx, srv.Domain, "nobody", "wrong-Passw0rd-2")
+		}
+		if !errors.Is(err, register.ErrRateLimited) {
+			t.Fatalf("after failed logins: %v, want ErrRateLimited", err)
+		}
+		t.Logf("banned: %v", err)
+	})
+}
