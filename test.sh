@@ -31,6 +31,12 @@ if [[ -z "${SKIP_INSTALL:-}" ]]; then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo env ONBOARD_TRIXIE="${ONBOARD_TRIXIE:-}" ./internal/testserver/trixie-chroot.sh
+  # axe-core (npm), the accessibility checker the sign-up page's browser
+  # test injects (pinned in examples/websignup/testdata/axe/package.json).
+  if ! command -v npm >/dev/null; then
+    $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  npm install --prefix examples/websignup/testdata/axe --no-package-lock --no-audit --no-fund >/dev/null
 fi
 
 command -v go >/dev/null || { echo "test.sh: Go 1.24 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
