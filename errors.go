@@ -26,6 +26,10 @@ var (
 	// and Signup.Domain is empty. It also matches register.ErrInvalidInvite
 	// when the invitation could not be parsed.
 	ErrInvalidInvite = errors.New("onboard: invalid invitation")
+	// ErrAddrWithoutDomain: Signup.Dialer.Addr names one server, but
+	// Signup.Domain is empty, so the providers of the list would all be
+	// sent to that address. Set Domain to the server's XMPP domain.
+	ErrAddrWithoutDomain = errors.New("onboard: Signup.Dialer.Addr is set but Signup.Domain is not")
 	// ErrPasswordSent: a provider refused the registration after it had
 	// received the password the user typed, and Run did not send that
 	// password to another provider (see [Signup.Password] and

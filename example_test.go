@@ -2,6 +2,8 @@ package onboard_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log"
@@ -101,6 +103,31 @@ func ExampleNoProviderError() {
 			}
 		}
 	}
+}
+
+// A server of your own, with its own CA: name it in Domain (no choice,
+// no fallback) and connect to it through Dialer.Addr and TLSConfig.
+func ExampleSignup_Run_ownServer() {
+	pem, err := os.ReadFile("ca.pem") // the CA that signed the server's certificate
+	if err != nil {
+		log.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	s := onboard.Signup{
+		Domain:   "chat.example.com",
+		Username: "juliet",
+		Dialer: register.Dialer{
+			Addr:      "10.0.0.5:5222", // skips the SRV lookup
+			TLSConfig: &tls.Config{RootCAs: roots},
+		},
+	}
+	res, err := s.Run(context.Background())
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, onboard.ErrAddrWithoutDomain) without Domain
+	}
+	defer res.Close()
+	fmt.Println(res.JID, res.PasswordGenerated)
 }
 
 // An invitation link registers on the inviting server, with the name it

@@ -107,8 +107,9 @@ type Signup struct {
 	// DefaultMaxCandidates.
 	MaxCandidates int
 
-	// Dialer connects to the providers when Dial is nil (its Addr, if
-	// set, is used for every provider: set Domain too).
+	// Dialer connects to the providers when Dial is nil. Its Addr is for
+	// one server of the application's own: set Domain too (Run returns
+	// ErrAddrWithoutDomain otherwise), and TLSConfig.RootCAs for its CA.
 	Dialer register.Dialer
 	// Dial, if set, replaces Dialer.Dial: it returns a secured stream to
 	// the server of domain. Tests and applications with their own
@@ -331,6 +332,11 @@ func (r *run) prepare() error {
 		if inv.Username != "" && s.Username == "" {
 			r.username = inv.Username
 		}
+	}
+	if r.domain == "" && s.Dialer.Addr != "" && s.Dial == nil {
+		// One address for every provider of a list would send their
+		// domains to one server.
+		return ErrAddrWithoutDomain
 	}
 	if r.domain != "" {
 		j, err := jid.New("", r.domain, "")

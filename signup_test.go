@@ -168,6 +168,12 @@ func TestBadInput(t *testing.T) {
 	if dialed {
 		t.Error("a connection was attempted")
 	}
+	// Dialer.Addr without Domain: every provider of the list would be
+	// sent to that one address (issue 16).
+	s := onboard.Signup{Dialer: register.Dialer{Addr: "127.0.0.1:1"}}
+	if _, err := s.Run(context.Background()); !errors.Is(err, onboard.ErrAddrWithoutDomain) {
+		t.Errorf("Addr without Domain: %v, want ErrAddrWithoutDomain", err)
+	}
 }
 
 // TestFixedDomain: Domain and a bare-token invitation register on that
