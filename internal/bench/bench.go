@@ -147,6 +147,12 @@ func (r *report) Problems() []string {
 	var out []string
 	for _, rw := range r.Rows {
 		k := rw.Case
+		if rw.Err != nil && rw.Client == clientSlixmpp {
+			// slixmpp 1.8 cannot log in to Prosody 13 and ejabberd
+			// 24.12 with its defaults (tls-unique on TLS 1.3): the
+			// table says so; it is not our failure.
+			continue
+		}
 		if rw.Err != nil {
 			out = append(out, fmt.Sprintf("%s %s %s %s: %v", k.Server, k.tlsName(), k.flowName(), rw.Client, rw.Err))
 			continue
@@ -185,25 +191,44 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		}
 	}
 	user := &names{prefix: "b" + randomHex(3)}
+	type server struct{ kind, version string }
+	var servers []server
 	for _, kind := range cfg.Servers {
+		switch kind {
+		case testserver.KindProsody, testserver.KindEjabberd:
+		default:
+			return nil, fmt.Errorf("unknown server %q (want prosody or ejabberd)", kind)
+		}
+		for _, v := range testserver.AllVersions(kind) {
+			servers = append(servers, server{kind, v})
+		}
+	}
+	for i, sv := range servers {
+		kind := sv.kind
 		var srv *testserver.Server
 		err := r.Try(func() {
+			if !testserver.RequireVersion(r, kind, sv.version) {
+				return
+			}
 			switch kind {
 			case testserver.KindProsody:
-				srv = testserver.StartProsody(r, testserver.ProsodyConfig{DirectTLS: true, LogLevel: "warn"})
+				srv = testserver.StartProsody(r, testserver.ProsodyConfig{Version: sv.version, DirectTLS: true, LogLevel: "warn"})
 			case testserver.KindEjabberd:
-				srv = testserver.StartEjabberd(r, testserver.EjabberdConfig{DirectTLS: true})
-			default:
-				r.Fatalf("unknown server %q (want prosody or ejabberd)", kind)
+				srv = testserver.StartEjabberd(r, testserver.EjabberdConfig{Version: sv.version, DirectTLS: true})
 			}
 		})
-		if err != nil {
-			return nil, fmt.Errorf("starting %s: %w", kind, err)
+		if errors.Is(err, testserver.ErrSkipped) && os.Getenv("CI") != "true" {
+			fmt.Fprintf(cfg.Log, "bench: %s not available here: %v\n", testserver.ServerName(kind, sv.version), err)
+			continue
 		}
-		fmt.Fprintf(cfg.Log, "bench: %s started in %v\n", kind, srv.StartTime.Round(time.Millisecond))
+		if err != nil {
+			return nil, fmt.Errorf("starting %s: %w", testserver.ServerName(kind, sv.version), err)
+		}
+		name := srv.Name
+		fmt.Fprintf(cfg.Log, "bench: %s started in %v\n", name, srv.StartTime.Round(time.Millisecond))
 		for _, direct := range []bool{false, true} {
 			for _, login := range []bool{false, true} {
-				k := caseKey{Server: kind, Direct: direct, Login: login}
+				k := caseKey{Server: name, Direct: direct, Login: login}
 				rows := []*row{{Case: k, Client: clientOurs}, {Case: k, Client: clientSignup}, {Case: k, Client: clientSequential}}
 				if rep.slixOK {
 					rows = append(rows, &row{Case: k, Client: clientSlixmpp})
@@ -236,12 +261,12 @@ func run(ctx context.Context, cfg config) (*report, error) {
 					}
 				}
 				for _, rw := range rows {
-					fmt.Fprintf(cfg.Log, "bench: %s %s %s %s: %s\n", kind, k.tlsName(), k.flowName(), rw.Client, rw.summary())
+					fmt.Fprintf(cfg.Log, "bench: %s %s %s %s: %s\n", name, k.tlsName(), k.flowName(), rw.Client, rw.summary())
 				}
 				rep.Rows = append(rep.Rows, rows...)
 			}
 		}
-		if !cfg.Quick {
+		if !cfg.Quick && (i == 0 || servers[i-1].kind != kind) {
 			rep.Memory = append(rep.Memory, memory(ctx, cfg, srv, user)...)
 		}
 		srv.Stop()
