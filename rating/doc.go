@@ -111,9 +111,7 @@
 //
 // Checking and writing the provider file that operators publish
 // (/.well-known/xmpp-provider-v2.json) is the business of package
-// providerfile. The names this package used to have for it (Validator,
-// ValidateProviderFile, GenerateProviderFile, Report, Problem, …) are
-// deprecated forwarding declarations to that package.
+// providerfile; this package only rates.
 //
 // See https://providers.xmpp.net/ for the project.
 package rating

@@ -17,6 +17,7 @@ import (
 	"github.com/xmpp-onboard/onboard/discovery"
 	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"github.com/xmpp-onboard/onboard/internal/sanitize"
+	"github.com/xmpp-onboard/onboard/providerfile"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/rating"
 )
@@ -225,7 +226,7 @@ type subject struct {
 	// zero if it is not listed.
 	listed providers.Date
 	// report is the provider file check, if a file was given.
-	report *rating.Report
+	report *providerfile.Report
 }
 
 // gather builds the record to rate from the sources given, each laid over
@@ -255,9 +256,9 @@ func gather(ctx context.Context, o options, pool *x509.CertPool) (subject, error
 			return s, err
 		}
 		defer f.Close()
-		v := rating.Validator{At: o.at, Domain: s.provider.JID}
+		v := providerfile.Validator{At: o.at, Domain: s.provider.JID}
 		pf, rep, err := v.Validate(f)
-		var fe *rating.FileError
+		var fe *providerfile.FileError
 		if err != nil && (!errors.As(err, &fe) || fe.Err != nil) {
 			return s, fmt.Errorf("%s: %w", o.file, err)
 		}
@@ -265,7 +266,7 @@ func gather(ctx context.Context, o options, pool *x509.CertPool) (subject, error
 		// Keys with errors keep the values of the layers below.
 		var good []providers.Field
 		for _, f := range providers.ProviderFileFields() {
-			if (rating.Report{Problems: rep.For(f)}).OK() {
+			if (providerfile.Report{Problems: rep.For(f)}).OK() {
 				good = append(good, f)
 			}
 		}
@@ -416,11 +417,11 @@ func sources(pv rating.Provenance) string {
 
 // output is the JSON form of a rating.
 type output struct {
-	Result     rating.Result     `json:"result"`
-	Next       *next             `json:"next,omitempty"`
-	Provenance rating.Provenance `json:"provenance"`
-	Listed     *providers.Date   `json:"listed,omitempty"`
-	File       *rating.Report    `json:"providerFile,omitempty"`
+	Result     rating.Result        `json:"result"`
+	Next       *next                `json:"next,omitempty"`
+	Provenance rating.Provenance    `json:"provenance"`
+	Listed     *providers.Date      `json:"listed,omitempty"`
+	File       *providerfile.Report `json:"providerFile,omitempty"`
 }
 
 type next struct {

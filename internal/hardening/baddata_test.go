@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xmpp-onboard/onboard/providerfile"
 	"github.com/xmpp-onboard/onboard/providers"
-	"github.com/xmpp-onboard/onboard/rating"
 )
 
 // hugeSize is the size of the "100 MB" inputs. They are generated as they
@@ -312,22 +312,22 @@ type badFile struct {
 	whole bool
 }
 
-// TestBadProviderFiles checks rating.ValidateProviderFile with hostile
-// provider files: an error matching rating.ErrInvalid whose problems name
+// TestBadProviderFiles checks providerfile.Validate with hostile
+// provider files: an error matching providerfile.ErrInvalid whose problems name
 // the key.
 func TestBadProviderFiles(t *testing.T) {
 	for _, tc := range badProviderFiles(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			var rep rating.Report
+			var rep providerfile.Report
 			bounded(t, deadline, func(ctx context.Context, cl *closers) {
-				_, rep, err = rating.ValidateProviderFile(strings.NewReader(tc.in))
+				_, rep, err = providerfile.Validate(strings.NewReader(tc.in))
 			})
-			var fe *rating.FileError
-			if !errors.As(err, &fe) || !errors.Is(err, rating.ErrInvalid) {
-				t.Fatalf("err = %v, want a *rating.FileError matching ErrInvalid", err)
+			var fe *providerfile.FileError
+			if !errors.As(err, &fe) || !errors.Is(err, providerfile.ErrInvalid) {
+				t.Fatalf("err = %v, want a *providerfile.FileError matching ErrInvalid", err)
 			}
-			if !strings.HasPrefix(err.Error(), "rating: ") {
+			if !strings.HasPrefix(err.Error(), "providerfile: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 			if tc.whole && len(rep.For(tc.field)) == 0 && len(rep.Errors()) == 1 && rep.Errors()[0].Field == "" {
@@ -338,7 +338,7 @@ func TestBadProviderFiles(t *testing.T) {
 			}
 			var named bool
 			for _, p := range rep.For(tc.field) {
-				named = named || p.Severity == rating.SeverityError
+				named = named || p.Severity == providerfile.SeverityError
 			}
 			if !named {
 				t.Errorf("no error about %s; problems: %v", tc.field, rep.Problems)
@@ -357,14 +357,14 @@ func TestHugeProviderFile(t *testing.T) {
 				unit: func(i int) string { return fmt.Sprintf(`"k%d": [%d, "padding padding padding"]`, i, i) }}}
 			var err error
 			bounded(t, deadline, func(ctx context.Context, cl *closers) {
-				v := rating.Validator{MaxBytes: max}
+				v := providerfile.Validator{MaxBytes: max}
 				_, _, err = v.Validate(cr)
 			})
 			limit := max
 			if limit == 0 {
-				limit = rating.DefaultMaxProviderFileBytes
+				limit = providerfile.DefaultMaxBytes
 			}
-			if !errors.Is(err, rating.ErrTooLarge) || !errors.Is(err, rating.ErrInvalid) {
+			if !errors.Is(err, providerfile.ErrTooLarge) || !errors.Is(err, providerfile.ErrInvalid) {
 				t.Fatalf("err = %v, want ErrTooLarge and ErrInvalid", err)
 			}
 			if cr.n > limit+readSlack {

@@ -56,7 +56,7 @@
 // TestHostileProviderFileHTTP feed provider lists and provider files with
 // wrong types, huge numbers, duplicate keys, invalid UTF-8 and 100 MB of
 // input (generated lazily, never held in memory) to providers.Decoder,
-// rating.ValidateProviderFile and discovery.Prober, and check that the
+// providerfile.Validate and discovery.Prober, and check that the
 // errors name the provider and key, and that no more than the size cap
 // (plus a little slack) is read.
 //
