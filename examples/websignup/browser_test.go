@@ -53,7 +53,7 @@ func TestBrowser(t *testing.T) {
 	invite := testserver.StartProsody(t, testserver.ProsodyConfig{Domain: "invite.example", Registration: testserver.RegistrationInvite})
 	dead := deadServer(t)
 	list := listFile(t)
-	base, logs := startServer(t, "-providers", list, "-ip-signups", "100", "-domain", "open.example="+open.Addr, "-domain", "captcha.example="+captcha.Addr,
+	base, logs := startServer(t, "-file", list, "-ip-signups", "100", "-domain", "open.example="+open.Addr, "-domain", "captcha.example="+captcha.Addr,
 		"-domain", "dead.example="+dead, "-invite", "invite.example="+invite.Addr,
 		"-cafile", caFile(t, open, captcha, invite), "-timeout", "5s")
 	dir := shotDir(t)

@@ -77,7 +77,7 @@
 // Flags:
 //
 //	-listen addr        address to serve on (default 127.0.0.1:8080)
-//	-providers file     offer the providers of this list (any published
+//	-file file          offer the providers of this list (any published
 //	                    shape) instead of the embedded one
 //	-domain d[=h:p]     offer only this provider (repeatable; its record
 //	                    comes from the list if it is there), optionally
@@ -110,6 +110,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/examples/internal/cli"
 	"io"
 	"log"
 	"net"
@@ -128,13 +129,29 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "websignup:", err)
-		}
-		os.Exit(2)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, errHelpShown):
+	case errors.As(err, &ue):
+		os.Exit(cli.ExitUsage)
+	default:
+		fmt.Fprintln(os.Stderr, "websignup:", sanitize.Line(err.Error()))
+		os.Exit(1)
 	}
 }
+
+// cmdUsage writes msg with the usage reminder and returns msg.
+func cmdUsage(cmd *cli.Command, stderr io.Writer, msg string) string {
+	cmd.UsageError(stderr, msg)
+	return msg
+}
+
+// usageError is a command line that cannot be run (exit 2); its message
+// was written already.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
 
 // domainFlag collects -domain values: domain or domain=host:port.
 type domainFlag struct {
@@ -164,12 +181,41 @@ func (f *domainFlag) Set(v string) error {
 
 // run serves until ctx is done. ready, if set, is called with the address
 // once the server listens.
-func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) error {
+// errHelpShown is returned by run after -h printed the help: exit 0.
+var errHelpShown = errors.New("help shown")
+
+// command is websignup's -h text (the shared vocabulary of the tools,
+// examples/internal/cli).
+func command(fs *flag.FlagSet) *cli.Command {
+	return &cli.Command{
+		Name: "websignup",
+		Summary: `websignup serves a sign-up web page for XMPP accounts, built on
+onboard.Signup (go run ./examples/websignup; go doc ./examples/websignup
+tells the whole story).`,
+		Usage: []string{"websignup [flags]"},
+		Examples: `websignup                                    # on http://127.0.0.1:8080/, the embedded list
+websignup -listen :8080 -behind-https         # behind an https reverse proxy
+websignup -domain example.org                 # one provider only
+websignup -domain localhost=127.0.0.1:5222 -cafile ca.pem   # your own server
+websignup -invite example.org                 # invitation pages /invite/TOKEN
+websignup -file providers-A.json -ip-signups 3 -ip-window 24h`,
+		Text: `Flags may come in any order. The page stores nothing per page view,
+limits sign-ups per client address (IPv6 per /64) and in all, and never
+connects to a provider's SRV target or host name that is not a public
+address (-domain and -invite addresses, the operator's own, are exempt).`,
+		Exits: `0   shut down cleanly (SIGINT), or -h
+1   could not start (listen address, list file, CA file)
+2   usage error`,
+		Flags: fs,
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
 	fs := flag.NewFlagSet("websignup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		listen     = fs.String("listen", "127.0.0.1:8080", "address to serve on")
-		listFile   = fs.String("providers", "", "offer the providers of this list file")
+		listFile   = fs.String("file", "", "offer the providers of this list `file` (default: the embedded list)")
 		addr       = fs.String("addr", "", "connect here for every -domain without its own address")
 		caFile     = fs.String("cafile", "", "also trust the CA certificates in this PEM file")
 		ttl        = fs.Duration("ttl", 3*time.Minute, "lifetime of a pending registration")
@@ -184,17 +230,22 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	)
 	fs.Var(&domains, "domain", "offer only this provider, domain or domain=host:port (repeatable)")
 	fs.Var(&proxies, "trusted-proxy", "believe X-Forwarded-For from this address or CIDR prefix (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	cmd := command(fs)
+	rest, exit, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		if exit == cli.ExitOK {
+			return errHelpShown
+		}
+		return usageError{errors.New("bad flags")}
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if len(rest) > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", rest)}
 	}
 	if *addr != "" && len(domains.domains) == 0 && *invite == "" {
-		return errors.New("-addr needs -domain or -invite")
+		return usageError{errors.New(cmdUsage(cmd, stderr, "-addr needs -domain or -invite"))}
 	}
 	if *ttl <= 0 || *maxPending <= 0 || *ipSignups <= 0 || *ipWindow <= 0 {
-		return errors.New("-ttl, -max-pending, -ip-signups and -ip-window must be positive")
+		return usageError{errors.New(cmdUsage(cmd, stderr, "-ttl, -max-pending, -ip-signups and -ip-window must be positive"))}
 	}
 	cfg := config{
 		addrs:       map[string]string{},

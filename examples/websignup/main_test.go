@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -56,7 +57,7 @@ func startServer(t *testing.T, args ...string) (string, *syncBuffer) {
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), logs, func(a string) { addrc <- a })
+		errc <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), io.Discard, logs, func(a string) { addrc <- a })
 	}()
 	select {
 	case a := <-addrc:
@@ -211,7 +212,7 @@ func TestHTTP(t *testing.T) {
 	if err := os.WriteFile(listFile, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base, logs := startServer(t, "-providers", listFile, "-domain", "open.example="+open.Addr, "-domain", "closed.example="+closed.Addr,
+	base, logs := startServer(t, "-file", listFile, "-domain", "open.example="+open.Addr, "-domain", "closed.example="+closed.Addr,
 		"-domain", "black.example="+black.Addr().String(), "-cafile", caFile(t, open, closed), "-timeout", "1s")
 	const pw = "web-Passw0rd-secret"
 
@@ -459,12 +460,30 @@ func TestFlags(t *testing.T) {
 		{"-ip-window", "-1h"},           // must be positive
 		{"-trusted-proxy", "nonsense"},  // not an address
 		{"extra"},                       // no arguments
-		{"-providers", "/nonexistent"},  // unreadable
+		{"-file", "/nonexistent"},       // unreadable
 		{"-listen", "256.0.0.1:99999"},  // cannot listen
 	} {
-		err := run(context.Background(), args, io.Discard, nil)
+		err := run(context.Background(), args, io.Discard, io.Discard, nil)
 		if err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// TestHelp: -h exits 0 (run returns errHelpShown) and shows the examples
+// and exit codes, like the other tools; a bad flag is a usage error.
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, &out, io.Discard, nil); !errors.Is(err, errHelpShown) {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, want := range []string{"Usage:", "Examples:", "Exit status:", "-file", "-behind-https"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h lacks %q", want)
+		}
+	}
+	var ue usageError
+	if err := run(context.Background(), []string{"-nonsense"}, io.Discard, io.Discard, nil); !errors.As(err, &ue) {
+		t.Errorf("bad flag: %v, want a usage error", err)
 	}
 }
