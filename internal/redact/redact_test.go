@@ -39,12 +39,16 @@ func TestForms(t *testing.T) {
 func FuzzSet(f *testing.F) {
 	f.Add("s3cret&pass", "prefix", "suffix")
 	f.Fuzz(func(t *testing.T, secret, pre, post string) {
-		if len(secret) < MinLength || strings.Contains(pre+post, Mark) {
+		if len(secret) < MinLength || strings.Contains(pre+post, Mark) || strings.Contains(secret, "\x00") {
 			return
 		}
 		s := New(secret)
 		for _, echo := range []string{secret, xmlText.Replace(secret)} {
-			if got := s.String(pre + echo + post); strings.Contains(got, secret) && !strings.Contains(pre+post, secret) {
+			// The mark itself may spell the secret together with the
+			// text around it ("00" + "[redacted]" for "00["): look at
+			// what is left outside the marks.
+			got := strings.ReplaceAll(s.String(pre+echo+post), Mark, "\x00")
+			if strings.Contains(got, secret) && !strings.Contains(pre+post, secret) {
 				t.Fatalf("String(%q) = %q still holds the secret", pre+echo+post, got)
 			}
 		}
