@@ -125,13 +125,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	usage := func(format string, a ...any) int {
 		return cmd.UsageError(stderr, fmt.Sprintf(format, a...))
 	}
-	switch {
-	case len(pos) > 1:
-		return usage("unexpected arguments %q", pos[1:])
-	case len(pos) == 1 && o.domain != "":
-		return usage("give the domain either with -domain or as the argument")
-	case len(pos) == 1:
-		o.domain = pos[0]
+	if code, ok := cmd.DomainArg(pos, &o.domain, stderr); !ok {
+		return code
 	}
 	if (o.domain == "") == (o.batch == "") {
 		return usage("give either a domain or -batch FILE")

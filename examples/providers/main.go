@@ -83,13 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	switch {
-	case len(pos) > 1:
-		return cmd.UsageError(stderr, fmt.Sprintf("unexpected arguments %q", pos[1:]))
-	case len(pos) == 1 && o.domain != "":
-		return cmd.UsageError(stderr, "give the domain either with -domain or as the argument")
-	case len(pos) == 1:
-		o.domain = pos[0]
+	if code, ok := cmd.DomainArg(pos, &o.domain, stderr); !ok {
+		return code
 	}
 	l := providers.Embedded()
 	source := "embedded list published " + l.Published.String()

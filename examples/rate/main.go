@@ -135,13 +135,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if done {
 		return code
 	}
-	switch {
-	case len(pos) > 1:
-		return cmd.UsageError(stderr, fmt.Sprintf("unexpected arguments %q", pos[1:]))
-	case len(pos) == 1 && o.domain != "":
-		return cmd.UsageError(stderr, "give the domain either with -domain or as the argument")
-	case len(pos) == 1:
-		o.domain = pos[0]
+	if code, ok := cmd.DomainArg(pos, &o.domain, stderr); !ok {
+		return code
 	}
 	if o.addr != "" || o.directTLS != "" || o.caFile != "" || o.user != "" || roots != nil {
 		o.live = true

@@ -220,6 +220,22 @@ func (c *Command) Parse(args []string, stdout, stderr io.Writer) (positional []s
 	}
 }
 
+// DomainArg takes the domain from the positional arguments pos into
+// *domain, which -domain may have set already: at most one argument, and
+// not both. When the arguments do not fit it writes the usage error and
+// returns ExitUsage and false.
+func (c *Command) DomainArg(pos []string, domain *string, stderr io.Writer) (int, bool) {
+	switch {
+	case len(pos) > 1:
+		return c.UsageError(stderr, fmt.Sprintf("unexpected arguments %q", pos[1:])), false
+	case len(pos) == 1 && *domain != "":
+		return c.UsageError(stderr, "give the domain either with -domain or as the argument"), false
+	case len(pos) == 1:
+		*domain = pos[0]
+	}
+	return ExitOK, true
+}
+
 // UsageError writes "name: msg" (through sanitize.Line: it may echo what
 // was typed) and a reminder of the synopsis and -h to stderr, and returns
 // ExitUsage.
