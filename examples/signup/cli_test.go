@@ -132,16 +132,20 @@ func TestCaptchaFileRemoved(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if interrupt {
+			// stdin stays open until the command has exited: an end of
+			// input racing the signal would end the prompt first.
 			cmd.Process.Signal(syscall.SIGINT)
+			cmd.Wait()
+			stdin.Close()
 		} else {
 			a := srv.CaptchaAnswers()
 			if len(a) == 0 {
 				t.Fatal("no CAPTCHA answer recorded")
 			}
 			stdin.Write([]byte(a[len(a)-1] + "\n"))
+			stdin.Close()
+			cmd.Wait()
 		}
-		stdin.Close()
-		cmd.Wait()
 		cancel()
 		code := cmd.ProcessState.ExitCode()
 		if want := map[bool]int{false: exitOK, true: exitInterrupted}[interrupt]; code != want {
