@@ -45,11 +45,16 @@ go vet ./...
 go test -race -count=1 -timeout 30m ./...
 
 fuzztime="${FUZZTIME:-5s}"
+fuzzlog=$(mktemp)
+trap 'rm -f "$fuzzlog"' EXIT
 if [[ "$fuzztime" != "0" ]]; then
   for pkg in $(go list ./...); do
     for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
       echo "fuzz $pkg $target ($fuzztime)"
-      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+      if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$fuzzlog" 2>&1; then
+        tail -n 40 "$fuzzlog" >&2
+        exit 1
+      fi
     done
   done
 fi
