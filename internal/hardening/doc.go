@@ -45,8 +45,9 @@
 // stream errors, SASL failures, element names) and greps every output the
 // application might print: error strings with %v, %+v, %#v and %s, each
 // error of the chain, formatted accounts, forms and progress events, and
-// the register.Dialer.Debug output. TestOutcomeUnknownProsody cuts a real
-// Prosody connection with a small TCP proxy just after (or just before)
+// the register.Dialer.Debug output. TestOutcomeUnknownReal cuts a
+// connection to each real server version (Prosody 0.12 and 13, ejabberd
+// 23.01 and 24.12) with a small TCP proxy just after (or just before)
 // the registration request passes and checks that Dialer.Confirm resolves
 // the "outcome unknown" error.
 //

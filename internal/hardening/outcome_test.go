@@ -155,13 +155,27 @@ func (p *cutProxy) close() {
 	p.wg.Wait()
 }
 
-// TestOutcomeUnknownProsody registers on a real Prosody through a proxy
-// that cuts the connection right after the registration request has been
-// forwarded (the account is created, the answer never arrives) or right
-// before (the request never arrives). Both must end in ErrOutcomeUnknown
-// holding the credentials, and Dialer.Confirm must tell the two apart.
-func TestOutcomeUnknownProsody(t *testing.T) {
-	srv := testserver.StartProsody(t, testserver.ProsodyConfig{LogLevel: "info"})
+// TestOutcomeUnknownReal registers on every real server version (Prosody
+// 0.12 and 13, ejabberd 23.01 and 24.12) through a proxy that cuts the
+// connection right after the registration request has been forwarded (the
+// account is created, the answer never arrives) or right before (the
+// request never arrives). Both must end in ErrOutcomeUnknown holding the
+// credentials, and Dialer.Confirm must tell the two apart.
+func TestOutcomeUnknownReal(t *testing.T) {
+	for _, kind := range []string{testserver.KindProsody, testserver.KindEjabberd} {
+		testserver.ForEach(t, kind, func(t *testing.T, v string) {
+			var srv *testserver.Server
+			if kind == testserver.KindProsody {
+				srv = testserver.StartProsody(t, testserver.ProsodyConfig{Version: v, LogLevel: "info"})
+			} else {
+				srv = testserver.StartEjabberd(t, testserver.EjabberdConfig{Version: v})
+			}
+			outcomeUnknown(t, srv)
+		})
+	}
+}
+
+func outcomeUnknown(t *testing.T, srv *testserver.Server) {
 	for _, tc := range []struct {
 		mode    string
 		login   bool
