@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/xml"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"math/big"
 	"net"
@@ -198,4 +199,11 @@ func testCert(t testing.TB, notBefore, notAfter time.Time, names ...string) (tls
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// decodeNode reads the element that start opened, up to and including its
+// end tag, into a node tree.
+func decodeNode(d *xml.Decoder, start xml.StartElement) (*node, error) {
+	n, err := xmppconn.ReadTree(d, start)
+	return n, coreErr(err)
 }

@@ -13,25 +13,25 @@ import (
 
 // Namespaces the prober reads.
 const (
-	nsStreams     = "http://etherx.jabber.org/streams"
-	nsStreamErr   = "urn:ietf:params:xml:ns:xmpp-streams"
-	nsTLS         = "urn:ietf:params:xml:ns:xmpp-tls"
-	nsSASL        = "urn:ietf:params:xml:ns:xmpp-sasl"
-	nsSASL2       = "urn:xmpp:sasl:2"
-	nsBind        = "urn:ietf:params:xml:ns:xmpp-bind"
-	nsBind2       = "urn:xmpp:bind:0"
-	nsSM          = "urn:xmpp:sm:3"
-	nsCompress    = "http://jabber.org/features/compress"
-	nsCaps        = "http://jabber.org/protocol/caps"
-	nsSASLCB      = "urn:xmpp:sasl-cb:0"
-	nsLimits      = "urn:xmpp:stream-limits:0"
-	nsClient      = "jabber:client"
-	nsStanzaErr   = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	nsStreams     = xmppconn.NSStream
+	nsStreamErr   = xmppconn.NSStreamError
+	nsTLS         = xmppconn.NSTLS
+	nsSASL        = xmppconn.NSSASL
+	nsSASL2       = xmppconn.NSSASL2
+	nsBind        = xmppconn.NSBind
+	nsBind2       = xmppconn.NSBind2
+	nsSM          = xmppconn.NSSM
+	nsCompress    = xmppconn.NSCompress
+	nsCaps        = xmppconn.NSCaps
+	nsSASLCB      = xmppconn.NSChannelBinding
+	nsLimits      = xmppconn.NSLimits
+	nsClient      = xmppconn.NSClient
+	nsStanzaErr   = xmppconn.NSStanzaError
 	nsDiscoInfo   = "http://jabber.org/protocol/disco#info"
 	nsDiscoItems  = "http://jabber.org/protocol/disco#items"
 	nsVersion     = "jabber:iq:version"
-	nsRegister    = "jabber:iq:register"
-	nsData        = "jabber:x:data"
+	nsRegister    = xmppconn.NSRegister
+	nsData        = xmppconn.NSData
 	nsMedia       = "urn:xmpp:media-element"
 	nsUpload      = "urn:xmpp:http:upload:0"
 	nsUploadOld   = "urn:xmpp:http:upload"

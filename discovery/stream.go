@@ -1,11 +1,11 @@
 package discovery
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
@@ -112,10 +112,11 @@ func (s *xstream) nextID() string {
 	return fmt.Sprintf("%s-%d", s.idBase, s.seq)
 }
 
-// escape returns s escaped for use in an attribute or text.
+// escape returns s escaped for use in an attribute or text
+// (xmppconn.Escape).
 func escape(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
+	var b bytes.Buffer
+	xmppconn.Escape(&b, s, true)
 	return b.String()
 }
 

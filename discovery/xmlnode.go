@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 
@@ -14,13 +13,6 @@ type node = xmppconn.Element
 
 // errXMLLimits is the error for XML beyond the element limits.
 var errXMLLimits = fmt.Errorf("%w: XML nested too deeply or too many elements", ErrTooLarge)
-
-// decodeNode reads the element that start opened, up to and including its
-// end tag, into a node tree.
-func decodeNode(d *xml.Decoder, start xml.StartElement) (*node, error) {
-	n, err := xmppconn.ReadTree(d, start)
-	return n, coreErr(err)
-}
 
 // parseElement decodes the first element of b. It is the entry point for
 // tests and fuzzing of the parsers that read server replies.

@@ -10,7 +10,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"github.com/xmpp-onboard/onboard/internal/redact"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"mellium.im/xmpp/stanza"
-	"mellium.im/xmpp/stream"
 )
 
 // Features are the stream features of the secured, unauthenticated
@@ -457,12 +455,6 @@ func (c *Conn) readElement() (*node, error) {
 		return nil, c.fail(c.readErr(err))
 	}
 	return n, nil
-}
-
-// streamError converts a <stream:error/> (xmppconn.StreamError: an
-// undefined condition is not kept, the secrets are scrubbed).
-func streamError(n *node, secrets ...string) stream.Error {
-	return xmppconn.StreamError(n, redact.New(secrets...))
 }
 
 // attrOf returns an attribute without namespace.

@@ -9,20 +9,20 @@ import (
 
 // Namespaces used on the wire.
 const (
-	nsClient      = "jabber:client"
-	nsStream      = "http://etherx.jabber.org/streams"
-	nsStreamError = "urn:ietf:params:xml:ns:xmpp-streams"
-	nsStanzaError = "urn:ietf:params:xml:ns:xmpp-stanzas"
-	nsTLS         = "urn:ietf:params:xml:ns:xmpp-tls"
-	nsSASL        = "urn:ietf:params:xml:ns:xmpp-sasl"
-	nsXML         = "http://www.w3.org/XML/1998/namespace"
-	nsData        = "jabber:x:data"
+	nsClient      = xmppconn.NSClient
+	nsStream      = xmppconn.NSStream
+	nsStreamError = xmppconn.NSStreamError
+	nsStanzaError = xmppconn.NSStanzaError
+	nsTLS         = xmppconn.NSTLS
+	nsSASL        = xmppconn.NSSASL
+	nsXML         = xmppconn.NSXML
+	nsData        = xmppconn.NSData
 	nsOOB         = "jabber:x:oob"
 	nsBoB         = "urn:xmpp:bob"
 	nsMedia       = "urn:xmpp:media-element"
-	nsPreauth     = "urn:xmpp:pars:0"
-	nsBind        = "urn:ietf:params:xml:ns:xmpp-bind"
-	nsSASLCB      = "urn:xmpp:sasl-cb:0"
+	nsPreauth     = xmppconn.NSPreauth
+	nsBind        = xmppconn.NSBind
+	nsSASLCB      = xmppconn.NSChannelBinding
 )
 
 // Default limits for everything read from the server.
