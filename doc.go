@@ -88,12 +88,31 @@
 // Up to [Signup.Parallel] candidates (3) are verified at once: connect,
 // TLS with a certificate valid for the domain, stream features, and the
 // registration form, which shows that registration is open right now and
-// what it asks for. Each verification has [Signup.Timeout] (10 s), so a
-// server that accepts connections and never answers costs at most that.
-// The order is the user's preference, so a provider that answers while an
-// earlier one is still being verified waits for it, at most as long as its
-// own verification took; a fast server does not win just by being fast.
-// When one fails, the next candidate takes its place.
+// what it asks for. Each verification has [Signup.Timeout] (10 s). When one
+// fails (a refused connection or an unknown domain fails at once), the
+// next candidate takes its place.
+//
+// Hedging. A candidate that has not answered within the hedge delay is
+// overdue: it goes on, but the next candidate starts beside it instead of
+// waiting for the Timeout. The hedge delay is learned in the run: a quarter
+// more than the slowest verification that succeeded, at least 200 ms, and
+// 300 ms before any did; never more than Timeout. At most Parallel overdue
+// candidates run beside Parallel others, so there are never more than
+// 2×Parallel verifications (each one connection) at once, however bad the
+// network. A server that accepts connections and never answers thus costs
+// the hedge delay, not the Timeout.
+//
+// Fairness. The order is the user's preference and a fair shuffle, so a
+// provider that answers while an earlier one is still being verified is
+// held back until the earlier one answers or becomes overdue; a fast
+// server does not win just by being fast. Hedging and the hold-back use
+// the same delay: an earlier provider keeps its place if it answers within
+// a quarter more than the slowest answer so far (and within 200 ms), and
+// loses it to a faster later one otherwise. Providers that answer within
+// that margin are chosen as often as each other, with or without servers
+// that never answer; a much faster provider (twice as fast, say) wins
+// against an earlier one more often than its share. TestVerifyDistribution
+// measures it, BENCHMARKS.md has the figures.
 //
 // The account is created on the connection that verified the provider,
 // with the form it received: no second connection, no second form. Then

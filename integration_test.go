@@ -82,28 +82,12 @@ func TestFallback(t *testing.T) {
 			for _, a := range res.Attempts {
 				doms = append(doms, a.Domain)
 			}
-			switch par {
-			case 1:
-				// One at a time: closed, then the blackhole times out, then
-				// open.
-				if !slices.Equal(doms, []string{"closed.example", "black.example"}) {
-					t.Fatalf("attempts %v", res.Attempts)
-				}
-				if !errors.Is(res.Attempts[1], context.DeadlineExceeded) {
-					t.Errorf("blackhole: %v", res.Attempts[1])
-				}
-				fb := rec.events[slices.IndexFunc(rec.events, func(e onboard.Event) bool {
-					return e.Stage == onboard.StageFallback && e.Domain == "black.example"
-				})]
-				if fb.Next != "open.example" || !strings.Contains(fb.String(), "trying open.example") {
-					t.Errorf("fallback event %v", fb)
-				}
-			case 3:
-				// All three at once: the closed one fails, open wins, the
-				// blackhole is abandoned (not a failure).
-				if !slices.Equal(doms, []string{"closed.example"}) {
-					t.Fatalf("attempts %v", res.Attempts)
-				}
+			// The closed one fails; open wins: with Parallel 1 it starts
+			// beside the blackhole once that is overdue (hedging), with 3
+			// at once. The blackhole is abandoned (not a failure), long
+			// before its Timeout.
+			if !slices.Equal(doms, []string{"closed.example"}) {
+				t.Fatalf("attempts %v", res.Attempts)
 			}
 			if !errors.Is(res.Attempts[0], register.ErrNotAdvertised) {
 				t.Errorf("closed: %v", res.Attempts[0])

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"mellium.im/xmpp"
@@ -116,7 +115,9 @@ type Signup struct {
 	// transport use it to map domains to addresses and TLS settings.
 	Dial func(ctx context.Context, domain string) (*register.Conn, error)
 	// Parallel is how many providers are verified at once; zero means
-	// DefaultParallel.
+	// DefaultParallel. Verifications that take longer than the hedge
+	// delay (see the package documentation, # How Signup chooses) make
+	// room for up to Parallel more: never more than 2×Parallel at once.
 	Parallel int
 	// Timeout bounds the verification of one provider (connect, TLS,
 	// features, form); zero means DefaultTimeout. A provider that does
@@ -526,170 +527,6 @@ func (r *run) dial(ctx context.Context, domain string) (*register.Conn, error) {
 	}
 	return c, err
 }
-
-// verified is a provider whose registration form was received.
-type verified struct {
-	p     providers.Provider
-	conn  *register.Conn
-	form  *register.Form
-	start time.Time
-}
-
-// outcome is what a verification goroutine reports.
-type outcome struct {
-	i   int
-	v   *verified
-	err *AttemptError
-}
-
-// verify verifies the providers of queue, at most Parallel at once, and
-// returns the one to register on (nil if none worked) and the providers
-// not tried yet or interrupted, in order. Failures are added to
-// r.attempts. Every goroutine it starts has returned, and every other
-// connection is closed, when it returns.
-//
-// The queue order is a preference (the user's language and country, then
-// a fair shuffle), so a provider that verifies while earlier ones are
-// still being verified is held back: it is taken when all earlier ones
-// have failed, or when it has waited as long as its own verification took
-// (at least minHold). A fast provider therefore does not win just by being
-// fast, and a provider that never answers costs at most that wait.
-func (r *run) verify(ctx context.Context, queue []providers.Provider) (*verified, []providers.Provider) {
-	vctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	msgs := make(chan any)
-	var wg sync.WaitGroup
-	inflight := map[int]bool{}
-	type hold struct {
-		v     *verified
-		until time.Time
-	}
-	held := map[int]hold{}
-	next := 0
-	start := func() {
-		i := next
-		next++
-		inflight[i] = true
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			emit := func(e Event) {
-				select {
-				case msgs <- e:
-				case <-vctx.Done():
-				}
-			}
-			v, err := r.verifyOne(vctx, queue[i], emit)
-			select {
-			case msgs <- outcome{i: i, v: v, err: err}:
-			case <-vctx.Done():
-				if v != nil {
-					v.conn.Close()
-				}
-			}
-		}()
-	}
-	// choose returns the index of the provider to take now, or -1: the
-	// first held one, once nothing before it is still being verified or
-	// some held provider has waited long enough.
-	choose := func(now time.Time) int {
-		first, expired := -1, false
-		for i, h := range held {
-			if first < 0 || i < first {
-				first = i
-			}
-			if !now.Before(h.until) {
-				expired = true
-			}
-		}
-		if first < 0 {
-			return -1
-		}
-		if expired {
-			return first
-		}
-		for i := range inflight {
-			if i < first {
-				return -1
-			}
-		}
-		return first
-	}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	win := -1
-loop:
-	for ctx.Err() == nil {
-		if win = choose(time.Now()); win >= 0 {
-			break
-		}
-		// Fill the free slots, unless a verified provider is waiting
-		// (providers after it could not be taken before it anyway).
-		for len(held) == 0 && ctx.Err() == nil && next < len(queue) && len(inflight) < r.s.parallel() {
-			start()
-		}
-		if len(inflight) == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			// Interrupted: the goroutines may drop their outcomes now.
-			break loop
-		case <-timer.C:
-		case m := <-msgs:
-			switch m := m.(type) {
-			case Event:
-				r.event(m)
-			case outcome:
-				delete(inflight, m.i)
-				if m.v != nil {
-					now := time.Now()
-					wait := max(now.Sub(m.v.start), minHold)
-					held[m.i] = hold{v: m.v, until: now.Add(wait)}
-					earliest := now.Add(wait)
-					for _, h := range held {
-						if h.until.Before(earliest) {
-							earliest = h.until
-						}
-					}
-					timer.Reset(time.Until(earliest))
-					continue
-				}
-				r.attempts = append(r.attempts, m.err)
-				nextDomain := ""
-				if len(held) == 0 && ctx.Err() == nil && next < len(queue) {
-					nextDomain = queue[next].JID
-				}
-				r.event(Event{Stage: StageFallback, Domain: m.err.Domain, Err: m.err, Next: nextDomain})
-			}
-		}
-	}
-	cancel()
-	wg.Wait()
-	var v *verified
-	if win >= 0 {
-		v = held[win].v
-		delete(held, win)
-	}
-	var rest []providers.Provider
-	for i := 0; i < next; i++ {
-		if h, ok := held[i]; ok {
-			h.v.conn.Close()
-		}
-		if inflight[i] || held[i].v != nil {
-			rest = append(rest, queue[i])
-		}
-	}
-	rest = append(rest, queue[next:]...)
-	if v != nil {
-		r.event(Event{Stage: StageChosen, Domain: v.p.JID})
-	}
-	return v, rest
-}
-
-// minHold is the least time a verified provider waits for earlier ones.
-const minHold = 200 * time.Millisecond
 
 // verifyOne connects to p and fetches its registration form, within
 // Timeout. The form must be one Run can fill.

@@ -1,0 +1,302 @@
+package onboard
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/xmpp-onboard/onboard/providers"
+	"github.com/xmpp-onboard/onboard/register"
+)
+
+// The verification scheduler: which candidates are verified when, and
+// which verified one is taken. The decisions are in [scheduler], a state
+// machine without goroutines, timers or a clock of its own (the caller
+// passes the time), so that its unit tests run on a fake clock; the
+// goroutines, connections and events are in [run.verify].
+//
+// The rules, in the words of the package documentation (# How Signup
+// chooses):
+//
+//   - At most Parallel candidates are verified at once, in list order.
+//   - A candidate that has not answered within the hedge delay is
+//     overdue: it keeps running, but no longer takes one of the Parallel
+//     slots, so the next candidate starts (hedging) without waiting for
+//     Timeout. At most Parallel overdue candidates run beside the Parallel
+//     others: never more than 2×Parallel verifications at once.
+//   - The hedge delay is learned: a quarter more than the slowest
+//     successful verification of this round, at least minHedge; before any
+//     candidate answered it is defaultHedge. It never exceeds Timeout.
+//   - A candidate that fails (refused connection, no such domain, closed
+//     registration, …) frees its slot at once.
+//   - The list order is the user's preference and a fair shuffle, so a
+//     verified candidate is held back while an earlier one is still
+//     running and not overdue. It is taken when every earlier candidate
+//     has failed or is overdue. A later provider therefore wins by being
+//     faster only over an earlier one that is slower than the hedge delay
+//     allows, and a provider that never answers costs the hedge delay, not
+//     Timeout.
+//   - While a verified candidate is held back, no further one starts
+//     (those could not be taken before it anyway).
+
+const (
+	// defaultHedge is the hedge delay before any candidate answered: about
+	// five round trips on a good mobile link, the time a verification
+	// takes (TCP, STARTTLS, TLS, stream, form).
+	defaultHedge = 300 * time.Millisecond
+	// minHedge is the least hedge delay, and so the least time a
+	// verified candidate waits for an earlier one.
+	minHedge = 200 * time.Millisecond
+)
+
+// scheduler decides, for the candidates 0…n-1 of one verification round,
+// which to start and which verified one to take. The zero value is not
+// usable; see newScheduler. Times are passed in by the caller.
+type scheduler struct {
+	n        int           // candidates
+	parallel int           // slots for candidates that are not overdue
+	hedges   int           // overdue candidates that may run beside them
+	timeout  time.Duration // per verification; caps the hedge delay (0: none)
+
+	next    int               // the first candidate not started yet
+	running map[int]time.Time // started, no outcome yet: start time
+	held    map[int]bool      // verified, not taken yet
+	slowest time.Duration     // the slowest successful verification
+}
+
+// newScheduler returns the scheduler for n candidates, parallel of them
+// (at least one) at once plus as many overdue ones, each verification
+// bounded by timeout (zero: no bound).
+func newScheduler(n, parallel int, timeout time.Duration) *scheduler {
+	parallel = max(parallel, 1)
+	return &scheduler{
+		n:        n,
+		parallel: parallel,
+		hedges:   parallel,
+		timeout:  timeout,
+		running:  map[int]time.Time{},
+		held:     map[int]bool{},
+	}
+}
+
+// maxRunning is the bound on verifications at once.
+func (s *scheduler) maxRunning() int { return s.parallel + s.hedges }
+
+// delay is the hedge delay: how long a candidate may run before it is
+// overdue.
+func (s *scheduler) delay() time.Duration {
+	d := defaultHedge
+	if s.slowest > 0 {
+		d = s.slowest + s.slowest/4
+	}
+	d = max(d, minHedge)
+	if s.timeout > 0 {
+		d = min(d, s.timeout)
+	}
+	return d
+}
+
+// overdue reports whether running candidate i has not answered within the
+// hedge delay.
+func (s *scheduler) overdue(i int, now time.Time) bool {
+	return now.Sub(s.running[i]) >= s.delay()
+}
+
+// start returns the candidates to start now, in order, and counts them as
+// running from now.
+func (s *scheduler) start(now time.Time) []int {
+	var out []int
+	for len(s.held) == 0 && s.next < s.n && len(s.running) < s.maxRunning() {
+		active := 0
+		for i := range s.running {
+			if !s.overdue(i, now) {
+				active++
+			}
+		}
+		if active >= s.parallel {
+			break
+		}
+		i := s.next
+		s.next++
+		s.running[i] = now
+		out = append(out, i)
+	}
+	return out
+}
+
+// verified records that candidate i was verified at now.
+func (s *scheduler) verified(i int, now time.Time) {
+	if t, ok := s.running[i]; ok {
+		s.slowest = max(s.slowest, now.Sub(t))
+	}
+	delete(s.running, i)
+	s.held[i] = true
+}
+
+// failed records that the verification of candidate i failed.
+func (s *scheduler) failed(i int) { delete(s.running, i) }
+
+// choose returns the verified candidate to take now, or -1: the first
+// held one, once every candidate before it that is still running is
+// overdue.
+func (s *scheduler) choose(now time.Time) int {
+	first := -1
+	for i := range s.held {
+		if first < 0 || i < first {
+			first = i
+		}
+	}
+	if first < 0 {
+		return -1
+	}
+	for i := range s.running {
+		if i < first && !s.overdue(i, now) {
+			return -1
+		}
+	}
+	return first
+}
+
+// wake returns the next time after now at which start or choose may
+// decide differently without a new outcome (a running candidate becomes
+// overdue), and false if there is none.
+func (s *scheduler) wake(now time.Time) (time.Time, bool) {
+	d := s.delay()
+	var at time.Time
+	for _, t := range s.running {
+		if due := t.Add(d); due.After(now) && (at.IsZero() || due.Before(at)) {
+			at = due
+		}
+	}
+	return at, !at.IsZero()
+}
+
+// busy reports whether a verification is running.
+func (s *scheduler) busy() bool { return len(s.running) > 0 }
+
+// holding reports whether a verified candidate waits to be taken.
+func (s *scheduler) holding() bool { return len(s.held) > 0 }
+
+// pending reports whether candidate i was started and not finished: still
+// running, or verified and not taken. Such a candidate is tried again in
+// the next round.
+func (s *scheduler) pending(i int) bool {
+	_, running := s.running[i]
+	return running || s.held[i]
+}
+
+// verified is a provider whose registration form was received.
+type verified struct {
+	p     providers.Provider
+	conn  *register.Conn
+	form  *register.Form
+	start time.Time
+}
+
+// outcome is what a verification goroutine reports.
+type outcome struct {
+	i   int
+	v   *verified
+	err *AttemptError
+}
+
+// verify verifies the providers of queue as the scheduler says and
+// returns the one to register on (nil if none worked) and the providers
+// not tried yet or interrupted, in order. Failures are added to
+// r.attempts. Every goroutine it starts has returned, and every other
+// connection is closed, when it returns.
+func (r *run) verify(ctx context.Context, queue []providers.Provider) (*verified, []providers.Provider) {
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs := make(chan any)
+	var wg sync.WaitGroup
+	sch := newScheduler(len(queue), r.s.parallel(), r.s.timeout())
+	done := map[int]*verified{}
+	launch := func(i int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			emit := func(e Event) {
+				select {
+				case msgs <- e:
+				case <-vctx.Done():
+				}
+			}
+			v, err := r.verifyOne(vctx, queue[i], emit)
+			select {
+			case msgs <- outcome{i: i, v: v, err: err}:
+			case <-vctx.Done():
+				if v != nil {
+					v.conn.Close()
+				}
+			}
+		}()
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	win := -1
+loop:
+	for ctx.Err() == nil {
+		now := time.Now()
+		if win = sch.choose(now); win >= 0 {
+			break
+		}
+		for _, i := range sch.start(now) {
+			launch(i)
+		}
+		if !sch.busy() {
+			break
+		}
+		if at, ok := sch.wake(now); ok {
+			timer.Reset(at.Sub(now))
+		} else {
+			timer.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			// Interrupted: the goroutines may drop their outcomes now.
+			break loop
+		case <-timer.C:
+		case m := <-msgs:
+			switch m := m.(type) {
+			case Event:
+				r.event(m)
+			case outcome:
+				if m.v != nil {
+					sch.verified(m.i, time.Now())
+					done[m.i] = m.v
+					continue
+				}
+				sch.failed(m.i)
+				r.attempts = append(r.attempts, m.err)
+				nextDomain := ""
+				if !sch.holding() && ctx.Err() == nil && sch.next < len(queue) {
+					nextDomain = queue[sch.next].JID
+				}
+				r.event(Event{Stage: StageFallback, Domain: m.err.Domain, Err: m.err, Next: nextDomain})
+			}
+		}
+	}
+	cancel()
+	wg.Wait()
+	var v *verified
+	if win >= 0 {
+		v = done[win]
+		delete(done, win)
+	}
+	var rest []providers.Provider
+	for i := 0; i < sch.next; i++ {
+		if d := done[i]; d != nil {
+			d.conn.Close()
+		}
+		if i != win && sch.pending(i) {
+			rest = append(rest, queue[i])
+		}
+	}
+	rest = append(rest, queue[sch.next:]...)
+	if v != nil {
+		r.event(Event{Stage: StageChosen, Domain: v.p.JID})
+	}
+	return v, rest
+}

@@ -1,0 +1,265 @@
+package onboard
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// Unit tests of the verification scheduler on a fake clock: simulate
+// plays the candidates' answers as events at chosen instants; nothing
+// sleeps and nothing depends on the machine's speed.
+
+// simCand is a simulated candidate: it answers after took, verified if ok;
+// a candidate with never set does not answer and fails at the timeout.
+type simCand struct {
+	took  time.Duration
+	ok    bool
+	never bool
+}
+
+func alive(d time.Duration) simCand  { return simCand{took: d, ok: true} }
+func refused(d time.Duration) simCand { return simCand{took: d} }
+
+var blackhole = simCand{never: true}
+
+// simResult is what one simulated round did.
+type simResult struct {
+	win        int           // the candidate taken, -1 if none
+	at         time.Duration // when (or when the round ended)
+	starts     map[int]time.Duration
+	maxRunning int
+}
+
+// simulate runs a scheduler over cands on a fake clock.
+func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration) simResult {
+	t.Helper()
+	t0 := time.Unix(1_000_000, 0)
+	now := t0
+	s := newScheduler(len(cands), parallel, timeout)
+	due := map[int]time.Time{}
+	res := simResult{win: -1, starts: map[int]time.Duration{}}
+	for range 10000 {
+		if w := s.choose(now); w >= 0 {
+			res.win, res.at = w, now.Sub(t0)
+			return res
+		}
+		for _, i := range s.start(now) {
+			res.starts[i] = now.Sub(t0)
+			if cands[i].never {
+				due[i] = now.Add(timeout)
+			} else {
+				due[i] = now.Add(cands[i].took)
+			}
+		}
+		res.maxRunning = max(res.maxRunning, len(s.running))
+		if len(s.running) > s.maxRunning() {
+			t.Fatalf("%d running, bound %d", len(s.running), s.maxRunning())
+		}
+		if !s.busy() {
+			res.at = now.Sub(t0)
+			return res
+		}
+		var next time.Time
+		for _, d := range due {
+			if next.IsZero() || d.Before(next) {
+				next = d
+			}
+		}
+		if at, ok := s.wake(now); ok && at.Before(next) {
+			next = at
+		}
+		if !next.After(now) && len(due) == 0 {
+			t.Fatal("no progress")
+		}
+		now = next
+		var ready []int
+		for i, d := range due {
+			if !d.After(now) {
+				ready = append(ready, i)
+			}
+		}
+		slices.Sort(ready)
+		for _, i := range ready {
+			delete(due, i)
+			if cands[i].ok && !cands[i].never {
+				s.verified(i, now)
+			} else {
+				s.failed(i)
+			}
+		}
+	}
+	t.Fatal("the simulation did not end")
+	return res
+}
+
+const ms = time.Millisecond
+
+func TestVerifySchedulerOrder(t *testing.T) {
+	// All answer at once: the first in list order is taken when it answers.
+	r := simulate(t, []simCand{alive(270 * ms), alive(270 * ms), alive(270 * ms), alive(270 * ms)}, 3, 2*time.Second)
+	if r.win != 0 || r.at != 270*ms {
+		t.Errorf("took %d at %v, want 0 at 270ms", r.win, r.at)
+	}
+	if _, ok := r.starts[3]; ok {
+		t.Errorf("candidate 3 was started: %v", r.starts)
+	}
+}
+
+func TestVerifySchedulerHoldBack(t *testing.T) {
+	// The second answers first; the first, a little slower (within the
+	// hedge delay, a quarter more than the slowest answer), still wins.
+	r := simulate(t, []simCand{alive(300 * ms), alive(250 * ms)}, 3, 2*time.Second)
+	if r.win != 0 || r.at != 300*ms {
+		t.Errorf("took %d at %v, want 0 at 300ms", r.win, r.at)
+	}
+	// Much slower: the second is taken when the first becomes overdue,
+	// 1.25 × 250 ms after they started.
+	r = simulate(t, []simCand{alive(400 * ms), alive(250 * ms)}, 3, 2*time.Second)
+	if want := 250 * ms * 5 / 4; r.win != 1 || r.at != want {
+		t.Errorf("took %d at %v, want 1 at %v", r.win, r.at, want)
+	}
+	// Fast servers still wait minHedge for an earlier one.
+	r = simulate(t, []simCand{alive(150 * ms), alive(20 * ms)}, 3, 2*time.Second)
+	if r.win != 0 || r.at != 150*ms {
+		t.Errorf("took %d at %v, want 0 at 150ms", r.win, r.at)
+	}
+}
+
+func TestVerifySchedulerHedge(t *testing.T) {
+	// The first Parallel candidates never answer: the next ones start
+	// after defaultHedge, not after the timeout, and the first of them to
+	// be verified is taken at once (the earlier ones are overdue).
+	cands := []simCand{blackhole, blackhole, blackhole, alive(270 * ms), alive(270 * ms), alive(270 * ms)}
+	r := simulate(t, cands, 3, 10*time.Second)
+	if want := defaultHedge + 270*ms; r.win != 3 || r.at != want {
+		t.Errorf("took %d at %v, want 3 at %v", r.win, r.at, want)
+	}
+	for i := 3; i < 6; i++ {
+		if r.starts[i] != defaultHedge {
+			t.Errorf("candidate %d started at %v, want %v", i, r.starts[i], defaultHedge)
+		}
+	}
+	if r.maxRunning != 6 {
+		t.Errorf("at most %d running, want 6", r.maxRunning)
+	}
+}
+
+func TestVerifySchedulerBound(t *testing.T) {
+	// Nothing answers: never more than 2×Parallel at once, and the
+	// hedged ones wait for the overdue ones' timeout.
+	cands := slices.Repeat([]simCand{blackhole}, 10)
+	r := simulate(t, cands, 3, 2*time.Second)
+	if r.win != -1 || r.maxRunning != 6 {
+		t.Errorf("win %d, at most %d running, want -1 and 6", r.win, r.maxRunning)
+	}
+	want := map[int]time.Duration{0: 0, 1: 0, 2: 0, 3: defaultHedge, 4: defaultHedge, 5: defaultHedge,
+		6: 2 * time.Second, 7: 2 * time.Second, 8: 2 * time.Second, 9: 2*time.Second + defaultHedge}
+	for i, w := range want {
+		if r.starts[i] != w {
+			t.Errorf("candidate %d started at %v, want %v (all: %v)", i, r.starts[i], w, r.starts)
+		}
+	}
+}
+
+func TestVerifySchedulerFailureFreesSlot(t *testing.T) {
+	// A refused connection or a DNS failure (a fast failure) frees its
+	// slot at once.
+	r := simulate(t, []simCand{refused(5 * ms), alive(270 * ms), alive(270 * ms), alive(270 * ms)}, 3, 2*time.Second)
+	if r.starts[3] != 5*ms {
+		t.Errorf("candidate 3 started at %v, want 5ms", r.starts[3])
+	}
+	if r.win != 1 || r.at != 270*ms {
+		t.Errorf("took %d at %v, want 1 at 270ms", r.win, r.at)
+	}
+}
+
+func TestVerifySchedulerLearned(t *testing.T) {
+	// A slow network: the candidates become overdue after defaultHedge
+	// and the next ones start; the first answer (600 ms) raises the hedge
+	// delay to 750 ms, so the first candidate (650 ms) is no longer
+	// overdue and is waited for.
+	cands := []simCand{alive(650 * ms), alive(600 * ms), blackhole, blackhole}
+	r := simulate(t, cands, 2, 10*time.Second)
+	if r.win != 0 || r.at != 650*ms {
+		t.Errorf("took %d at %v, want 0 at 650ms", r.win, r.at)
+	}
+	if r.starts[2] != defaultHedge || r.starts[3] != defaultHedge {
+		t.Errorf("hedged starts %v, want 2 and 3 at %v", r.starts, defaultHedge)
+	}
+}
+
+func TestVerifySchedulerTimeoutCapsDelay(t *testing.T) {
+	s := newScheduler(3, 1, 100*ms)
+	if d := s.delay(); d != 100*ms {
+		t.Errorf("delay %v with Timeout 100ms", d)
+	}
+}
+
+// TestVerifyDistribution measures which provider is chosen over many
+// shuffled runs (the shuffle is the fair order of Candidates), with and
+// without blackholes, with a chi-square against the uniform distribution
+// as providers' TestPickFair does. Provider speeds differ by up to a
+// quarter (250–310 ms): within the hold-back, so the fastest must not
+// win more often. A wider spread (200–450 ms) is only logged: there the
+// hedge delay lets a much faster provider pass a much slower earlier one
+// (the trade-off the package documentation describes).
+func TestVerifyDistribution(t *testing.T) {
+	const trials = 6000
+	cases := []struct {
+		name   string
+		speed  func(p int) time.Duration
+		dead   []int
+		assert bool
+	}{
+		{"none-blackholed", func(p int) time.Duration { return 250*ms + time.Duration(p)*12*ms }, nil, true},
+		{"half-blackholed", func(p int) time.Duration { return 250*ms + time.Duration(p)*12*ms }, []int{1, 3, 5}, true},
+		{"wide-spread", func(p int) time.Duration { return 200*ms + time.Duration(p)*50*ms }, nil, false},
+		{"wide-spread-half-blackholed", func(p int) time.Duration { return 200*ms + time.Duration(p)*50*ms }, []int{1, 3, 5}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(7, 11))
+			counts := make([]int, 6)
+			var total time.Duration
+			for range trials {
+				order := rnd.Perm(6)
+				cands := make([]simCand, 6)
+				for i, p := range order {
+					cands[i] = alive(c.speed(p))
+					if slices.Contains(c.dead, p) {
+						cands[i] = blackhole
+					}
+				}
+				r := simulate(t, cands, 3, 2*time.Second)
+				if r.win < 0 {
+					t.Fatal("none chosen")
+				}
+				counts[order[r.win]]++
+				total += r.at
+			}
+			live := 6 - len(c.dead)
+			exp := float64(trials) / float64(live)
+			chi := 0.0
+			for p, n := range counts {
+				if slices.Contains(c.dead, p) {
+					if n != 0 {
+						t.Errorf("blackhole %d chosen %d times", p, n)
+					}
+					continue
+				}
+				d := float64(n) - exp
+				chi += d * d / exp
+			}
+			// Critical values at p = 0.001: 20.5 (5 degrees of freedom),
+			// 13.8 (2); three times that only catches a real bias.
+			crit := map[int]float64{6: 20.5, 3: 13.8}[live]
+			t.Logf("%s: chosen %v, chi² = %.1f (df %d, p=0.001 critical %.1f), mean time %v",
+				c.name, counts, chi, live-1, crit, total/trials)
+			if c.assert && chi > 3*crit {
+				t.Errorf("not uniform: chi² = %.1f: %v", chi, counts)
+			}
+		})
+	}
+}
