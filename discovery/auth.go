@@ -14,14 +14,7 @@ import (
 	"time"
 
 	"github.com/xmpp-onboard/onboard/internal/saslclient"
-	"mellium.im/sasl"
 )
-
-// mechanisms the prober logs in with, best first. Channel binding (-PLUS)
-// is left out on purpose: ejabberd 23.01 offers SCRAM-SHA-1-PLUS on TLS 1.3
-// but rejects the tls-exporter binding, so the login would fail; the
-// certificate has been verified before any credential is sent.
-var loginMechanisms = []sasl.Mechanism{sasl.ScramSha256, sasl.ScramSha1}
 
 // withAccount logs in (on a new connection if the unauthenticated queries
 // broke the stream) and asks again for what was not observed. It returns
@@ -100,25 +93,25 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 	if err != nil {
 		return fail("invalid account", err)
 	}
-	var offered []string
+	var offered, bindings []string
 	if f != nil {
-		offered = f.Mechanisms
+		offered, bindings = f.Mechanisms, f.ChannelBindings
 	}
-	mechs := loginMechanisms
-	if p.Account.AllowPlain {
-		mechs = append(slices.Clip(mechs), sasl.Plain)
-	}
-	var mech sasl.Mechanism
-	for _, m := range mechs {
-		if slices.Contains(offered, m.Name) {
-			mech = m
-			break
-		}
-	}
-	if mech.Name == "" {
+	// saslclient.Choose: SCRAM-SHA-512, -256, -1, with channel binding
+	// where the server lists a type this connection computes (XEP-0440;
+	// ejabberd 23.01 offers -PLUS on TLS 1.3 without listing any, and
+	// refuses tls-exporter: no -PLUS there); PLAIN only if allowed.
+	cs := s.tls.ConnectionState()
+	choice, ok := saslclient.Choose(offered, bindings, cs, p.Account.AllowPlain)
+	if !ok {
 		return fail("no usable SASL mechanism offered", fmt.Errorf("%w: server offers %v", ErrAuth, offered))
 	}
-	neg := saslclient.New(mech, user, p.Account.Password, offered, s.tls.ConnectionState())
+	mech := choice
+	neg, err := saslclient.NewClient(saslclient.Config{Mechanism: choice.Name, Binding: choice.Binding,
+		Username: user, Password: p.Account.Password, Offered: offered, Bindings: bindings, TLS: cs})
+	if err != nil {
+		return fail("login failed", fmt.Errorf("%w: %s: %w", ErrAuth, choice.Name, err))
+	}
 	if err := saslExchange(ctx, s, neg, sc); err != nil {
 		return fail("login failed", err)
 	}
@@ -128,12 +121,12 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 	if err != nil {
 		return fail("stream failed after login", err)
 	}
-	l := Login{Mechanism: mech.Name, Features: f2}
+	l := Login{Mechanism: mech.Name, Features: f2, DowngradeProtected: neg.DowngradeChecked()}
 	if f2.Bind {
 		var res [4]byte
 		_, _ = rand.Read(res[:])
 		bind := iqRequest{name: "bind", typ: "set",
-			payload: "<bind xmlns='" + nsBind + "'><resource>onboard-probe-" + hex.EncodeToString(res[:]) + "</resource></bind>"}
+			payload: xmppconn.New(nsBind, "bind").Add(xmppconn.New(nsBind, "resource").WithText("onboard-probe-" + hex.EncodeToString(res[:])))}
 		out := s.exchange(ctx, []iqRequest{bind})[0]
 		if out.err != nil {
 			l.Status = unknown("resource binding failed", sc.err(out.err), time.Since(t0))

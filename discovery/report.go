@@ -386,6 +386,11 @@ type Login struct {
 	// Features are the stream features offered after authentication
 	// (where stream management and CSI usually appear).
 	Features *Features `json:"features,omitempty"`
+	// DowngradeProtected reports that the server's SCRAM first message
+	// carried a XEP-0474 downgrade-protection hash and that it matched
+	// the mechanisms and channel-binding types seen (a mismatch fails the
+	// login with ErrAuth).
+	DowngradeProtected bool `json:"downgradeProtected,omitempty"`
 }
 
 // Info is a disco#info result (XEP-0030) with its extension forms

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 
-	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
@@ -47,97 +46,25 @@ const (
 	SASLUndefined            = xmppconn.SASLUndefined
 )
 
-// mechanisms in order of preference. The -PLUS variants bind the
-// authentication to the TLS channel.
-var scramOrder = []sasl.Mechanism{sasl.ScramSha256Plus, sasl.ScramSha1Plus, sasl.ScramSha256, sasl.ScramSha1}
-
 // plusFallback maps a -PLUS mechanism to the same SCRAM without channel
 // binding.
-func plusFallback(name string) (sasl.Mechanism, bool) {
-	switch name {
-	case sasl.ScramSha256Plus.Name:
-		return sasl.ScramSha256, true
-	case sasl.ScramSha1Plus.Name:
-		return sasl.ScramSha1, true
+func plusFallback(name string) (saslclient.Choice, bool) {
+	if base, ok := strings.CutSuffix(name, "-PLUS"); ok && strings.HasPrefix(base, "SCRAM-") {
+		return saslclient.Choice{Name: base}, true
 	}
-	return sasl.Mechanism{}, false
+	return saslclient.Choice{}, false
 }
 
-// Channel-binding types (RFC 9266, RFC 5929) as XEP-0440 names them.
-const (
-	cbExporter = "tls-exporter"
-	cbUnique   = "tls-unique"
-)
-
-// channelBinding returns the channel-binding type mellium.im/sasl uses on
-// this connection (tls-exporter on TLS 1.3, tls-unique before), or "".
-func channelBinding(cs tls.ConnectionState) string {
-	switch {
-	case cs.Version >= tls.VersionTLS13:
-		return cbExporter
-	case len(cs.TLSUnique) > 0:
-		return cbUnique
-	}
-	return ""
-}
-
-// plusUsable reports whether a -PLUS mechanism should be tried: the
-// server advertises (XEP-0440) the binding type this connection would use,
-// or, when it advertises none, the type is tls-unique, the default of RFC
-// 5802. A -PLUS offer on TLS 1.3 without XEP-0440 is not taken: ejabberd
-// 23.01 makes exactly that offer and refuses the tls-exporter binding.
-func plusUsable(f Features, cs tls.ConnectionState) bool {
-	cb := channelBinding(cs)
-	if cb == "" {
-		return false
-	}
-	if len(f.ChannelBindings) == 0 {
-		return cb == cbUnique
-	}
-	for _, t := range f.ChannelBindings {
-		if strings.EqualFold(t, cb) {
-			return true
-		}
-	}
-	return false
-}
-
-// chooseMechanism picks the best mechanism the server offers.
-func chooseMechanism(f Features, cs tls.ConnectionState, allowPlain bool) (sasl.Mechanism, bool) {
-	has := func(name string) bool {
-		for _, m := range f.Mechanisms {
-			if strings.EqualFold(m, name) {
-				return true
-			}
-		}
-		return false
-	}
-	plus := plusUsable(f, cs)
-	for _, m := range scramOrder {
-		if strings.HasSuffix(m.Name, "-PLUS") && !plus {
-			continue
-		}
-		if has(m.Name) {
-			return m, true
-		}
-	}
-	if !plus && channelBinding(cs) != "" {
-		// Only -PLUS is offered: try it after all.
-		for _, m := range scramOrder[:2] {
-			if has(m.Name) {
-				return m, true
-			}
-		}
-	}
-	if allowPlain && has(sasl.Plain.Name) {
-		return sasl.Plain, true
-	}
-	return sasl.Mechanism{}, false
+// chooseMechanism picks the best mechanism the server offers
+// (saslclient.Choose: SCRAM-SHA-512, -256, -1, with channel binding by
+// XEP-0440 where it can work; PLAIN only if allowed).
+func chooseMechanism(f Features, cs tls.ConnectionState, allowPlain bool) (saslclient.Choice, bool) {
+	return saslclient.Choose(f.Mechanisms, f.ChannelBindings, cs, allowPlain)
 }
 
 // saslState is a SASL negotiation in progress.
 type saslState struct {
-	mech sasl.Mechanism
+	mech saslclient.Choice
 	neg  *saslclient.Negotiation
 	// early is a SASL element that arrived before the reply to the IQ the
 	// <auth/> was pipelined with (see Conn.awaitKeep); it is read first.
@@ -161,9 +88,15 @@ func (c *Conn) saslStart(ctx context.Context, username, password string) (*saslS
 }
 
 // saslBegin starts a negotiation with mech.
-func (c *Conn) saslBegin(ctx context.Context, username, password string, mech sasl.Mechanism, cs tls.ConnectionState) (*saslState, *node, error) {
+func (c *Conn) saslBegin(ctx context.Context, username, password string, mech saslclient.Choice, cs tls.ConnectionState) (*saslState, *node, error) {
 	c.addSecrets(password)
-	neg := saslclient.New(mech, username, password, c.features.Mechanisms, cs)
+	neg, err := saslclient.NewClient(saslclient.Config{
+		Mechanism: mech.Name, Binding: mech.Binding, Username: username, Password: password,
+		Offered: c.features.Mechanisms, Bindings: c.features.ChannelBindings, TLS: cs,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
 	auth, err := xmppconn.AuthElement(ctx, neg)
 	if err != nil {
 		return nil, nil, err

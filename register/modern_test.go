@@ -51,21 +51,35 @@ func TestWrongPasswordOnce(t *testing.T) {
 }
 
 // TestSHA512Only: an ejabberd 24.12 with auth_scram_hash sha512 offers
-// none of the mechanisms this package logs in with; a registration with
-// login is not submitted (the name stays free), and one without login
-// still works.
+// PLAIN, SCRAM-SHA-512(-PLUS) and X-OAUTH2: the registration with login
+// logs in with SCRAM-SHA-512-PLUS (tls-exporter), and a login with a
+// wrong password is refused.
 func TestSHA512Only(t *testing.T) {
 	testserver.RequireVersion(t, testserver.KindEjabberd, testserver.Ejabberd2412)
 	srv := start(t, testserver.KindEjabberd, testserver.Ejabberd2412, testserver.EjabberdConfig{ScramHash: "sha512"})
 	ctx := testCtx(t)
-	c := register.Client{Dialer: dialerFor(srv, false)}
+	var mech string
+	d := dialerFor(srv, false)
+	c := register.Client{Dialer: d, Progress: func(e register.Event) {
+		if e.Stage == register.StageLoggedIn {
+			mech = e.Mechanism
+		}
+	}}
 	user := newUser("sha")
 	acct, err := c.Register(ctx, srv.Domain, register.Request{Username: user, Password: "a-Passw0rd-x", Login: true})
-	if acct != nil || !errors.Is(err, register.ErrNoMechanism) {
-		t.Fatalf("Register with Login = %v, %v; want ErrNoMechanism", acct, err)
+	if err != nil {
+		t.Fatalf("Register with Login: %v", err)
 	}
-	if _, err := c.Register(ctx, srv.Domain, register.Request{Username: user, Password: "a-Passw0rd-x"}); err != nil {
-		t.Fatalf("the name was taken by the refused attempt: %v", err)
+	acct.Session.Close()
+	acct.Session.Conn().Close()
+	if mech != "SCRAM-SHA-512-PLUS" {
+		t.Errorf("logged in with %q, want SCRAM-SHA-512-PLUS", mech)
+	}
+	if ok, err := d.Confirm(ctx, srv.Domain, user, "a-Passw0rd-y"); ok || err != nil {
+		t.Errorf("Confirm(wrong password) = %v, %v", ok, err)
+	}
+	if ok, err := d.Confirm(ctx, srv.Domain, user, "a-Passw0rd-x"); !ok || err != nil {
+		t.Errorf("Confirm = %v, %v", ok, err)
 	}
 }
 

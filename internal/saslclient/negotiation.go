@@ -48,25 +48,100 @@ func (e *ServerError) Error() string { return "SCRAM server error: " + e.Value }
 type Negotiation struct {
 	mech  string
 	scram bool
-	neg   *sasl.Negotiator
+	m     mechanism
 	more  bool // the mechanism expects more from the server
 	steps int  // server payloads passed to the mechanism
 	err   error
+	// started: the initial response was made.
+	started bool
 }
 
-// New returns a negotiation of mech with the given credentials, for a
-// server that offered the mechanisms remote, on a TLS connection with
-// state cs (channel binding for -PLUS mechanisms).
-func New(mech sasl.Mechanism, username, password string, remote []string, cs tls.ConnectionState) *Negotiation {
-	return &Negotiation{
-		mech:  mech.Name,
-		scram: strings.HasPrefix(mech.Name, "SCRAM-"),
-		neg: sasl.NewClient(mech,
-			sasl.Credentials(func() ([]byte, []byte, []byte) { return []byte(username), []byte(password), nil }),
-			sasl.RemoteMechanisms(remote...),
-			sasl.TLSState(cs),
-		),
+// mechanism is one client mechanism: start returns the initial response,
+// next takes a vetted server payload.
+type mechanism interface {
+	start() ([]byte, error)
+	next(data []byte) (more bool, resp []byte, err error)
+}
+
+// Config is what [NewClient] needs for one negotiation.
+type Config struct {
+	// Mechanism is the mechanism's name, one that [Implemented]
+	// reports (usually from [Choose] or [ChooseFAST]).
+	Mechanism string
+	// Binding is the channel-binding type of a -PLUS or HT-*-
+	// mechanism (Choice.Binding); "" for none.
+	Binding string
+	// Username is the authentication identity (the localpart).
+	Username string
+	// Password is the password, or the FAST token for HT-*.
+	Password string
+	// Offered are the mechanisms the server offered in the SASL profile
+	// used (RFC 6120 or XEP-0388), and Bindings the channel-binding
+	// types it listed (XEP-0440; nil when it did not): a SCRAM server's
+	// XEP-0474 hash is checked against them.
+	Offered, Bindings []string
+	// TLS is the state of the connection, for channel binding.
+	TLS tls.ConnectionState
+}
+
+// NewClient returns a negotiation for c. It fails for a mechanism this
+// package does not implement, and for channel binding the connection
+// cannot compute (an error matching ErrChannelBinding).
+func NewClient(c Config) (*Negotiation, error) {
+	n := &Negotiation{mech: c.Mechanism}
+	switch name := strings.ToUpper(c.Mechanism); {
+	case name == "PLAIN":
+		n.m = &plain{user: c.Username, pass: c.Password}
+	case strings.HasPrefix(name, "HT-SHA-256-"):
+		if !Implemented(name) {
+			return nil, fmt.Errorf("%w: %s not implemented", ErrFailed, c.Mechanism)
+		}
+		m, err := newHT(c)
+		if err != nil {
+			return nil, err
+		}
+		n.m = m
+	default:
+		h, ok := scramHash(name)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s not implemented", ErrFailed, c.Mechanism)
+		}
+		m, err := newSCRAM(c, h)
+		if err != nil {
+			return nil, err
+		}
+		n.m, n.scram = m, true
 	}
+	return n, nil
+}
+
+// New returns a negotiation of mech (mellium.im/sasl's PLAIN or SCRAM
+// mechanisms, by name) with the given credentials, for a server that
+// offered the mechanisms remote and listed no XEP-0440 channel-binding
+// types, on a TLS connection with state cs (a -PLUS mechanism binds with
+// tls-exporter on TLS 1.3, tls-unique before). Callers that saw binding
+// types use NewClient: the XEP-0474 hash covers them.
+func New(mech sasl.Mechanism, username, password string, remote []string, cs tls.ConnectionState) *Negotiation {
+	c := Config{Mechanism: mech.Name, Username: username, Password: password, Offered: remote, TLS: cs}
+	if strings.HasSuffix(mech.Name, "-PLUS") {
+		c.Binding = BindingUnique
+		if cs.Version >= tls.VersionTLS13 {
+			c.Binding = BindingExporter
+		}
+	}
+	n, err := NewClient(c)
+	if err != nil {
+		return &Negotiation{mech: mech.Name, err: err}
+	}
+	return n
+}
+
+// DowngradeChecked reports whether the server sent a XEP-0474 hash and it
+// matched what was offered (only SCRAM servers send one, in their first
+// message).
+func (n *Negotiation) DowngradeChecked() bool {
+	s, ok := n.m.(*scram)
+	return ok && s.checked
 }
 
 // Mechanism returns the name of the mechanism.
@@ -149,8 +224,21 @@ func (n *Negotiation) step(ctx context.Context, data []byte) ([]byte, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		more, resp, err := n.neg.Step(data)
-		done <- result{more, resp, err}
+		var r result
+		if data == nil && n.steps == 0 && !n.started {
+			r.resp, r.err = n.m.start()
+			r.more = true
+			if _, isPlain := n.m.(*plain); isPlain {
+				r.more = false
+			}
+			if _, isHT := n.m.(*ht); isHT {
+				// The server proves the token in the success.
+				r.more = true
+			}
+		} else {
+			r.more, r.resp, r.err = n.m.next(data)
+		}
+		done <- r
 	}()
 	var r result
 	select {
@@ -158,15 +246,13 @@ func (n *Negotiation) step(ctx context.Context, data []byte) ([]byte, error) {
 	case <-ctx.Done():
 		return nil, n.fail(ctx.Err())
 	}
-	if data != nil {
+	if data != nil || n.started {
 		n.steps++
 	}
+	n.started = true
 	if r.err != nil {
-		if errors.Is(r.err, sasl.ErrAuthn) {
-			return nil, n.fail(ErrServerSignature)
-		}
-		// mellium's messages do not quote the server's data.
-		return nil, n.fail(fmt.Errorf("%w: %s: %v", ErrFailed, n.mech, r.err))
+		// The mechanisms' messages never quote the server's data.
+		return nil, n.fail(r.err)
 	}
 	n.more = r.more
 	return r.resp, nil

@@ -99,6 +99,10 @@ type EjabberdConfig struct {
 	// [Server.HTTPAddr]). Slot URLs are
 	// http://127.0.0.1:PORT/upload/<host>/..., so they work without DNS.
 	HTTPUpload int64
+	// FAST enables mod_auth_fast (XEP-0484 FAST tokens with SASL2), which
+	// ejabberd 24.12 ships (23.01 has neither it nor SASL2: StartEjabberd
+	// fails the test there).
+	FAST bool
 	// ExtraConfig is raw YAML appended to the end of the configuration
 	// (top-level keys only; keys already present must not be repeated).
 	ExtraConfig string
@@ -121,6 +125,10 @@ func StartEjabberd(tb TB, cfg EjabberdConfig) *Server {
 	tb.Helper()
 	fl, ok := requireVersion(tb, KindEjabberd, cfg.Version)
 	if !ok {
+		return nil
+	}
+	if cfg.FAST && fl.version != Ejabberd2412 {
+		tb.Fatalf("testserver: FAST (mod_auth_fast) needs ejabberd %s, not %q", Ejabberd2412, cfg.Version)
 		return nil
 	}
 	switch cfg.Registration {
@@ -629,6 +637,9 @@ ERL_OPTIONS="%s"
 		p("    put_url: %s", yamlString(url))
 		p("    get_url: %s", yamlString(url))
 		p("    hosts: [\"upload.@HOST@\"]")
+	}
+	if cfg.FAST {
+		p("  mod_auth_fast: {}")
 	}
 	if cfg.MaxAuthFailures > 0 {
 		lifetime := int64(cfg.BanLifetime / time.Second)
