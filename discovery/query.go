@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"mellium.im/xmpp/stanza"
+
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 )
 
 // maxServiceInfos caps how many disco#items entries are asked for their
@@ -32,23 +34,19 @@ func ask(ctx context.Context, s *xstream, ps []pending) {
 }
 
 func registerQuery() iqRequest {
-	return iqRequest{name: "register", payload: "<query xmlns='" + nsRegister + "'/>"}
+	return iqRequest{name: "register", payload: xmppconn.New(nsRegister, "query")}
 }
 
 func infoQuery(to, node string) iqRequest {
-	p := "<query xmlns='" + nsDiscoInfo + "'"
-	if node != "" {
-		p += " node='" + escape(node) + "'"
-	}
-	return iqRequest{name: "disco#info", to: to, payload: p + "/>"}
+	return iqRequest{name: "disco#info", to: to, payload: xmppconn.New(nsDiscoInfo, "query", "node", node)}
 }
 
 func versionQuery(to string) iqRequest {
-	return iqRequest{name: "version", to: to, payload: "<query xmlns='" + nsVersion + "'/>"}
+	return iqRequest{name: "version", to: to, payload: xmppconn.New(nsVersion, "query")}
 }
 
 func itemsQuery(to string) iqRequest {
-	return iqRequest{name: "disco#items", to: to, payload: "<query xmlns='" + nsDiscoItems + "'/>"}
+	return iqRequest{name: "disco#items", to: to, payload: xmppconn.New(nsDiscoItems, "query")}
 }
 
 // xmpp probes the XMPP side of a domain: both ports, then the queries on
@@ -119,11 +117,15 @@ func (p *Prober) setXMPPParts(r *Report, st Status) {
 func (p *Prober) queryParts(ctx context.Context, domain string, s *xstream, f *Features, r *Report, authed bool) {
 	want := func(part Part, st Status) bool { return !p.skip(part) && (!authed || st.State != Observed) }
 	var ps []pending
+	var form *node // the answer to the registration form request
 	if !authed {
 		if p.skip(PartRegistration) {
 			r.Registration.Status = skipped()
 		} else {
-			ps = append(ps, pending{registerQuery(), func(res iqResult) { r.Registration = registrationFrom(res, f) }})
+			ps = append(ps, pending{registerQuery(), func(res iqResult) {
+				r.Registration = registrationFrom(res, f)
+				form = res.payload
+			}})
 		}
 	}
 	if p.skip(PartServerInfo) {
@@ -146,6 +148,13 @@ func (p *Prober) queryParts(ctx context.Context, domain string, s *xstream, f *F
 	} else if want(PartServices, r.Services.Status) {
 		before := r.Services.Status
 		ps = append(ps, pending{itemsQuery(domain), func(res iqResult) { r.Services = servicesFrom(res, authed, before) }})
+	}
+	if p.CheckRegistration && !authed && !p.skip(PartRegistration) {
+		// The check needs the form: it is asked for alone, and the check
+		// goes ahead of the other queries (ejabberd ends an
+		// unauthenticated stream at the first disco query).
+		ask(ctx, s, ps[:1])
+		ps = append(registrationCheck(&r.Registration, form), ps[1:]...)
 	}
 	ask(ctx, s, ps)
 
