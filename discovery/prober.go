@@ -163,6 +163,20 @@ type Prober struct {
 	// the host names and IP addresses in URLs and redirects are checked,
 	// not the addresses connected to.
 	Destinations Destinations
+	// CheckRegistration, if true, checks live whether an open-looking
+	// registration form is really open: the form is submitted once, with a
+	// random unused username ("probe-" and 12 hex digits) and an empty
+	// password ([register.Conn.ProbeOpen]), and the refusal is read into
+	// Report.Registration.Check. ejabberd that serves the form but denies
+	// every registration by its access rule is then RegistrationClosed;
+	// Prosody answers the same open or closed (Check.Result "unknown").
+	// It never creates an account: every server of the test suite refuses
+	// the empty password (Prosody 0.12 and 13, ejabberd 23.01 and 24.12);
+	// should one accept it, Check.Created says so. Off by default: a
+	// probe submits nothing unless asked to, since the server may log the
+	// attempt. Forms with a CAPTCHA are not submitted. It costs one round
+	// trip (the form must arrive before the submission).
+	CheckRegistration bool
 }
 
 // Destinations says which network addresses a [Prober] may connect to

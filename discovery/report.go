@@ -301,7 +301,9 @@ const (
 	// form) an app can fill in, possibly with a CAPTCHA or an e-mail
 	// address. A server may still refuse the submission (ejabberd with a
 	// deny rule answers the form and rejects the submission); only
-	// submitting tells, and the prober never submits.
+	// submitting tells, which the prober does only with
+	// Prober.CheckRegistration (see Registration.Check; a closed ejabberd
+	// is then RegistrationClosed).
 	RegistrationOpen
 	// RegistrationWeb: the form has no fields, only instructions and a
 	// web page to register on (XEP-0077 §5 redirection).
@@ -310,9 +312,10 @@ const (
 	// such servers usually accept registrations only with an invitation.
 	RegistrationInvite
 	// RegistrationClosed: the server does not offer registration: it
-	// refuses the form request, or does not advertise registration (even
-	// if it answers the request, as ejabberd 23.01 with access "none"
-	// does; apps go by the advertisement).
+	// refuses the form request, refuses the submission of
+	// Prober.CheckRegistration by its policy, or does not advertise
+	// registration (even if it answers the request, as ejabberd 23.01 with
+	// access "none" does; apps go by the advertisement).
 	RegistrationClosed
 )
 
@@ -372,6 +375,9 @@ type Registration struct {
 	URL string `json:"url,omitempty"`
 	// Instructions are the server's instructions.
 	Instructions string `json:"instructions,omitempty"`
+	// Check is the live check of [Prober.CheckRegistration] (one
+	// submission with an empty password), nil when none was made.
+	Check *RegistrationCheck `json:"check,omitempty"`
 }
 
 // Login is the outcome of logging in with the Prober's Account.
