@@ -1,7 +1,10 @@
 package discovery
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"log"
 	"slices"
 	"strings"
 	"testing"
@@ -112,4 +115,19 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A live check of registration, for a user who asked whether a server
+// really takes new accounts: one submission with an empty password, which
+// creates nothing, tells a closed ejabberd from an open one.
+func ExampleProber_checkRegistration() {
+	p := &Prober{CheckRegistration: true}
+	r, err := p.Probe(context.Background(), "example.org")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("registration:", r.Registration.Kind)
+	if c := r.Registration.Check; c != nil {
+		fmt.Println("live check:", c.Result, c.Status.Reason)
+	}
 }

@@ -1,10 +1,14 @@
 package register_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"mellium.im/xmpp/stanza"
 
@@ -208,5 +212,34 @@ func TestProbeAnswer(t *testing.T) {
 	r, err := register.ProbeAnswer("probe-x", nil)
 	if !errors.Is(err, register.ErrProbeCreated) || !r.Created || !strings.Contains(err.Error(), "probe-x") {
 		t.Errorf("success: %+v, %v", r, err)
+	}
+}
+
+// Tell a server that serves the registration form but refuses every
+// registration (ejabberd with access: register denying everyone) from an
+// open one, where the user asked for a live check. Nothing is created.
+func ExampleConn_ProbeOpen() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d := register.Dialer{}
+	conn, form, err := d.DialForm(ctx, "example.org", register.FormOptions{})
+	if err != nil {
+		log.Fatal(err) // closed (errors.Is ErrRegistrationClosed), not advertised, …
+	}
+	defer conn.Close()
+	res, err := conn.ProbeOpen(ctx, form)
+	if errors.Is(err, register.ErrProbeCreated) {
+		log.Fatalf("the server created %s with an empty password: never probe it again", res.Username)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	switch res.Openness {
+	case register.OpennessClosed:
+		fmt.Println("closed:", res.Reason)
+	case register.OpennessOpen:
+		fmt.Println("open")
+	default:
+		fmt.Println("cannot tell without registering:", res.Reason)
 	}
 }
