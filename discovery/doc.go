@@ -31,7 +31,10 @@
 //     the certificate, its validity for the domain and its expiry.
 //   - Registration (XEP-0077): the form is fetched and classified (open,
 //     with CAPTCHA or e-mail, web only with its https URL, invite only,
-//     closed). The form is never submitted.
+//     closed). The form is not submitted, unless [Prober.CheckRegistration]
+//     asks for a live check: one submission with an empty password, which
+//     creates nothing and tells an ejabberd that serves the form but
+//     denies every registration from an open one.
 //   - Service discovery: disco#info of the domain (identities, features,
 //     XEP-0128 forms), its XEP-0157 contact addresses, the XEP-0092
 //     software version, and disco#items with the disco#info of each item,
