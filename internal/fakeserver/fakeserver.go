@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"mellium.im/sasl"
+
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 )
 
 // Namespaces.
@@ -394,40 +396,41 @@ func (st *Stream) Stall(max time.Duration) time.Duration {
 	return time.Since(t0)
 }
 
-// Element is an XML element received from the client.
+// Element is an XML element received from the client, as the module's
+// one element reader (xmppconn.ReadTree) parsed it, with lookups by local
+// name that scripted servers find convenient.
 type Element struct {
-	Name     xml.Name   // namespace-resolved name
-	Attrs    []xml.Attr // attributes without namespace declarations
-	Children []*Element // child elements in order
-	// Text is the character data directly inside the element.
-	Text string
-	// Raw is the element as re-serialised by the parser (namespaces
-	// resolved), for error messages.
+	*xmppconn.Element
+	// Raw is the element as re-serialised (namespaces resolved), for
+	// error messages.
 	Raw string
+}
+
+// wrap returns x as an Element (nil for nil).
+func wrap(x *xmppconn.Element) *Element {
+	if x == nil {
+		return nil
+	}
+	return &Element{Element: x, Raw: string(x.Marshal())}
 }
 
 // Attr returns the value of the attribute with the given local name.
 func (e *Element) Attr(local string) string {
-	if e == nil {
+	if e == nil || e.Element == nil {
 		return ""
 	}
-	for _, a := range e.Attrs {
-		if a.Name.Local == local {
-			return a.Value
-		}
-	}
-	return ""
+	return e.Element.Get(local)
 }
 
 // Child returns the first child with the given local name (any
 // namespace), or nil.
 func (e *Element) Child(local string) *Element {
-	if e == nil {
+	if e == nil || e.Element == nil {
 		return nil
 	}
 	for _, c := range e.Children {
 		if c.Name.Local == local {
-			return c
+			return wrap(c)
 		}
 	}
 	return nil
@@ -450,8 +453,8 @@ func (e *Element) Field(name string) (value string, ok bool) {
 		q = e
 	}
 	if x := q.Child("x"); x != nil {
-		for _, f := range x.Children {
-			if f.Name.Local == "field" && f.Attr("var") == name {
+		for _, c := range x.Children {
+			if f := wrap(c); f.Name.Local == "field" && f.Attr("var") == name {
 				if v := f.Child("value"); v != nil {
 					return v.Text, true
 				}
@@ -483,43 +486,11 @@ func (st *Stream) Next() (*Element, error) {
 }
 
 func readElement(d *xml.Decoder, start xml.StartElement) (*Element, error) {
-	e := &Element{Name: start.Name}
-	for _, a := range start.Attr {
-		if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
-			continue
-		}
-		e.Attrs = append(e.Attrs, a)
+	x, err := xmppconn.ReadTree(d, start)
+	if err != nil {
+		return nil, err
 	}
-	var raw strings.Builder
-	fmt.Fprintf(&raw, "<%s xmlns='%s'", start.Name.Local, start.Name.Space)
-	for _, a := range e.Attrs {
-		fmt.Fprintf(&raw, " %s='%s'", a.Name.Local, a.Value)
-	}
-	raw.WriteString(">")
-	var text strings.Builder
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			c, err := readElement(d, t)
-			if err != nil {
-				return nil, err
-			}
-			e.Children = append(e.Children, c)
-			raw.WriteString(c.Raw)
-		case xml.CharData:
-			text.Write(t)
-			xml.EscapeText(&raw, t)
-		case xml.EndElement:
-			e.Text = text.String()
-			fmt.Fprintf(&raw, "</%s>", start.Name.Local)
-			e.Raw = raw.String()
-			return e, nil
-		}
-	}
+	return wrap(x), nil
 }
 
 // Reply sends an IQ result for the request iq with the given payload.
