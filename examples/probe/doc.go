@@ -14,6 +14,7 @@
 //
 //	probe example.org                             # readable summary
 //	probe example.org -json                       # the whole report as JSON
+//	probe example.org -check-registration         # is registration really open?
 //	ONBOARD_PASSWORD=... probe -user me example.org  # also what needs an account
 //	probe -batch domains.txt -concurrency 32 > reports.jsonl
 //	probe localhost -addr 127.0.0.1:5222 -cafile ca.pem -no-http
@@ -25,6 +26,16 @@
 // a bar with the counts and the time left on a terminal, one line per
 // domain otherwise. Interrupting the command (Ctrl-C) stops a batch cleanly
 // and exits 130.
+//
+// -check-registration submits the registration form once, with a random
+// unused name ("probe-" and 12 hex digits) and an empty password, and
+// reads the refusal (discovery.Prober.CheckRegistration): an ejabberd that
+// serves the form but denies every registration answers "forbidden" and
+// is reported closed, an open one refuses only the empty password. No
+// account is created (no server of the test suite accepts an empty
+// password; a report would say so); the server may log the attempt.
+// Prosody checks the fields first and answers alike open or closed: the
+// check says "unknown" there. Forms with a CAPTCHA are not submitted.
 //
 // The password for -user is read from the environment variable
 // ONBOARD_PASSWORD or, when that is empty, from standard input (echo off
@@ -51,6 +62,9 @@
 //	                       line) and print JSON lines
 //	-cafile file           trust the CA certificates in this PEM file in
 //	                       addition to the system roots
+//	-check-registration    check live whether registration is really open:
+//	                       submit the form once with a random name and an
+//	                       empty password (creates nothing)
 //	-concurrency domains   with -batch: domains probed at once (default 16)
 //	-direct-tls host:port  connect to this host:port with direct TLS
 //	                       (XEP-0368) instead of looking up SRV records

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,7 +41,7 @@ func main() {
 // options are the command-line flags.
 type options struct {
 	domain, addr, directTLS, caFile, batch, user string
-	asJSON, noHTTP                               bool
+	asJSON, noHTTP, checkReg                     bool
 	concurrency, perHost, expiryDays             int
 	timeout                                      time.Duration
 }
@@ -60,6 +61,7 @@ func command(o *options) *cli.Command {
 	fs.DurationVar(&o.timeout, "timeout", discovery.DefaultTimeout, "time limit per domain")
 	fs.StringVar(&o.user, "user", "", "log in as this `account` (name or name@domain; password from $"+cli.PasswordEnv+" or standard input) to see what needs an account")
 	fs.BoolVar(&o.noHTTP, "no-http", false, "do not fetch the provider file and host-meta")
+	fs.BoolVar(&o.checkReg, "check-registration", false, "check live whether registration is really open: submit the form once with a random name and an empty password (creates nothing)")
 	fs.IntVar(&o.expiryDays, "expiry-days", 14, "exit 5 when a certificate expires within this many `days`")
 	return &cli.Command{
 		Name: "probe",
@@ -70,6 +72,7 @@ and what its operator publishes, using package discovery
 		Usage: []string{"probe [flags] domain", "probe [flags] -batch file"},
 		Examples: `probe example.org                             # readable summary
 probe example.org -json                       # the whole report as JSON
+probe example.org -check-registration         # is registration really open?
 ONBOARD_PASSWORD=... probe -user me example.org  # also what needs an account
 probe -batch domains.txt -concurrency 32 > reports.jsonl
 probe localhost -addr 127.0.0.1:5222 -cafile ca.pem -no-http`,
@@ -80,6 +83,16 @@ in the order the probes finish, while standard error shows the progress:
 a bar with the counts and the time left on a terminal, one line per
 domain otherwise. Interrupting the command (Ctrl-C) stops a batch cleanly
 and exits 130.
+
+-check-registration submits the registration form once, with a random
+unused name ("probe-" and 12 hex digits) and an empty password, and
+reads the refusal (discovery.Prober.CheckRegistration): an ejabberd that
+serves the form but denies every registration answers "forbidden" and
+is reported closed, an open one refuses only the empty password. No
+account is created (no server of the test suite accepts an empty
+password; a report would say so); the server may log the attempt.
+Prosody checks the fields first and answers alike open or closed: the
+check says "unknown" there. Forms with a CAPTCHA are not submitted.
 
 The password for -user is read from the environment variable
 ONBOARD_PASSWORD or, when that is empty, from standard input (echo off
@@ -139,10 +152,11 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	p := &discovery.Prober{
-		Timeout:     o.timeout,
-		Concurrency: o.concurrency,
-		PerHost:     o.perHost,
-		UserAgent:   "onboard-probe",
+		Timeout:           o.timeout,
+		Concurrency:       o.concurrency,
+		PerHost:           o.perHost,
+		UserAgent:         "onboard-probe",
+		CheckRegistration: o.checkReg,
 	}
 	if o.noHTTP {
 		p.Skip |= discovery.PartHTTP
@@ -446,6 +460,8 @@ func writeSummary(out io.Writer, r *discovery.Report, v verdicts) {
 
 	reg := r.Registration
 	switch {
+	case reg.Status.State == discovery.Absent && reg.Kind == discovery.RegistrationClosed:
+		line("Registration", "closed%s", reasonSuffix(reg.Status.Reason))
 	case !reg.Status.Observed():
 		line("Registration", "%s", status(reg.Status))
 	default:
@@ -462,6 +478,9 @@ func writeSummary(out io.Writer, r *discovery.Report, v verdicts) {
 		if reg.URL != "" {
 			more("web page: %s", reg.URL)
 		}
+	}
+	if c := reg.Check; c != nil {
+		more("%s", checkLine(c))
 	}
 	if r.Login.Status.Observed() {
 		line("Login", "%s as %s", r.Login.Mechanism, r.Login.JID)
@@ -541,6 +560,25 @@ func writeSummary(out io.Writer, r *discovery.Report, v verdicts) {
 	} else {
 		line("Host-meta", "%s", status(hm.Status))
 	}
+}
+
+// checkLine describes the live registration check (-check-registration).
+func checkLine(c *discovery.RegistrationCheck) string {
+	if !c.Status.Observed() {
+		return "live check: not made (" + c.Status.Reason + ")"
+	}
+	s := "live check: " + c.Result.String() + " (" + c.Status.Reason
+	if c.Condition != "" {
+		s += "; the server answered " + c.Condition
+		if c.Text != "" {
+			s += " " + strconv.Quote(c.Text)
+		}
+	}
+	s += ")"
+	if c.Created {
+		s += "; WARNING: it created the account " + c.Username + " with an empty password"
+	}
+	return s
 }
 
 func featureList(f *discovery.Features) string {

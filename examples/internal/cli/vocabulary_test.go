@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestVocabulary reads the help of the four commands (their doc.go, which
+// TestVocabulary reads the help of the commands (their doc.go, which
 // their own tests keep equal to -h) and checks that the flags they share
 // are spelt and take their value alike, that old spellings are gone, and
 // that each documents -h's exit codes.
@@ -19,7 +19,7 @@ func TestVocabulary(t *testing.T) {
 	}
 	flagLine := regexp.MustCompile(`(?m)^//\t-([a-z-]+)(?: ([^ ]+))?  `)
 	seen := map[string]int{}
-	for _, cmd := range []string{"providers", "probe", "rate", "signup"} {
+	for _, cmd := range []string{"providers", "probe", "rate", "signup", "account"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", cmd, "doc.go"))
 		if err != nil {
 			t.Fatal(err)
