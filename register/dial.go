@@ -132,6 +132,10 @@ type Dialer struct {
 	// to measure the difference.
 	NoPipelining bool
 
+	// SASL2 configures XEP-0388 SASL2 logins (with Bind2 and FAST
+	// tokens); the zero value uses them wherever the server offers them.
+	SASL2 SASL2Options
+
 	// Debug, if not nil, receives the XML sent ("out") and received ("in")
 	// on the stream, one element at a time, with every secret replaced by
 	// "[redacted]": passwords (legacy <password/> and <old_password/>,
@@ -300,16 +304,28 @@ func (d *Dialer) Dial(ctx context.Context, domain string) (*Conn, error) {
 
 // prefetch asks dial to request the registration form (after sending the
 // invitation token, if any) together with the secured stream header.
+// noForm leaves the form out; late, if set, returns more elements for
+// that write once TLS is up (a FAST authentication, see fast.go).
 type prefetch struct {
-	token string
+	token  string
+	noForm bool
+	late   func(c *Conn) ([]*node, error)
 }
 
 func (d *Dialer) dial(ctx context.Context, domain string, progress func(Event), pf *prefetch) (*Conn, error) {
+	return d.dialAs(ctx, domain, "", progress, pf)
+}
+
+// dialAs is dial announcing user@domain in the secured stream header
+// (from=, see sasl2.go) when user is not "".
+func (d *Dialer) dialAs(ctx context.Context, domain, user string, progress func(Event), pf *prefetch) (*Conn, error) {
 	domain, err := normalizeDomain(domain)
 	if err != nil {
 		return nil, err
 	}
 	c := &Conn{
+		from:       fromJID(user, domain),
+		sasl2:      d.SASL2,
 		domain:     domain,
 		timeout:    d.timeout(),
 		maxStanza:  d.maxStanza(),
@@ -410,11 +426,15 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 	return c.do(ctx, opDial, func(ctx context.Context) error {
 		c.reset(nc)
 		var after []*node
-		if pf != nil && c.pipeline {
+		if pf != nil && c.pipeline && !pf.noForm {
 			after = c.formRequests(pf.token)
 		}
 		if direct {
-			return c.startStream(true, after...)
+			late, err := pf.lateNodes(c)
+			if err != nil {
+				return err
+			}
+			return c.startStream(true, append(after, late...)...)
 		}
 		starttls := newNode(nsTLS, "starttls")
 		var first []*node
@@ -459,7 +479,11 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 		}
 		c.tls = tc
 		c.reset(tc)
-		return c.startStream(true, after...)
+		late, err := pf.lateNodes(c)
+		if err != nil {
+			return err
+		}
+		return c.startStream(true, append(after, late...)...)
 	})
 }
 

@@ -70,17 +70,39 @@ type saslState struct {
 	// <auth/> was pipelined with (see Conn.awaitKeep); it is read first.
 	early     *node
 	pipelined bool // the <auth/> went out with the registration
+	// sasl2: XEP-0388 (an <authenticate/>), bind: with Bind2, fast: with
+	// a FAST token; uaID is the user-agent id sent; success is the
+	// verified SASL2 success.
+	sasl2, bind, fast bool
+	uaID              string
+	success           *xmppconn.SASL2Success
+	username          string  // the account authenticated as
+	tokenMech         string  // the FAST mechanism a token was asked for
+	bound             jid.JID // the full JID Bind2 bound
+}
+
+// offered returns the mechanisms of the SASL profile st uses.
+func (c *Conn) offered(sasl2 bool) []string {
+	if sasl2 {
+		return c.features.SASL2
+	}
+	return c.features.Mechanisms
 }
 
 // saslStart chooses the mechanism and returns the negotiation and its
 // <auth/> element (not sent yet).
-func (c *Conn) saslStart(ctx context.Context, username, password string) (*saslState, *node, error) {
+//
+// With bind, a session is wanted (Bind2 inline with SASL2); without, only
+// the credentials are checked.
+func (c *Conn) saslStart(ctx context.Context, username, password string, bind bool) (*saslState, *node, error) {
 	cs := c.tls.ConnectionState()
-	mech, ok := chooseMechanism(c.features, cs, c.allowPlain)
+	sasl2 := c.useSASL2(username, bind)
+	offered := c.offered(sasl2)
+	mech, ok := saslclient.Choose(offered, c.features.ChannelBindings, cs, c.allowPlain)
 	if !ok {
-		return nil, nil, &Error{Op: opLogin, Kind: KindLoginFailed, Err: fmt.Errorf("no supported SASL mechanism among %v (PLAIN allowed: %v)", c.features.Mechanisms, c.allowPlain)}
+		return nil, nil, &Error{Op: opLogin, Kind: KindLoginFailed, Err: fmt.Errorf("no supported SASL mechanism among %v (PLAIN allowed: %v)", offered, c.allowPlain)}
 	}
-	st, auth, err := c.saslBegin(ctx, username, password, mech, cs)
+	st, auth, err := c.saslBegin(ctx, username, password, mech, cs, sasl2, bind)
 	if err != nil {
 		return nil, nil, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
 	}
@@ -88,20 +110,30 @@ func (c *Conn) saslStart(ctx context.Context, username, password string) (*saslS
 }
 
 // saslBegin starts a negotiation with mech.
-func (c *Conn) saslBegin(ctx context.Context, username, password string, mech saslclient.Choice, cs tls.ConnectionState) (*saslState, *node, error) {
+func (c *Conn) saslBegin(ctx context.Context, username, password string, mech saslclient.Choice, cs tls.ConnectionState, sasl2, bind bool) (*saslState, *node, error) {
 	c.addSecrets(password)
 	neg, err := saslclient.NewClient(saslclient.Config{
 		Mechanism: mech.Name, Binding: mech.Binding, Username: username, Password: password,
-		Offered: c.features.Mechanisms, Bindings: c.features.ChannelBindings, TLS: cs,
+		Offered: c.offered(sasl2), Bindings: c.features.ChannelBindings, TLS: cs,
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	st := &saslState{mech: mech, neg: neg, sasl2: sasl2, bind: bind && sasl2, username: username}
+	if sasl2 {
+		a, uaID := c.authenticate2(st.bind, mech)
+		st.uaID, st.tokenMech = uaID, a.RequestToken
+		auth, err := xmppconn.AuthenticateElement(ctx, neg, a)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, auth, nil
 	}
 	auth, err := xmppconn.AuthElement(ctx, neg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &saslState{mech: mech, neg: neg}, auth, nil
+	return st, auth, nil
 }
 
 // authenticate runs SASL on the stream, continuing st if the <auth/> was
@@ -117,18 +149,18 @@ func (c *Conn) saslBegin(ctx context.Context, username, password string, mech sa
 // once more after not-authorized, since a server may check the
 // credentials before it has stored the new account (the password was
 // just set, so it is not wrong).
-func (c *Conn) authenticate(ctx context.Context, username, password string, st *saslState) (string, error) {
+func (c *Conn) authenticate(ctx context.Context, username, password string, st *saslState, bind bool) (*saslState, error) {
 	c.addSecrets(password)
 	cs := c.tls.ConnectionState()
 	if st == nil {
 		var auth *node
 		var err error
-		st, auth, err = c.saslStart(ctx, username, password)
+		st, auth, err = c.saslStart(ctx, username, password, bind)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := c.write(auth); err != nil {
-			return st.mech.Name, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
+			return st, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
 		}
 	}
 	mech := st.mech
@@ -140,9 +172,9 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 		switch {
 		case plus && bindingRefusal(fail):
 			retry, again = fb, true
-			if !slices.ContainsFunc(c.features.Mechanisms, func(m string) bool { return strings.EqualFold(m, fb.Name) }) {
+			if !slices.ContainsFunc(c.offered(st.sasl2), func(m string) bool { return strings.EqualFold(m, fb.Name) }) {
 				// Prefer whatever plain SCRAM is offered.
-				if m, ok := chooseMechanism(Features{Mechanisms: c.features.Mechanisms}, tls.ConnectionState{}, false); ok {
+				if m, ok := chooseMechanism(Features{Mechanisms: c.offered(st.sasl2)}, tls.ConnectionState{}, false); ok {
 					retry = m
 				}
 			}
@@ -153,18 +185,23 @@ func (c *Conn) authenticate(ctx context.Context, username, password string, st *
 			mech = retry
 			var st2 *saslState
 			var auth *node
-			st2, auth, err = c.saslBegin(ctx, username, password, mech, cs)
+			st2, auth, err = c.saslBegin(ctx, username, password, mech, cs, st.sasl2, st.bind)
 			if err == nil {
 				if err = c.write(auth); err == nil {
 					err = c.saslFinish(ctx, st2, password)
 				}
 			}
+			st = st2
 		}
 	}
 	if err != nil {
-		return mech.Name, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
+		var ne *Error
+		if errors.As(err, &ne) {
+			return st, err
+		}
+		return st, &Error{Op: opLogin, Kind: KindLoginFailed, Err: err}
 	}
-	return mech.Name, nil
+	return st, nil
 }
 
 // bindingRefusal reports whether the SASL failure of a -PLUS mechanism is
@@ -188,7 +225,15 @@ func bindingRefusal(f *SASLError) bool {
 // exchange ends the stream.
 func (c *Conn) saslFinish(ctx context.Context, st *saslState, password string) error {
 	secrets := redact.New(append([]string{password}, c.secrets...)...)
-	err := xmppconn.FinishSASL(ctx, saslStream{c, st}, st.neg, secrets)
+	var err error
+	if st.sasl2 {
+		st.success, err = xmppconn.FinishSASL2(ctx, saslStream{c, st}, st.neg, secrets)
+		if err == nil {
+			err = c.checkSuccess(st)
+		}
+	} else {
+		err = xmppconn.FinishSASL(ctx, saslStream{c, st}, st.neg, secrets)
+	}
 	var pe *xmppconn.SASLProtocolError
 	switch {
 	case errors.As(err, &pe):
@@ -246,6 +291,13 @@ func (c *Conn) Login(ctx context.Context, username, password string) (*xmpp.Sess
 // login is Login, continuing st when the <auth/> was pipelined with the
 // registration.
 func (c *Conn) login(ctx context.Context, username, password string, st *saslState) (*xmpp.Session, error) {
+	return c.loginWith(ctx, username, password, st, nil)
+}
+
+// loginWith is login; with SASL2 and Bind2 the session comes in the
+// success (no stream restart, no separate bind), and a FAST token it
+// carried is put in *tok (when tok is not nil).
+func (c *Conn) loginWith(ctx context.Context, username, password string, st *saslState, tok **Token) (*xmpp.Session, error) {
 	origin, err := jid.New(username, c.domain, "")
 	if err != nil {
 		return nil, &Error{Op: opLogin, Kind: KindInvalidUsername, Err: err}
@@ -257,13 +309,26 @@ func (c *Conn) login(ctx context.Context, username, password string, st *saslSta
 	var sess *xmpp.Session
 	err = c.do(ctx, opLogin, func(ctx context.Context) error {
 		c.event(Event{Stage: StageLoggingIn, Addr: c.addr, Username: username})
-		mech, err := c.authenticate(ctx, username, password, st)
+		st, err := c.authenticate(ctx, username, password, st, true)
 		if err != nil {
 			return err
 		}
-		full, err := c.bind(origin)
-		if err != nil {
-			return c.fail(&Error{Op: opLogin, Kind: KindUnknown, Err: fmt.Errorf("resource binding after %s: %w", mech, err)})
+		mech := st.mech.Name
+		var full jid.JID
+		if st.success != nil && st.success.Bound {
+			full = st.bound
+			if tok != nil {
+				m := st.tokenMech
+				if st.fast {
+					m = mech
+				}
+				*tok = tokenOf(st.success.Token, m, st.uaID)
+			}
+		} else {
+			full, err = c.bind(origin)
+			if err != nil {
+				return c.fail(&Error{Op: opLogin, Kind: KindUnknown, Err: fmt.Errorf("resource binding after %s: %w", mech, err)})
+			}
 		}
 		hc := &handoffConn{Conn: c.tls, pre: c.handoffBytes()}
 		s, err := xmpp.NewSession(ctx, location, full, hc, xmpp.Secure|xmpp.Authn, boundNegotiator(c.streamID))
@@ -279,6 +344,25 @@ func (c *Conn) login(ctx context.Context, username, password string, st *saslSta
 		return nil, err
 	}
 	return sess, nil
+}
+
+// checkSuccess checks a SASL2 success: its authorization identifier is
+// the account (and, with Bind2, a full JID of it, bound). A server that
+// says otherwise ends the stream.
+func (c *Conn) checkSuccess(st *saslState) error {
+	succ := st.success
+	j, err := jid.Parse(succ.AuthzID)
+	want := fromJID(st.username, c.domain)
+	if err != nil || !strings.EqualFold(j.Bare().String(), want) {
+		return c.fail(&ProtocolError{Msg: "the SASL2 success names another account"})
+	}
+	if st.bind {
+		if !succ.Bound || j.Resourcepart() == "" {
+			return c.fail(&ProtocolError{Msg: "the SASL2 success did not bind a resource (Bind2)"})
+		}
+		st.bound = j
+	}
+	return nil
 }
 
 // bind restarts the stream after SASL and binds a resource chosen by the
@@ -426,13 +510,13 @@ func (h *handoffConn) Read(p []byte) (int, error) {
 // when the server refuses the credentials (not-authorized). Use it after an
 // *Error of KindOutcomeUnknown. Any other failure is returned as an error.
 func (d *Dialer) Confirm(ctx context.Context, domain, username, password string) (bool, error) {
-	c, err := d.Dial(ctx, domain)
+	c, err := d.dialAs(ctx, domain, username, nil, nil)
 	if err != nil {
 		return false, err
 	}
 	defer c.Close()
 	err = c.do(ctx, opLogin, func(ctx context.Context) error {
-		_, err := c.authenticate(ctx, username, password, nil)
+		_, err := c.authenticate(ctx, username, password, nil, false)
 		return err
 	})
 	var f *SASLError

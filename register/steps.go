@@ -24,6 +24,12 @@ type FormOptions struct {
 	Force bool
 	// Progress, if set, receives the events of the dial and the form.
 	Progress func(Event)
+	// Username, if known before the form (the name the account will
+	// have), is announced in the secured stream header (from=) so that
+	// servers offer SASL2 (XEP-0388) with Bind2 for the login after the
+	// registration (see [SASL2Options]); the form's username must then
+	// stay the same for SASL2 to be used.
+	Username string
 }
 
 // DialForm is the first of the two steps of [Client.Register], for
@@ -39,7 +45,11 @@ type FormOptions struct {
 // Fill the form, then call [Conn.Register]. Close the connection if the
 // form is not submitted.
 func (d *Dialer) DialForm(ctx context.Context, domain string, o FormOptions) (*Conn, *Form, error) {
-	conn, err := d.dial(ctx, domain, o.Progress, &prefetch{token: o.Token})
+	user := ""
+	if o.Username != "" {
+		user, _ = NormalizeUsername(o.Username)
+	}
+	conn, err := d.dialAs(ctx, domain, user, o.Progress, &prefetch{token: o.Token})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -117,7 +127,7 @@ func (c *Conn) Register(ctx context.Context, f *Form, login bool) (*Account, err
 	if !login {
 		return acct, nil
 	}
-	s, err := c.login(ctx, user, pass, st)
+	s, err := c.loginWith(ctx, user, pass, st, &acct.Token)
 	if err != nil {
 		return acct, loginError(ctx, user, pass, err)
 	}

@@ -42,8 +42,11 @@ type Features struct {
 	SASL2       []string
 	SASL2Inline []xml.Name
 	// Bind2 and StreamManagement: offered inline with SASL2 or, for
-	// stream management, as a feature.
-	Bind2, StreamManagement bool
+	// stream management, as a feature. SMInline: stream management
+	// inline in SASL2 or inside Bind2's inline features.
+	Bind2, StreamManagement, SMInline bool
+	// FAST are the XEP-0484 token mechanisms offered inline with SASL2.
+	FAST []string
 	// ChannelBindings are the XEP-0440 channel-binding types.
 	ChannelBindings []string
 	// Register: XEP-0077's feature; InviteToken: XEP-0445's
@@ -100,8 +103,19 @@ func ParseFeatures(n *Element) Features {
 					switch {
 					case i.Is(NSBind2, "bind"):
 						f.Bind2 = true
+						if bi := i.Child(NSBind2, "inline"); bi != nil {
+							for _, x := range bi.All(NSBind2, "feature") {
+								if x.Get("var") == NSSM {
+									f.SMInline, f.StreamManagement = true, true
+								}
+							}
+						}
 					case i.Is(NSSM, "sm"):
-						f.StreamManagement = true
+						f.StreamManagement, f.SMInline = true, true
+					case i.Is(NSFAST, "fast"):
+						for _, m := range i.All(NSFAST, "mechanism") {
+							f.FAST = add(f.FAST, maxListed, m.Text)
+						}
 					}
 				}
 			}

@@ -65,13 +65,19 @@ func (e *SASLError) Error() string {
 	return s
 }
 
-// ParseSASLFailure reads a <failure/> for mechanism mech: the first
+// ParseSASLFailure reads a <failure/> (RFC 6120's or XEP-0388's) for
+// mechanism mech: the first
 // condition counts, and one RFC 6120 does not define is not kept; the
 // text is stripped of secrets and clipped to 512 bytes.
 func ParseSASLFailure(el *Element, mech string, secrets *redact.Set) *SASLError {
 	f := &SASLError{Mechanism: mech, Condition: SASLUndefined}
 	cond := false
 	for _, k := range el.Children {
+		if k.Is(NSSASL2, "text") {
+			// XEP-0388: the text is SASL2's, the condition RFC 6120's.
+			f.Text = Clip(secrets.String(strings.TrimSpace(k.Text)), 512)
+			continue
+		}
 		if k.Name.Space != NSSASL {
 			continue
 		}

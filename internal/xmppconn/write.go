@@ -66,6 +66,11 @@ func (e *Element) SecretText() bool {
 		case "auth", "response", "challenge", "success":
 			return true
 		}
+	case NSSASL2:
+		switch e.Name.Local {
+		case "initial-response", "response", "challenge", "additional-data":
+			return true
+		}
 	case NSData:
 		if e.Name.Local == "field" {
 			return SecretField(e.Get("var"), e.Get("type"))
@@ -86,7 +91,7 @@ func IsPasswordName(s string) bool {
 
 // SecretAttr reports whether attribute a of e is a secret.
 func (e *Element) SecretAttr(a xml.Attr) bool {
-	return e.Name.Space == NSPreauth && a.Name.Local == "token"
+	return (e.Name.Space == NSPreauth || e.Name.Space == NSFAST) && a.Name.Local == "token"
 }
 
 func (e *Element) write(b *bytes.Buffer, parentNS string, redacting, secret bool) {
