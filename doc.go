@@ -96,7 +96,7 @@
 // overdue: it goes on, but the next candidate starts beside it instead of
 // waiting for the Timeout. The hedge delay is learned in the run: a quarter
 // more than the slowest verification that succeeded, at least 200 ms, and
-// 300 ms before any did; never more than Timeout. At most Parallel overdue
+// 200 ms before any did; never more than Timeout. At most Parallel overdue
 // candidates run beside Parallel others, so there are never more than
 // 2×Parallel verifications (each one connection) at once, however bad the
 // network. A server that accepts connections and never answers thus costs

@@ -97,13 +97,20 @@ func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration
 const ms = time.Millisecond
 
 func TestVerifySchedulerOrder(t *testing.T) {
-	// All answer at once: the first in list order is taken when it answers.
-	r := simulate(t, []simCand{alive(270 * ms), alive(270 * ms), alive(270 * ms), alive(270 * ms)}, 3, 2*time.Second)
-	if r.win != 0 || r.at != 270*ms {
-		t.Errorf("took %d at %v, want 0 at 270ms", r.win, r.at)
+	// All answer at once, within the hedge delay: the first in list order
+	// is taken when it answers, and no more than Parallel were started.
+	r := simulate(t, []simCand{alive(180 * ms), alive(180 * ms), alive(180 * ms), alive(180 * ms)}, 3, 2*time.Second)
+	if r.win != 0 || r.at != 180*ms {
+		t.Errorf("took %d at %v, want 0 at 180ms", r.win, r.at)
 	}
 	if _, ok := r.starts[3]; ok {
 		t.Errorf("candidate 3 was started: %v", r.starts)
+	}
+	// Slower than defaultHedge: the fourth starts beside them, and the
+	// first still wins.
+	r = simulate(t, []simCand{alive(270 * ms), alive(270 * ms), alive(270 * ms), alive(270 * ms)}, 3, 2*time.Second)
+	if r.win != 0 || r.at != 270*ms || r.starts[3] != defaultHedge {
+		t.Errorf("took %d at %v (starts %v), want 0 at 270ms, candidate 3 at %v", r.win, r.at, r.starts, defaultHedge)
 	}
 }
 
