@@ -9,6 +9,7 @@ import (
 
 	"github.com/xmpp-onboard/onboard/discovery"
 	"github.com/xmpp-onboard/onboard/providers"
+	"github.com/xmpp-onboard/onboard/register"
 )
 
 // Result is the outcome of [Signup.Run]: a new account, logged in, and
@@ -48,6 +49,12 @@ type Result struct {
 	Attempts []*AttemptError
 	// Report is what Signup.Probe observed, or nil without a probe.
 	Report *discovery.Report
+	// Token is the XEP-0484 FAST token the provider issued at the login
+	// (SASL2 servers: Prosody 13 with mod_sasl2_fast, ejabberd 24.12 with
+	// mod_auth_fast), for register.Dialer.LoginFAST; nil without one. It
+	// is a credential: neither String nor GoString shows it, and nothing
+	// stores it.
+	Token *register.Token
 }
 
 // String returns the account's address (or the redirect), never the

@@ -479,7 +479,7 @@ func rated(l providers.List) providers.List {
 // (register.Dialer.DialForm), one round trip sooner.
 func (r *run) dialForm(ctx context.Context, domain string, emit func(Event)) (*register.Conn, *register.Form, error) {
 	if r.s.Dial == nil {
-		return r.s.Dialer.DialForm(ctx, domain, register.FormOptions{Token: r.token, Progress: forward(emit)})
+		return r.s.Dialer.DialForm(ctx, domain, register.FormOptions{Token: r.token, Progress: forward(emit), Username: r.username})
 	}
 	c, err := r.dial(ctx, domain)
 	if err != nil {
@@ -662,6 +662,7 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 				return res, nil, attempt(StepLogin, err)
 			}
 			handedOff = true
+			res.Token = acct.Token
 			return r.loggedIn(ctx, res, acct.Session), nil, nil
 		}
 		if errors.Is(err, register.ErrNoMechanism) {
