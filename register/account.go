@@ -8,6 +8,7 @@ import (
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 )
 
@@ -92,9 +93,15 @@ func fill(f *Form, name, value string) {
 }
 
 // sendAccountIQ sends an IQ set with payload q to the server and
-// interprets the reply.
+// interprets the reply. A removal goes without a to address: XEP-0077
+// §3.2 says a cancellation with the home server SHOULD NOT carry one (the
+// server removes the account of the stream); a password change is
+// addressed to the domain, as in XEP-0077 §3.3.
 func sendAccountIQ(ctx context.Context, s *xmpp.Session, op string, q *node, secrets ...string) error {
-	to := s.LocalAddr().Domain()
+	var to jid.JID
+	if op != opRemove {
+		to = s.LocalAddr().Domain()
+	}
 	resp, err := s.SendIQ(ctx, stanza.IQ{Type: stanza.SetIQ, To: to}.Wrap(q.Tokens()))
 	if err != nil {
 		return &opError{op: op, err: err}

@@ -91,7 +91,16 @@ type Request struct {
 	// "xmpp:example.com?register;preauth=TOKEN" (see [ParseInvite]). The
 	// token is sent before the form is requested (XEP-0445). A URI may
 	// name the domain (then Register's domain may be "") and the account.
+	// The token is sent only to a server that advertises invitations
+	// (XEP-0445 or XEP-0401); elsewhere plain registration is tried. An
+	// https link to an invitation page is read with InvitePages.
 	Invite string
+	// InvitePages, if set, fetches an invitation page when Invite is a
+	// link to one ([InviteFetcher]; Prosody's
+	// https://example.org/invite?TOKEN). nil means such a link is an
+	// error matching ErrInvitePage: nothing is fetched unless the
+	// application says so.
+	InvitePages *InviteFetcher
 	// Login, if true, logs in with the new account on the same stream
 	// after the registration (SASL and resource binding, no new
 	// connection); Account.Session is then the logged-in session.
@@ -138,10 +147,6 @@ type Account struct {
 	// nil. The caller owns it: run its Serve method, and end it with
 	// Session.Close (which sends the stream end) and Session.Conn().Close().
 	Session *xmpp.Session
-	// Token is the XEP-0484 FAST token the server issued at the SASL2
-	// login, for [Dialer.LoginFAST]; nil without one. Neither String nor
-	// GoString shows it; keeping it is the application's choice.
-	Token *Token
 }
 
 // String returns the address; the password is not shown (value receiver,
@@ -183,6 +188,9 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 	var token string
 	if req.Invite != "" {
 		inv, err := ParseInvite(req.Invite)
+		if errors.Is(err, ErrInvitePage) && req.InvitePages != nil {
+			inv, err = req.InvitePages.Resolve(ctx, req.Invite)
+		}
 		if err != nil {
 			return nil, &Error{Op: opPreauth, Kind: KindInviteInvalid, Err: err}
 		}
@@ -214,7 +222,7 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 	}
 	// The form request (and the token) go out with the secured stream
 	// header.
-	conn, f, err := c.Dialer.DialForm(ctx, domain, FormOptions{Token: token, Force: req.Force, Progress: c.Progress, Username: req.Username})
+	conn, f, err := c.Dialer.DialForm(ctx, domain, FormOptions{Token: token, Force: req.Force, Progress: c.Progress})
 	if err != nil {
 		return nil, err
 	}
@@ -224,8 +232,13 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 			conn.Close()
 		}
 	}()
+	if f.Registered {
+		// XEP-0077 §3.1: the server has a registration on file for this
+		// stream; a submission would change it, not create an account.
+		return nil, &Error{Op: opForm, Kind: KindAlreadyRegistered, Form: f}
+	}
 	if f.WebOnly() {
-		return nil, &Error{Op: opForm, Kind: KindWebOnly, RedirectURL: f.RedirectURL, Form: f}
+		return nil, f.webOnly(opForm)
 	}
 	if req.Username != "" {
 		if err := f.SetUsername(req.Username); err != nil {

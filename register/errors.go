@@ -2,6 +2,7 @@ package register
 
 import (
 	"github.com/xmpp-onboard/onboard/internal/redact"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 
 	"errors"
 	"fmt"
@@ -42,7 +43,9 @@ var (
 	// Error.RedirectURL (an https URL, or empty when none was offered).
 	ErrWebOnly = errors.New("register: registration only on the web")
 	// ErrNotAdvertised: the server does not advertise in-band registration
-	// on the secured stream.
+	// on the secured stream. It also matches ErrRegistrationClosed: a
+	// server that does not advertise registration is the most common
+	// closed server (Prosody with allow_registration off).
 	ErrNotAdvertised = errors.New("register: in-band registration not advertised")
 	// ErrFormIncomplete: required form fields are empty (see
 	// [Form.Missing]); nothing was sent.
@@ -74,6 +77,10 @@ var (
 	// ErrInvalidDomain: the domain is not a valid XMPP domain; nothing was
 	// sent.
 	ErrInvalidDomain = errors.New("register: invalid domain")
+	// ErrAlreadyRegistered: the server says the stream is already
+	// registered (<registered/> in the form, XEP-0077 §3.1); a submission
+	// would change that registration, so nothing was submitted.
+	ErrAlreadyRegistered = errors.New("register: already registered")
 )
 
 // Kind classifies an [Error].
@@ -100,6 +107,7 @@ const (
 	KindNotAllowed
 	KindFormRequired
 	KindConnect
+	KindAlreadyRegistered
 )
 
 var kindInfo = [...]struct {
@@ -124,6 +132,7 @@ var kindInfo = [...]struct {
 	KindNotAllowed:         {"not allowed", ErrNotAllowed},
 	KindFormRequired:       {"form required", ErrFormRequired},
 	KindConnect:            {"cannot connect", ErrConnect},
+	KindAlreadyRegistered:  {"already registered", ErrAlreadyRegistered},
 }
 
 // String returns a short description such as "username taken".
@@ -167,6 +176,11 @@ type Error struct {
 	// RedirectURL is the https page for web registration (KindWebOnly), or
 	// "".
 	RedirectURL string
+	// PlainHTTP reports (KindWebOnly) that the server offered web
+	// registration on a plain http page only: it is not offered in
+	// RedirectURL (links are https only), but the server does register on
+	// the web.
+	PlainHTTP bool
 	// Form is a new form the server sent with the error (for example a
 	// fresh CAPTCHA, or the changepassword/cancel form for
 	// KindFormRequired), or nil. Whatever the connection had sent
@@ -218,6 +232,8 @@ func (e Error) Error() string {
 	if e.RedirectURL != "" {
 		b.WriteString("; register at ")
 		b.WriteString(e.RedirectURL)
+	} else if e.PlainHTTP {
+		b.WriteString(", over plain http (not offered)")
 	}
 	if e.Username != "" && e.Kind == KindOutcomeUnknown {
 		b.WriteString("; username ")
@@ -234,12 +250,14 @@ func (e Error) Error() string {
 func (e Error) GoString() string { return "&register.Error{" + strconv.Quote(e.Error()) + "}" }
 
 // Is reports whether target is the sentinel of e.Kind, or ErrRegistrationClosed
-// for KindInviteRequired (invite-only servers are closed to everyone else).
+// for KindInviteRequired (invite-only servers are closed to everyone else)
+// and for KindNotAdvertised (a server that does not advertise registration
+// is closed, the commonest case).
 func (e *Error) Is(target error) bool {
 	if s := e.Kind.Sentinel(); s != nil && s == target {
 		return true
 	}
-	return e.Kind == KindInviteRequired && target == ErrRegistrationClosed
+	return (e.Kind == KindInviteRequired || e.Kind == KindNotAdvertised) && target == ErrRegistrationClosed
 }
 
 // Unwrap returns the underlying errors: Err and the stanza error.
@@ -300,8 +318,12 @@ const (
 )
 
 // classify maps a stanza error received for op to a Kind. The condition
-// decides; the human text only refines not-acceptable and not-allowed,
-// which servers use for several causes (see doc.go # Errors).
+// decides; the human text only refines not-acceptable, not-allowed and
+// bad-request, which servers use for several causes (see doc.go # Errors).
+// captcha is true when the submitted form carried a CAPTCHA answer: then
+// the answers of XEP-0158 §3.1.3 are a failed CAPTCHA (cancel/not-acceptable:
+// a wrong answer; service-unavailable: the challenge is unknown, expired or
+// already used).
 func classify(op string, se stanza.Error, captcha bool) Kind {
 	text := strings.ToLower(stanzaText(se))
 	has := func(words ...string) bool {
@@ -342,7 +364,17 @@ func classify(op string, se stanza.Error, captcha bool) Kind {
 			return KindRateLimited
 		}
 		return KindRegistrationClosed
-	case stanza.ServiceUnavailable, stanza.FeatureNotImplemented, stanza.Forbidden,
+	case stanza.ServiceUnavailable:
+		switch {
+		case has("invit"):
+			return KindInviteRequired
+		case op == opSubmit && (captcha || has("captcha", "challenge")):
+			// XEP-0158 §3.1.3: the challenge is unknown, was already
+			// answered or has expired; a new form brings a new one.
+			return KindCaptchaFailed
+		}
+		return KindRegistrationClosed
+	case stanza.FeatureNotImplemented, stanza.Forbidden,
 		stanza.RegistrationRequired, stanza.NotAuthorized:
 		if has("invit") {
 			return KindInviteRequired
@@ -362,6 +394,9 @@ func classify(op string, se stanza.Error, captcha bool) Kind {
 		if has("username", "user name", "jid", "nodeprep", "malformed") {
 			return KindInvalidUsername
 		}
+		if has("missing", "required") {
+			return KindFormIncomplete
+		}
 	case stanza.NotAcceptable:
 		switch {
 		case has("invit"):
@@ -377,9 +412,78 @@ func classify(op string, se stanza.Error, captcha bool) Kind {
 			return KindInvalidUsername
 		case has("missing", "required"):
 			return KindFormIncomplete
+		case captcha && se.Type != stanza.Modify:
+			// XEP-0158 §3.1.3: a wrong answer is cancel/not-acceptable.
+			return KindCaptchaFailed
 		}
+		// XEP-0077 §3.1: not-acceptable (modify, code 406) means that
+		// required information was not provided.
+		return KindFormIncomplete
 	}
 	return KindUnknown
+}
+
+// legacyCodes maps the error codes of old servers (jabber:iq:register
+// before RFC 3920: <error code='409'>…</error> without a condition
+// element) to the conditions and types of XEP-0086 §3.
+var legacyCodes = map[string]struct {
+	cond stanza.Condition
+	typ  stanza.ErrorType
+}{
+	"302": {stanza.Redirect, stanza.Modify},
+	"400": {stanza.BadRequest, stanza.Modify},
+	"401": {stanza.NotAuthorized, stanza.Auth},
+	// 402 Payment Required: payment-required is not a condition of RFC
+	// 6120; forbidden (auth) is the nearest.
+	"402": {stanza.Forbidden, stanza.Auth},
+	"403": {stanza.Forbidden, stanza.Auth},
+	"404": {stanza.ItemNotFound, stanza.Cancel},
+	"405": {stanza.NotAllowed, stanza.Cancel},
+	"406": {stanza.NotAcceptable, stanza.Modify},
+	"407": {stanza.RegistrationRequired, stanza.Auth},
+	"408": {stanza.RemoteServerTimeout, stanza.Wait},
+	"409": {stanza.Conflict, stanza.Cancel},
+	"500": {stanza.InternalServerError, stanza.Wait},
+	"501": {stanza.FeatureNotImplemented, stanza.Cancel},
+	"502": {stanza.ServiceUnavailable, stanza.Wait},
+	"503": {stanza.ServiceUnavailable, stanza.Cancel},
+	"504": {stanza.RemoteServerTimeout, stanza.Wait},
+	"510": {stanza.ServiceUnavailable, stanza.Cancel},
+}
+
+// withLegacyCode completes se, decoded from the stanza st, for a legacy
+// error that has only a code (XEP-0086; XEP-0077 §8 asks clients to
+// understand both styles): the condition and, if missing, the type come
+// from the code, the text from the error's character data. An error with
+// a condition element is returned unchanged.
+func withLegacyCode(st *node, se stanza.Error) stanza.Error {
+	var e *node
+	for _, k := range st.Children {
+		if k.Name.Local == "error" && (k.Name.Space == nsClient || k.Name.Space == "") {
+			e = k
+			break
+		}
+	}
+	if e == nil {
+		return se
+	}
+	for _, k := range e.Children {
+		if k.Name.Space == nsStanzaError && k.Name.Local != "text" {
+			return se
+		}
+	}
+	m, ok := legacyCodes[strings.TrimSpace(e.Get("code"))]
+	if !ok {
+		return se
+	}
+	se.Condition = m.cond
+	if se.Type == "" {
+		se.Type = m.typ
+	}
+	if t := strings.TrimSpace(e.Text); t != "" && len(se.Text) == 0 {
+		se.Text = map[string]string{"": xmppconn.Clip(t, xmppconn.MaxErrorText)}
+	}
+	return se
 }
 
 var retryRE = regexp.MustCompile(`(\d{1,6})\s*(s|sec|secs|second|seconds|min|mins|minute|minutes|h|hour|hours)\b`)

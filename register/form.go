@@ -4,8 +4,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
+
+	"mellium.im/xmpp/jid"
 
 	"github.com/xmpp-onboard/onboard/internal/netguard"
 )
@@ -63,6 +67,9 @@ type Option struct {
 type Media struct {
 	Type string // MIME type as announced
 	URI  string // "cid:…" or an https URL
+	// Width and Height are the display size the server suggests (the
+	// media element's width and height attributes), 0 when not given.
+	Width, Height int
 }
 
 // Field is one field of a registration form: a data form field, or a
@@ -94,6 +101,10 @@ func (f *Field) fillable() bool {
 }
 
 // Captcha is a XEP-0158 challenge found in a registration form.
+//
+// A form may carry several challenges (Form.Captchas), some of them
+// required, and ask for a number of answers (Answers); Form.Captcha is the
+// one to show first and [Form.NextCaptcha] the next one still to answer.
 type Captcha struct {
 	// Type is the challenge type, the var of the answer field: "ocr",
 	// "qa", "picture_recog", "picture_q", "speech_recog", "speech_q",
@@ -120,12 +131,89 @@ type Captcha struct {
 	// Challenge is the challenge ID (hidden field "challenge").
 	Challenge string
 	// Answers is the number of challenges to answer (hidden field
-	// "answers"); 0 or 1 means one.
+	// "answers"); 0 or 1 means one. When it is larger than the number of
+	// challenges, every challenge is to be answered.
 	Answers int
+	// Required is set when the challenge is marked <required/>: it must
+	// be answered whatever Answers says (XEP-0158 §3.2).
+	Required bool
+	// Width and Height are the display size the server suggests for the
+	// media (XEP-0221), 0 when not given.
+	Width, Height int
+	// PlainHTTP reports media offered only over plain http: such links
+	// are not offered in URLs (https only), so without an Image the
+	// challenge cannot be shown; FallbackURL or another challenge may
+	// help.
+	PlainHTTP bool
+	// Retry is set by the caller that shows the challenge again after the
+	// server refused an answer (onboard.Signup does): the number of wrong
+	// answers so far on this server, 0 for the first attempt.
+	Retry int
+	// PreviousError is the server's refusal of the previous answer (an
+	// *Error matching ErrCaptchaFailed) when Retry > 0, so that an
+	// application can say "wrong, try again"; nil otherwise.
+	PreviousError error
 	// FallbackURL is a web page where the challenge can be solved
 	// instead (ejabberd's "captcha-fallback-url" field), when it is a
 	// link that may be offered (https); "" otherwise.
 	FallbackURL string
+}
+
+// Answered reports whether the answer field of c has a value in f.
+func (f *Form) answered(c *Captcha) bool {
+	fl := f.Field(c.Field)
+	return fl != nil && strings.TrimSpace(strings.Join(fl.Values, "")) != ""
+}
+
+// needed is the number of challenges the form asks to answer: at least
+// the required ones, Answers (at least one), at most all of them.
+func (f *Form) needed() int {
+	if len(f.Captchas) == 0 {
+		return 0
+	}
+	n := max(f.Captchas[0].Answers, 1)
+	req := 0
+	for _, c := range f.Captchas {
+		if c.Required {
+			req++
+		}
+	}
+	return min(max(n, req), len(f.Captchas))
+}
+
+// NextCaptcha returns the next challenge that must still be answered, or
+// nil when the answers the form asks for are there: a required challenge
+// without an answer first, then, while fewer than Captcha.Answers (at
+// least one) challenges are answered, the other unanswered ones, those
+// that can be shown (an image, a question) before the others.
+func (f *Form) NextCaptcha() *Captcha {
+	for _, c := range f.Captchas {
+		if c.Required && !f.answered(c) {
+			return c
+		}
+	}
+	done := 0
+	for _, c := range f.Captchas {
+		if f.answered(c) {
+			done++
+		}
+	}
+	if done >= f.needed() {
+		return nil
+	}
+	var best *Captcha
+	for _, c := range f.Captchas {
+		if !f.answered(c) && (best == nil || c.showable() && !best.showable()) {
+			best = c
+		}
+	}
+	return best
+}
+
+// showable reports whether a person can be shown the challenge: an image
+// or an https link to its media, or a question.
+func (c *Captcha) showable() bool {
+	return len(c.Image) > 0 || len(c.URLs) > 0 || c.Type == "qa"
 }
 
 // fallbackField is the var of ejabberd's CAPTCHA fallback link field.
@@ -153,8 +241,13 @@ type Form struct {
 	Fields []Field
 	// LegacyFields are the legacy fields when a data form is used too.
 	LegacyFields []Field
-	// Captcha is the CAPTCHA challenge, or nil.
+	// Captcha is the CAPTCHA challenge to show first (the first required
+	// one, else the first that can be shown), or nil. It is one of
+	// Captchas.
 	Captcha *Captcha
+	// Captchas are all the XEP-0158 challenges of the form, in server
+	// order; see [Form.NextCaptcha] for those still to answer.
+	Captchas []*Captcha
 	// RedirectURL is an https URL for web registration, from a XEP-0066
 	// out-of-band element or, failing that, the instructions; "" when
 	// none was offered (non-https URLs are ignored).
@@ -164,6 +257,10 @@ type Form struct {
 	// local address or hides its target (bidi and control characters),
 	// or only a plain-http link in the instructions.
 	RedirectRefused bool
+	// RedirectPlainHTTP reports that the refused web registration link
+	// is a plain http one (the XEP-0077 examples use them): the server
+	// registers on the web, over plain http, which is not offered.
+	RedirectPlainHTTP bool
 	// Registered is set when the server says the requester is already
 	// registered (authenticated queries only).
 	Registered bool
@@ -210,6 +307,12 @@ func (f *Form) SetValues(name string, values ...string) error {
 		return &Error{Op: opForm, Kind: KindFormIncomplete, Fields: []string{name},
 			Err: fmt.Errorf("the form has no field %q", name)}
 	}
+	if fl.Type == TextMulti {
+		values = splitLines(values)
+	}
+	if err := fl.check(values); err != nil {
+		return &Error{Op: opForm, Kind: KindFormIncomplete, Fields: []string{name}, Err: err}
+	}
 	fl.Values = append([]string(nil), values...)
 	for i := range f.LegacyFields {
 		if f.LegacyFields[i].Var == name {
@@ -217,6 +320,86 @@ func (f *Form) SetValues(name string, values ...string) error {
 		}
 	}
 	return nil
+}
+
+// splitLines splits the values of a text-multi field into lines (XEP-0004
+// §3.3: one <value/> per line).
+func splitLines(values []string) []string {
+	var out []string
+	for _, v := range values {
+		v = strings.ReplaceAll(v, "\r\n", "\n")
+		out = append(out, strings.Split(strings.ReplaceAll(v, "\r", "\n"), "\n")...)
+	}
+	return out
+}
+
+// multi reports whether the field type takes several values (XEP-0004
+// §3.3).
+func (t FieldType) multi() bool {
+	return t == JIDMulti || t == ListMulti || t == TextMulti
+}
+
+// check reports why values cannot be the values of fl (XEP-0004 §3.3):
+// several values in a single-valued field, a boolean that is not 0, 1,
+// true or false, a list value that is not one of the options, an address
+// that is not a JID. An empty value is left to Missing.
+func (fl *Field) check(values []string) error {
+	if len(values) > 1 && !fl.Type.multi() {
+		return fmt.Errorf("field %q (%s) takes one value, not %d", fl.Var, fl.Type, len(values))
+	}
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		switch fl.Type {
+		case Boolean:
+			switch v {
+			case "0", "1", "true", "false":
+			default:
+				return fmt.Errorf("field %q is a boolean: 0, 1, true or false, not %q", fl.Var, v)
+			}
+		case ListSingle, ListMulti:
+			if len(fl.Options) > 0 && !fl.hasOption(v) {
+				return fmt.Errorf("%q is not one of the options of field %q", v, fl.Var)
+			}
+		case JIDSingle, JIDMulti:
+			if _, err := jid.Parse(v); err != nil {
+				return fmt.Errorf("field %q: %q is not an XMPP address: %w", fl.Var, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (fl *Field) hasOption(v string) bool {
+	for _, o := range fl.Options {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// invalid returns an *Error of KindFormIncomplete for the first field
+// whose values a server cannot accept (see Field.check), or nil. Hidden
+// and fixed fields, which are echoed as the server sent them, are not
+// checked.
+func (f *Form) invalid(op string) error {
+	for i := range f.Fields {
+		fl := &f.Fields[i]
+		if !fl.fillable() {
+			continue
+		}
+		if err := fl.check(fl.Values); err != nil {
+			return &Error{Op: op, Kind: KindFormIncomplete, Fields: []string{fl.Var}, Err: err}
+		}
+	}
+	return nil
+}
+
+// webOnly is the *Error of KindWebOnly for f.
+func (f *Form) webOnly(op string) *Error {
+	return &Error{Op: op, Kind: KindWebOnly, RedirectURL: f.RedirectURL, PlainHTTP: f.RedirectURL == "" && f.RedirectPlainHTTP, Form: f}
 }
 
 // SetUsername sets the "username" field. It does not normalise the name;
@@ -245,18 +428,41 @@ func (f *Form) Password() string {
 // Missing returns the fields that must be filled before the form can be
 // submitted: required data form fields without a value (hidden and fixed
 // fields excepted), or every legacy field without a value (XEP-0077 treats
-// all listed legacy fields as required).
+// all listed legacy fields as required). While fewer CAPTCHA challenges
+// are answered than the form asks for (Captcha.Answers, at least one),
+// the unanswered challenges are missing too (any of them will do; see
+// [Form.NextCaptcha]).
 func (f *Form) Missing() []Field {
+	short := false
+	if n := f.needed(); n > 0 {
+		done := 0
+		for _, c := range f.Captchas {
+			if f.answered(c) {
+				done++
+			}
+		}
+		short = done < n
+	}
 	var out []Field
 	for _, fl := range f.Fields {
-		if !fl.fillable() {
+		if !fl.fillable() || strings.TrimSpace(strings.Join(fl.Values, "")) != "" {
 			continue
 		}
-		if (fl.Required || fl.Legacy) && strings.TrimSpace(strings.Join(fl.Values, "")) == "" {
+		if fl.Required || fl.Legacy || short && f.isChallenge(fl.Var) {
 			out = append(out, fl)
 		}
 	}
 	return out
+}
+
+// isChallenge reports whether v is the answer field of a challenge.
+func (f *Form) isChallenge(v string) bool {
+	for _, c := range f.Captchas {
+		if c.Field == v {
+			return true
+		}
+	}
+	return false
 }
 
 // WebOnly reports whether the form offers nothing to fill in, only
@@ -278,7 +484,18 @@ func (f *Form) Clone() *Form {
 	g := *f
 	g.Fields = cloneFields(f.Fields)
 	g.LegacyFields = cloneFields(f.LegacyFields)
-	if f.Captcha != nil {
+	g.Captchas = nil
+	g.Captcha = nil
+	for _, c := range f.Captchas {
+		d := *c
+		d.Image = append([]byte(nil), c.Image...)
+		d.URLs = append([]string(nil), c.URLs...)
+		g.Captchas = append(g.Captchas, &d)
+		if c == f.Captcha {
+			g.Captcha = &d
+		}
+	}
+	if f.Captcha != nil && g.Captcha == nil {
 		c := *f.Captcha
 		c.Image = append([]byte(nil), f.Captcha.Image...)
 		c.URLs = append([]string(nil), f.Captcha.URLs...)
@@ -361,16 +578,6 @@ func IsCaptchaVar(v string) bool {
 	return false
 }
 
-// knownFormType reports whether a data form of this FORM_TYPE is a
-// registration form this package understands.
-func knownFormType(ft string) bool {
-	switch ft {
-	case "", NS, FormTypeCaptchaLegacy, FormTypeChangePassword, FormTypeCancel:
-		return true
-	}
-	return false
-}
-
 // parseQuery builds a Form from a <query xmlns='jabber:iq:register'/>
 // element. Inline Bits of Binary data are decoded (at most MaxBoBSize
 // bytes each); problems with them are kept for the caller, who may still
@@ -418,7 +625,10 @@ func parseQuery(q *node) (*Form, error) {
 				legacy = append(legacy, fl)
 			}
 		case k.Is(nsData, "x"):
-			if xform == nil && k.Get("type") != "submit" && k.Get("type") != "cancel" {
+			// Only a form is filled in (XEP-0004 §3.1): a result (the
+			// registration on file), an echoed submission or a
+			// cancellation is not.
+			if t := k.Get("type"); xform == nil && (t == "form" || t == "") {
 				xform = k
 			}
 		case k.Is(nsOOB, "x"):
@@ -434,17 +644,16 @@ func parseQuery(q *node) (*Form, error) {
 		if err != nil {
 			return nil, err
 		}
-		if knownFormType(df.FormType) || len(legacy) == 0 {
-			f.IsDataForm = true
-			f.FormType = df.FormType
-			f.Title = df.Title
-			f.Fields = df.Fields
-			f.LegacyFields = legacy
-			if df.Instructions != "" && !contains(instr, df.Instructions) {
-				instr = append(instr, df.Instructions)
-			}
-		} else {
-			f.Fields = legacy
+		// The data form takes precedence over the legacy fields,
+		// whatever its FORM_TYPE (XEP-0077 §6, §7): a form of a type this
+		// package does not know still says what the server requires.
+		f.IsDataForm = true
+		f.FormType = df.FormType
+		f.Title = df.Title
+		f.Fields = df.Fields
+		f.LegacyFields = legacy
+		if df.Instructions != "" && !contains(instr, df.Instructions) {
+			instr = append(instr, df.Instructions)
 		}
 	} else {
 		f.Fields = legacy
@@ -453,13 +662,20 @@ func parseQuery(q *node) (*Form, error) {
 	f.Instructions = strings.Join(instr, "\n")
 	f.RedirectURL = httpsURL(oobURL)
 	f.RedirectRefused = oobURL != "" && f.RedirectURL == ""
+	f.RedirectPlainHTTP = f.RedirectRefused && plainHTTP(oobURL)
 	if f.RedirectURL == "" {
 		f.RedirectURL = findHTTPS(f.Instructions)
 		lower := strings.ToLower(f.Instructions)
 		f.RedirectRefused = f.RedirectRefused || f.RedirectURL == "" && (strings.Contains(lower, "http://") || strings.Contains(lower, "https://"))
+		f.RedirectPlainHTTP = f.RedirectPlainHTTP || f.RedirectURL == "" && strings.Contains(lower, "http://")
 	}
 	f.findCaptcha()
 	return f, nil
+}
+
+// plainHTTP reports whether s is a plain http URL.
+func plainHTTP(s string) bool {
+	return len(s) > 7 && strings.EqualFold(s[:7], "http://")
 }
 
 // ParseForm reads a registration form: the <query xmlns='jabber:iq:register'/>
@@ -568,15 +784,26 @@ func parseField(k *node) (Field, error) {
 			}
 			fl.Options = append(fl.Options, o)
 		case c.Is(nsMedia, "media"):
+			w, h := dimension(c.Get("width")), dimension(c.Get("height"))
 			for _, u := range c.Children {
 				if !u.Is(nsMedia, "uri") || len(fl.Media) >= maxValues {
 					continue
 				}
-				fl.Media = append(fl.Media, Media{Type: strings.TrimSpace(u.Get("type")), URI: strings.TrimSpace(u.Text)})
+				fl.Media = append(fl.Media, Media{Type: strings.TrimSpace(u.Get("type")), URI: strings.TrimSpace(u.Text), Width: w, Height: h})
 			}
 		}
 	}
 	return fl, nil
+}
+
+// dimension reads a XEP-0221 width or height: a positive integer (at
+// most 65535), else 0.
+func dimension(s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n <= 0 || n > 65535 {
+		return 0
+	}
+	return n
 }
 
 // addBoB records an inline Bits of Binary element.
@@ -625,26 +852,36 @@ func decodeBoB(s string) ([]byte, error) {
 	return b, nil
 }
 
-// findCaptcha fills f.Captcha from the first challenge field.
+// findCaptcha fills f.Captchas from the challenge fields, and f.Captcha
+// with the one to show first: the first required one, else the first that
+// can be shown, else the first.
 func (f *Form) findCaptcha() {
 	if !f.IsDataForm {
 		return
+	}
+	var challenge, fallback string
+	answers := 0
+	if ch := f.Field("challenge"); ch != nil {
+		challenge = ch.Value()
+	}
+	if a := f.Field("answers"); a != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(a.Value())); err == nil && n > 0 {
+			answers = min(n, MaxFields)
+		}
+	}
+	if fb := f.Field(fallbackField); fb != nil {
+		fallback = httpsURL(fb.Value())
 	}
 	for _, fl := range f.Fields {
 		if !IsCaptchaVar(fl.Var) || fl.Type == Hidden || fl.Type == Fixed {
 			continue
 		}
-		c := &Captcha{Type: fl.Var, Field: fl.Var, Label: fl.Label}
-		if ch := f.Field("challenge"); ch != nil {
-			c.Challenge = ch.Value()
-		}
-		if a := f.Field("answers"); a != nil {
-			fmt.Sscanf(a.Value(), "%d", &c.Answers)
-		}
-		if fb := f.Field(fallbackField); fb != nil {
-			c.FallbackURL = httpsURL(fb.Value())
-		}
+		c := &Captcha{Type: fl.Var, Field: fl.Var, Label: fl.Label, Required: fl.Required,
+			Challenge: challenge, Answers: answers, FallbackURL: fallback}
 		for _, m := range fl.Media {
+			if c.Width == 0 && c.Height == 0 {
+				c.Width, c.Height = m.Width, m.Height
+			}
 			switch {
 			case strings.HasPrefix(m.URI, "cid:"):
 				cid := strings.TrimPrefix(m.URI, "cid:")
@@ -657,8 +894,6 @@ func (f *Form) findCaptcha() {
 					if c.MIME == "" {
 						c.MIME = d.mime
 					}
-				} else {
-					f.bobWant = cid
 				}
 			default:
 				if u := httpsURL(m.URI); u != "" {
@@ -666,15 +901,55 @@ func (f *Form) findCaptcha() {
 				}
 			}
 		}
-		if c.Image == nil && c.CID == "" && len(f.bob) == 1 {
+		f.Captchas = append(f.Captchas, c)
+	}
+	if len(f.Captchas) == 0 {
+		return
+	}
+	if len(f.Captchas) == 1 {
+		if c := f.Captchas[0]; c.Image == nil && c.CID == "" && len(f.bob) == 1 {
 			// A server that sends one image but forgets the media element.
 			for cid, d := range f.bob {
 				c.CID, c.MIME, c.Image = cid, d.mime, d.data
 			}
 		}
-		f.Captcha = c
-		return
 	}
+	for _, c := range f.Captchas {
+		if c.Required {
+			f.Captcha = c
+			break
+		}
+	}
+	if f.Captcha == nil {
+		for _, c := range f.Captchas {
+			if c.showable() || c.CID != "" {
+				f.Captcha = c
+				break
+			}
+		}
+	}
+	if f.Captcha == nil {
+		f.Captcha = f.Captchas[0]
+	}
+	for _, c := range f.Captchas {
+		// Set after the choice: media over plain http only.
+		c.PlainHTTP = c.Image == nil && c.CID == "" && len(c.URLs) == 0 && f.hasPlainMedia(c.Field)
+	}
+	if c := f.Captcha; c.Image == nil && c.CID != "" {
+		f.bobWant = c.CID
+	}
+}
+
+// hasPlainMedia reports whether the field has a plain http media URI.
+func (f *Form) hasPlainMedia(v string) bool {
+	if fl := f.Field(v); fl != nil {
+		for _, m := range fl.Media {
+			if plainHTTP(m.URI) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // httpsURL returns s if it is a link that may be offered to a person
@@ -785,7 +1060,11 @@ func (f *Form) scrubSecrets(secrets ...string) {
 	s(&f.RedirectURL)
 	fields(f.Fields)
 	fields(f.LegacyFields)
-	if cp := f.Captcha; cp != nil {
+	cs := f.Captchas
+	if f.Captcha != nil && !slices.Contains(cs, f.Captcha) {
+		cs = append(cs, f.Captcha)
+	}
+	for _, cp := range cs {
 		s(&cp.Type)
 		s(&cp.Field)
 		s(&cp.Label)

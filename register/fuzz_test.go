@@ -90,7 +90,15 @@ func checkForm(t *testing.T, form *Form) {
 	// and its redacted debug copy.
 	for _, fl := range form.Fields {
 		if fl.fillable() {
-			if err := form.Set(fl.Var, "v"); err != nil {
+			// A value the field's type accepts (XEP-0004 §3.3).
+			v := "v"
+			switch {
+			case fl.Type == Boolean:
+				v = "1"
+			case (fl.Type == ListSingle || fl.Type == ListMulti) && len(fl.Options) > 0:
+				v = fl.Options[0].Value
+			}
+			if err := form.Set(fl.Var, v); err != nil && (v != "" || !errors.Is(err, ErrFormIncomplete)) {
 				t.Fatalf("Set(%q): %v", fl.Var, err)
 			}
 		}

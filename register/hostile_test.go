@@ -541,10 +541,11 @@ func TestTolerant(t *testing.T) {
 				}
 			},
 		},
-		"unknown form type falls back to legacy": {
+		"unknown form type takes precedence over legacy fields": {
+			// XEP-0077 §7: x:data first, whatever its FORM_TYPE.
 			query: `<query xmlns='jabber:iq:register'><username/><password/><x xmlns='jabber:x:data' type='form'><field var='FORM_TYPE' type='hidden'><value>urn:example:other</value></field><field var='z'/></x></query>`,
 			check: func(t *testing.T, f *register.Form) {
-				if f.IsDataForm || len(f.Fields) != 2 {
+				if !f.IsDataForm || len(f.Fields) != 2 || len(f.LegacyFields) != 2 || f.FormType != "urn:example:other" {
 					t.Errorf("form = %v", f)
 				}
 			},

@@ -3,6 +3,7 @@ package register
 import (
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"net/url"
 	"strings"
@@ -13,6 +14,13 @@ import (
 // ErrInvalidInvite is returned by [ParseInvite] for input that is neither
 // an invitation URI nor a plausible token.
 var ErrInvalidInvite = errors.New("register: invalid invitation")
+
+// ErrInvitePage is matched, together with ErrInvalidInvite, by the error
+// of [ParseInvite] for an https link to an invitation web page that
+// carries no XMPP URI itself (Prosody's https://example.org/invite?TOKEN):
+// the URI is in the page, and [InviteFetcher] reads it, where the
+// application allows a fetch.
+var ErrInvitePage = errors.New("register: the invitation is a web page")
 
 // maxToken bounds the length of an invitation token.
 const maxToken = 1024
@@ -50,8 +58,13 @@ func (inv Invite) GoString() string { return inv.String() }
 // "xmpp:example.com?register;preauth=TOKEN",
 // "xmpp:juliet@example.com?register;preauth=TOKEN" (the account name is
 // given) or "xmpp:romeo@example.com?roster;preauth=TOKEN;ibr=y" (a contact
-// invitation that allows registration), or a bare token. Errors match
-// ErrInvalidInvite.
+// invitation that allows registration), an https landing page link with
+// such a URI after "#" (easy-xmpp-invitation:
+// "https://xmpp.link/#romeo@example.com?roster;preauth=TOKEN;ibr=y", with
+// or without "xmpp:"; nothing is fetched), or a bare token. Parameter
+// values are percent-decoded as RFC 5122 says; "+" is a plus sign, not a
+// space. Errors match ErrInvalidInvite; a link to an invitation page
+// without a URI after "#" also matches [ErrInvitePage].
 func ParseInvite(s string) (Invite, error) {
 	s = strings.TrimSpace(s)
 	bad := func(format string, args ...any) (Invite, error) {
@@ -63,7 +76,11 @@ func ParseInvite(s string) (Invite, error) {
 	if len(s) > 4*maxToken {
 		return bad("too long")
 	}
-	if !strings.HasPrefix(strings.ToLower(s), "xmpp:") {
+	lower := strings.ToLower(s)
+	if strings.HasPrefix(lower, "https://") || strings.HasPrefix(lower, "http://") {
+		return parseLanding(s)
+	}
+	if !strings.HasPrefix(lower, "xmpp:") {
 		if strings.Contains(s, ":") && !strings.ContainsAny(s, " \t") && strings.Contains(s, "/") {
 			return bad("not an xmpp: URI")
 		}
@@ -103,7 +120,8 @@ func ParseInvite(s string) (Invite, error) {
 	ibr := false
 	for _, p := range params[1:] {
 		k, v, _ := strings.Cut(p, "=")
-		v, err = url.QueryUnescape(v)
+		// RFC 5122 §2.2: percent-encoding only; "+" is itself.
+		v, err = url.PathUnescape(v)
 		if err != nil {
 			return bad("parameter %s: %v", k, err)
 		}
@@ -129,6 +147,50 @@ func ParseInvite(s string) (Invite, error) {
 		return bad("%v", err)
 	}
 	return inv, nil
+}
+
+// parseLanding reads an invitation landing page link: the URI after "#"
+// (easy-xmpp-invitation), or, without one, an ErrInvitePage for an https
+// page (Prosody's mod_invites_page).
+func parseLanding(s string) (Invite, error) {
+	page, frag, hasFrag := strings.Cut(s, "#")
+	if !strings.HasPrefix(strings.ToLower(page), "https://") {
+		return Invite{}, fmt.Errorf("%w: %q is not an https link", ErrInvalidInvite, clipInvite(page))
+	}
+	if hasFrag && strings.TrimSpace(frag) != "" {
+		if u, err := url.PathUnescape(frag); err == nil && strings.HasPrefix(strings.ToLower(u), "xmpp:") {
+			// Some pages percent-encode the whole URI.
+			frag = u
+		}
+		if !strings.HasPrefix(strings.ToLower(frag), "xmpp:") {
+			frag = "xmpp:" + frag
+		}
+		inv, err := ParseInvite(frag)
+		if err != nil {
+			return Invite{}, fmt.Errorf("%w (in the link's fragment)", err)
+		}
+		return inv, nil
+	}
+	if _, ok := netguard.HTTPSLink(page); !ok {
+		return Invite{}, fmt.Errorf("%w: %q is not a link that may be fetched", ErrInvalidInvite, clipInvite(page))
+	}
+	return Invite{}, fmt.Errorf("%w: %w: %s (its XMPP URI is in the page)", ErrInvalidInvite, ErrInvitePage, clipInvite(redactQuery(page)))
+}
+
+// redactQuery hides the query of a page link (it holds the token).
+func redactQuery(s string) string {
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		return s[:i] + "?" + redactedStr
+	}
+	return s
+}
+
+// clipInvite shortens s for an error message.
+func clipInvite(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
 }
 
 // checkToken refuses tokens that cannot be sent as an XML attribute or are

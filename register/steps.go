@@ -17,19 +17,16 @@ var ErrNoMechanism = errors.New("register: no usable SASL mechanism")
 // FormOptions are the options of [Dialer.DialForm].
 type FormOptions struct {
 	// Token is an invitation token (XEP-0445), sent before the form is
-	// requested; "" for none.
+	// requested when the server advertises invitations (XEP-0445's
+	// urn:xmpp:ibr-token:0 or XEP-0401's urn:xmpp:invite); without that
+	// feature it is not sent and plain registration is tried. "" for
+	// none.
 	Token string
 	// Force requests the form even if the server does not advertise
 	// in-band registration. A token forces it too.
 	Force bool
 	// Progress, if set, receives the events of the dial and the form.
 	Progress func(Event)
-	// Username, if known before the form (the name the account will
-	// have), is announced in the secured stream header (from=) so that
-	// servers offer SASL2 (XEP-0388) with Bind2 for the login after the
-	// registration (see [SASL2Options]); the form's username must then
-	// stay the same for SASL2 to be used.
-	Username string
 }
 
 // DialForm is the first of the two steps of [Client.Register], for
@@ -45,11 +42,14 @@ type FormOptions struct {
 // Fill the form, then call [Conn.Register]. Close the connection if the
 // form is not submitted.
 func (d *Dialer) DialForm(ctx context.Context, domain string, o FormOptions) (*Conn, *Form, error) {
-	user := ""
-	if o.Username != "" {
-		user, _ = NormalizeUsername(o.Username)
+	// An invitation token goes out only to a server that advertises
+	// invitations (XEP-0445 or XEP-0401), so its requests wait for the
+	// features; without that feature plain registration is tried.
+	var pf *prefetch
+	if o.Token == "" {
+		pf = &prefetch{}
 	}
-	conn, err := d.dialAs(ctx, domain, user, o.Progress, &prefetch{token: o.Token})
+	conn, err := d.dial(ctx, domain, o.Progress, pf)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +57,11 @@ func (d *Dialer) DialForm(ctx context.Context, domain string, o FormOptions) (*C
 		conn.Close()
 		return nil, nil, &Error{Op: opForm, Kind: KindNotAdvertised}
 	}
-	f, err := conn.formWith(ctx, o.Token)
+	token := o.Token
+	if !conn.Features().Invites() {
+		token = ""
+	}
+	f, err := conn.formWith(ctx, token)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err
@@ -127,7 +131,7 @@ func (c *Conn) Register(ctx context.Context, f *Form, login bool) (*Account, err
 	if !login {
 		return acct, nil
 	}
-	s, err := c.loginWith(ctx, user, pass, st, &acct.Token)
+	s, err := c.login(ctx, user, pass, st)
 	if err != nil {
 		return acct, loginError(ctx, user, pass, err)
 	}
