@@ -4,25 +4,43 @@ import (
 	"crypto/tls"
 	"strconv"
 	"strings"
+
+	"github.com/xmpp-onboard/onboard/register"
 )
 
 // Stage is a step of [Signup.Run], reported to [Signup.Progress].
 type Stage int
 
-// Stages, roughly in the order they happen. The verification stages
+// Stages. The steps of one registration are register's: they have the
+// same names and values as register.Stage (Stage(register.StageForm) ==
+// StageForm), so that one vocabulary describes a registration whichever
+// API runs it. The steps of the flow around it (choosing, falling back,
+// the CAPTCHA, probing) are numbered from 100. The verification stages
 // (StageConnecting to StageForm) happen for several providers at once.
+const (
+	// StageConnecting: connecting to Event.Domain.
+	StageConnecting = Stage(register.StageConnecting)
+	// StageSecured: TLS is up and the certificate matches Event.Domain
+	// (Event.Addr, Event.TLSVersion).
+	StageSecured = Stage(register.StageSecured)
+	// StageForm: the registration form of Event.Domain was received, so
+	// registration is open now.
+	StageForm = Stage(register.StageForm)
+	// StageSubmitting: the form is being sent (Event.Username).
+	StageSubmitting = Stage(register.StageSubmitting)
+	// StageRegistered: the account Event.Username@Event.Domain exists.
+	StageRegistered = Stage(register.StageRegistered)
+	// StageLoggingIn: logging in with the new account.
+	StageLoggingIn = Stage(register.StageLoggingIn)
+	// StageLoggedIn: logged in; Result.Session is ready.
+	StageLoggedIn = Stage(register.StageLoggedIn)
+)
+
+// The stages of the flow around a registration.
 const (
 	// StageCandidates: the candidates are chosen (Event.Candidates, in
 	// the order they will be tried).
-	StageCandidates Stage = iota + 1
-	// StageConnecting: connecting to Event.Domain.
-	StageConnecting
-	// StageSecured: TLS is up and the certificate matches Event.Domain
-	// (Event.Addr, Event.TLSVersion).
-	StageSecured
-	// StageForm: the registration form of Event.Domain was received, so
-	// registration is open now.
-	StageForm
+	StageCandidates Stage = iota + 100
 	// StageFallback: Event.Domain failed (Event.Err says why); Event.Next
 	// is the provider tried in its place, or "" when no other is left.
 	StageFallback
@@ -32,51 +50,33 @@ const (
 	// StageCaptcha: the CAPTCHA of Event.Domain is handed to
 	// [Signup.SolveCaptcha] (or the form to [Signup.FillForm]).
 	StageCaptcha
-	// StageSubmitting: the form is being sent (Event.Username).
-	StageSubmitting
 	// StageUsernameTaken: Event.Err says the name was taken; Event.Username
 	// is the next name tried.
 	StageUsernameTaken
-	// StageRegistered: the account Event.Username@Event.Domain exists.
-	StageRegistered
-	// StageLoggingIn: logging in with the new account.
-	StageLoggingIn
-	// StageLoggedIn: logged in; Result.Session is ready.
-	StageLoggedIn
 	// StageProbing: the provider is probed with the new account
 	// ([Signup.Probe]).
 	StageProbing
 )
 
-// String returns the stage's name, such as "form received".
+// String returns the stage's name, such as "form received" (for the
+// steps of a registration, register.Stage's name).
 func (s Stage) String() string {
 	switch s {
 	case StageCandidates:
 		return "candidates"
-	case StageConnecting:
-		return "connecting"
-	case StageSecured:
-		return "secured"
-	case StageForm:
-		return "form received"
 	case StageFallback:
 		return "fallback"
 	case StageChosen:
 		return "chosen"
 	case StageCaptcha:
 		return "captcha"
-	case StageSubmitting:
-		return "submitting"
 	case StageUsernameTaken:
 		return "username taken"
-	case StageRegistered:
-		return "registered"
-	case StageLoggingIn:
-		return "logging in"
-	case StageLoggedIn:
-		return "logged in"
 	case StageProbing:
 		return "probing"
+	}
+	if s >= StageConnecting && s <= StageLoggedIn {
+		return register.Stage(s).String()
 	}
 	return "Stage(" + strconv.Itoa(int(s)) + ")"
 }

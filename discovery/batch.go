@@ -200,7 +200,7 @@ func (p *Prober) resolveOne(ctx context.Context, domain string) resolved {
 		r := failedReport(d, err)
 		return resolved{domain: d, report: &r}
 	}
-	rctx, cancel := context.WithTimeout(ctx, p.timeout())
+	rctx, cancel := bound(ctx, p.timeout())
 	defer cancel()
 	return resolved{domain: d, res: p.resolve(rctx, d, p.policy(true)), started: t0, took: time.Since(t0)}
 }
@@ -209,7 +209,7 @@ func (p *Prober) resolveOne(ctx context.Context, domain string) resolved {
 // report to done (which has room for every running probe).
 func (p *Prober) probeResolved(ctx context.Context, key string, it resolved, done chan<- finished) {
 	t0 := time.Now()
-	pctx, cancel := context.WithTimeout(ctx, p.timeout())
+	pctx, cancel := bound(ctx, p.timeout())
 	r := Report{Domain: it.domain, Started: it.started}
 	p.run(pctx, it.domain, it.res, &r, true)
 	cancel()

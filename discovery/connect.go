@@ -101,7 +101,7 @@ func (p *Prober) dial(ctx context.Context, targets []target, c *Connection) net.
 				continue
 			}
 			t0 := time.Now()
-			actx, cancel := context.WithTimeout(ctx, p.connectTimeout())
+			actx, cancel := bound(ctx, p.connectTimeout())
 			conn, err := t.policy.Dialer(p.Dialer).DialContext(actx, "tcp", addr)
 			cancel()
 			c.Attempts = append(c.Attempts, Attempt{Addr: addr, Err: err, Took: time.Since(t0)})

@@ -137,7 +137,7 @@ type fetched struct {
 // fetch GETs an https URL, reading at most limit bytes of a 200 response.
 func (p *Prober) fetch(ctx context.Context, c *http.Client, url, accept string, limit int64) (fetched, error) {
 	t0 := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, p.httpTimeout())
+	ctx, cancel := bound(ctx, p.httpTimeout())
 	defer cancel()
 	f := fetched{url: url}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

@@ -125,12 +125,15 @@ type Prober struct {
 	// Skip lists parts not to probe; they are reported as Unknown with
 	// ErrSkipped.
 	Skip Part
-	// Timeout bounds the probe of one domain; 0 means DefaultTimeout.
+	// Timeout bounds the probe of one domain; 0 means DefaultTimeout, a
+	// negative value that only the context bounds it (the module's
+	// convention, as register.Dialer.Timeout and onboard.Signup.Timeout).
 	Timeout time.Duration
 	// ConnectTimeout bounds each TCP connection attempt; 0 means
-	// DefaultConnectTimeout.
+	// DefaultConnectTimeout, negative none but the context.
 	ConnectTimeout time.Duration
-	// HTTPTimeout bounds each HTTP fetch; 0 means DefaultHTTPTimeout.
+	// HTTPTimeout bounds each HTTP fetch; 0 means DefaultHTTPTimeout,
+	// negative none but the context.
 	HTTPTimeout time.Duration
 	// MaxStreamBytes caps what is read from one XMPP connection; 0 means
 	// DefaultMaxStreamBytes.
@@ -211,15 +214,35 @@ func (p *Prober) policy(batch bool) netguard.Policy {
 	return p.Destinations.Or(AllowAll)
 }
 
-func (p *Prober) timeout() time.Duration { return orDefault(p.Timeout, DefaultTimeout) }
+func (p *Prober) timeout() time.Duration { return timeoutOr(p.Timeout, DefaultTimeout) }
 func (p *Prober) connectTimeout() time.Duration {
-	return orDefault(p.ConnectTimeout, DefaultConnectTimeout)
+	return timeoutOr(p.ConnectTimeout, DefaultConnectTimeout)
 }
-func (p *Prober) httpTimeout() time.Duration { return orDefault(p.HTTPTimeout, DefaultHTTPTimeout) }
+func (p *Prober) httpTimeout() time.Duration { return timeoutOr(p.HTTPTimeout, DefaultHTTPTimeout) }
 func (p *Prober) maxStreamBytes() int64      { return orDefault(p.MaxStreamBytes, DefaultMaxStreamBytes) }
 func (p *Prober) concurrency() int           { return orDefault(p.Concurrency, DefaultConcurrency) }
 func (p *Prober) perHost() int               { return orDefault(p.PerHost, DefaultPerHost) }
 func (p *Prober) skip(part Part) bool        { return p.Skip&part != 0 }
+
+// timeoutOr is the module's timeout convention: zero means def, a
+// negative value no limit but the context's (returned as 0).
+func timeoutOr(v, def time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// bound applies the timeout d (0: none) to ctx.
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
 
 func orDefault[T int | int64 | time.Duration](v, def T) T {
 	if v <= 0 {
@@ -262,7 +285,7 @@ func (p *Prober) Probe(ctx context.Context, domain string) (Report, error) {
 		r := failedReport(d, err)
 		return r, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout())
+	ctx, cancel := bound(ctx, p.timeout())
 	defer cancel()
 	r := Report{Domain: d, Started: time.Now()}
 	res := p.resolve(ctx, d, p.policy(false))
