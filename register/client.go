@@ -147,6 +147,10 @@ type Account struct {
 	// nil. The caller owns it: run its Serve method, and end it with
 	// Session.Close (which sends the stream end) and Session.Conn().Close().
 	Session *xmpp.Session
+	// Token is the XEP-0484 FAST token the server issued at the SASL2
+	// login, for [Dialer.LoginFAST]; nil without one. Neither String nor
+	// GoString shows it; keeping it is the application's choice.
+	Token *Token
 }
 
 // String returns the address; the password is not shown (value receiver,
@@ -222,7 +226,7 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 	}
 	// The form request (and the token) go out with the secured stream
 	// header.
-	conn, f, err := c.Dialer.DialForm(ctx, domain, FormOptions{Token: token, Force: req.Force, Progress: c.Progress})
+	conn, f, err := c.Dialer.DialForm(ctx, domain, FormOptions{Token: token, Force: req.Force, Progress: c.Progress, Username: req.Username})
 	if err != nil {
 		return nil, err
 	}

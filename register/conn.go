@@ -45,6 +45,15 @@ type Features struct {
 	// DirectTLS is true when the connection used TLS from the start
 	// (XEP-0368), false after STARTTLS.
 	DirectTLS bool
+	// SASL2 are the mechanisms of XEP-0388 SASL2, Bind2 and
+	// StreamManagement whether XEP-0386 Bind2 and XEP-0198 are offered
+	// inline with it, FAST the XEP-0484 token mechanisms. Servers offer
+	// them to a stream header that names the account (see
+	// [SASL2Options]).
+	SASL2            []string
+	Bind2            bool
+	StreamManagement bool
+	FAST             []string
 	// Other lists the namespaces of all other features advertised.
 	Other []string
 }
@@ -72,6 +81,10 @@ type Conn struct {
 	debug      func(string, []byte)
 	allowPlain bool
 	pipeline   bool // send requests without waiting for earlier replies
+	// from is the JID announced in the secured stream header ("" for
+	// none), and sasl2 the Dialer's SASL2 options (sasl2.go).
+	from  string
+	sasl2 SASL2Options
 	// authPipelined: an <auth/> already went out with a submission on
 	// this stream.
 	authPipelined bool
@@ -111,6 +124,8 @@ func (c *Conn) Features() Features {
 	f := c.features
 	f.Mechanisms = append([]string(nil), f.Mechanisms...)
 	f.ChannelBindings = append([]string(nil), f.ChannelBindings...)
+	f.SASL2 = append([]string(nil), f.SASL2...)
+	f.FAST = append([]string(nil), f.FAST...)
 	f.Other = append([]string(nil), f.Other...)
 	return f
 }
@@ -332,6 +347,12 @@ func (c *Conn) streamHeader() string {
 	var b bytes.Buffer
 	b.WriteString("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='")
 	xmppconn.Escape(&b, c.domain, true)
+	if c.from != "" && c.tls != nil {
+		// Only on the secured stream: servers offer SASL2 (XEP-0388)
+		// to a header that names the account.
+		b.WriteString("' from='")
+		xmppconn.Escape(&b, c.from, true)
+	}
 	b.WriteString("'>")
 	return b.String()
 }
@@ -399,6 +420,7 @@ func parseFeatures(n *node) Features {
 	f := Features{
 		Register: x.Register, InviteToken: x.InviteToken, InviteLegacy: x.InviteLegacy,
 		Mechanisms: x.Mechanisms, ChannelBindings: x.ChannelBindings,
+		SASL2: x.SASL2, Bind2: x.Bind2, StreamManagement: x.SMInline, FAST: x.FAST,
 	}
 	for _, name := range x.Advertised {
 		switch name.Space {
@@ -490,7 +512,7 @@ func (c *Conn) awaitKeep(id string, sasl **node) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if sasl != nil && *sasl == nil && n.Name.Space == nsSASL {
+		if sasl != nil && *sasl == nil && (n.Name.Space == nsSASL || n.Name.Space == xmppconn.NSSASL2) {
 			*sasl = n
 			continue
 		}
@@ -771,10 +793,14 @@ func (c *Conn) settleAuth(st *saslState) error {
 			}
 		}
 		switch {
-		case n.Is(nsSASL, "failure"):
+		case n.Is(nsSASL, "failure"), n.Is(xmppconn.NSSASL2, "failure"):
 			return nil
 		case n.Is(nsSASL, "challenge") && i == 0:
 			if err := c.write(newNode(nsSASL, "abort")); err != nil {
+				return err
+			}
+		case n.Is(xmppconn.NSSASL2, "challenge") && i == 0:
+			if err := c.write(newNode(xmppconn.NSSASL2, "abort")); err != nil {
 				return err
 			}
 		default:
@@ -831,7 +857,7 @@ func (c *Conn) submit(ctx context.Context, f *Form, login string) (*saslState, e
 		if login != "" && c.pipeline && pass != "" && !c.authPipelined {
 			// Without a usable mechanism nothing is pipelined; the login
 			// reports it.
-			if s, auth, err := c.saslStart(ctx, login, pass); err == nil {
+			if s, auth, err := c.saslStart(ctx, login, pass, true); err == nil {
 				s.pipelined = true
 				st = s
 				reqs = append(reqs, auth)

@@ -27,6 +27,12 @@ type FormOptions struct {
 	Force bool
 	// Progress, if set, receives the events of the dial and the form.
 	Progress func(Event)
+	// Username, if known before the form (the name the account will
+	// have), is announced in the secured stream header (from=) so that
+	// servers offer SASL2 (XEP-0388) with Bind2 for the login after the
+	// registration (see [SASL2Options]); the form's username must then
+	// stay the same for SASL2 to be used.
+	Username string
 }
 
 // DialForm is the first of the two steps of [Client.Register], for
@@ -49,7 +55,11 @@ func (d *Dialer) DialForm(ctx context.Context, domain string, o FormOptions) (*C
 	if o.Token == "" {
 		pf = &prefetch{}
 	}
-	conn, err := d.dial(ctx, domain, o.Progress, pf)
+	user := ""
+	if o.Username != "" {
+		user, _ = NormalizeUsername(o.Username)
+	}
+	conn, err := d.dialAs(ctx, domain, user, o.Progress, pf)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,7 +141,7 @@ func (c *Conn) Register(ctx context.Context, f *Form, login bool) (*Account, err
 	if !login {
 		return acct, nil
 	}
-	s, err := c.login(ctx, user, pass, st)
+	s, err := c.loginWith(ctx, user, pass, st, &acct.Token)
 	if err != nil {
 		return acct, loginError(ctx, user, pass, err)
 	}
