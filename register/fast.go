@@ -289,3 +289,10 @@ func (c *Conn) loginAccount(ctx context.Context, username, password string, st *
 	j, _ := jid.New(username, c.domain, "")
 	return &Account{JID: j, Session: s, Token: tok}, nil
 }
+
+// ErrDowngrade is matched by the error of a login refused because the
+// server's XEP-0474 downgrade-protection hash (in its SCRAM first message,
+// SASL or SASL2) does not match the mechanisms and channel-binding types
+// this client was offered: something between them removed some. Nothing
+// that proves the password was sent.
+var ErrDowngrade = saslclient.ErrDowngrade
