@@ -41,11 +41,13 @@ func TestProbeOpen(t *testing.T) {
 			{name: "open", want: register.OpennessUnknown, open: true},
 			{name: "invite", prosody: testserver.ProsodyConfig{Registration: testserver.RegistrationInvite}, want: register.OpennessUnknown},
 			{name: "closed", prosody: testserver.ProsodyConfig{Registration: testserver.RegistrationClosed}, want: register.OpennessClosed},
+			{name: "throttled", prosody: testserver.ProsodyConfig{ThrottleMax: 1, ThrottlePeriod: 600}, want: register.OpennessUnknown, open: true},
 		},
 		testserver.KindEjabberd: {
 			{name: "open", ej: testserver.EjabberdConfig{RegistrationTimeout: 600}, want: register.OpennessOpen, open: true},
 			{name: "deny", ej: testserver.EjabberdConfig{Registration: testserver.RegistrationDeny}, want: register.OpennessClosed},
 			{name: "none", ej: testserver.EjabberdConfig{Registration: testserver.RegistrationNone}, want: register.OpennessClosed},
+			{name: "strength", ej: testserver.EjabberdConfig{PasswordStrength: 32}, want: register.OpennessOpen},
 		},
 	}
 	for _, kind := range []string{testserver.KindProsody, testserver.KindEjabberd} {
