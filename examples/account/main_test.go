@@ -114,7 +114,8 @@ func TestAccount(t *testing.T) {
 			if kind == testserver.KindProsody {
 				srv = testserver.StartProsody(t, testserver.ProsodyConfig{Version: v})
 			} else {
-				srv = testserver.StartEjabberd(t, testserver.EjabberdConfig{Version: v})
+				// password_strength: a weak new password is refused (exit 12).
+				srv = testserver.StartEjabberd(t, testserver.EjabberdConfig{Version: v, PasswordStrength: 32})
 			}
 			accountLife(t, srv)
 		})
@@ -159,6 +160,14 @@ func accountLife(t *testing.T, srv *testserver.Server) {
 	noSecrets(r)
 	if r.code != exitLogin || !strings.Contains(r.stderr, "login failed") {
 		t.Errorf("wrong password: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if srv.Kind == testserver.KindEjabberd {
+		// Refused by the server's password_strength.
+		r = runAccount(t, "aaaa\naaaa\n", map[string]string{cli.PasswordEnv: oldPW}, args("-json", "password")...)
+		noSecrets(r)
+		if r.code != exitWeakPassword || r.res.Kind != "password rejected" {
+			t.Errorf("weak password: exit %d, %+v", r.code, r.res)
+		}
 	}
 	if !logsIn(oldPW) || logsIn(newPW) {
 		t.Fatal("a failed change changed the password")
