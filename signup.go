@@ -733,7 +733,7 @@ func (r *run) loggedIn(ctx context.Context, res *Result, sess *xmpp.Session) *Re
 	if r.s.Probe != nil && ctx.Err() == nil {
 		r.event(Event{Stage: StageProbing, Domain: domain})
 		p := *r.s.Probe
-		p.Account = &discovery.Account{Username: res.JID.Localpart(), Password: r.password}
+		p.Account = &discovery.Credentials{Username: res.JID.Localpart(), Password: r.password}
 		rep, err := p.Probe(ctx, domain)
 		if err == nil {
 			live, fields := rep.Provider()

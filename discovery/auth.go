@@ -58,6 +58,26 @@ func (p *Prober) withAccount(ctx context.Context, domain string, s *xstream, dir
 	return s
 }
 
+// neutralUser is the localpart of the JID the prober announces without an
+// account: servers offer SASL2 (ejabberd 24.12) and FAST (Prosody 13)
+// only to a stream header with from='user@domain', and nothing is ever
+// authenticated as it.
+const neutralUser = "probe"
+
+// streamFrom returns the from of the stream header after TLS: the
+// account's JID when one is given for domain and the certificate is valid
+// for it (a username is not told to a server that could be anyone), else
+// a neutral JID of the domain.
+func (p *Prober) streamFrom(domain string, tlsInfo *TLSInfo) string {
+	user := neutralUser
+	if p.Account != nil && tlsInfo != nil && tlsInfo.Certificate.Valid {
+		if u, err := accountUser(p.Account.Username, domain); err == nil {
+			user = u
+		}
+	}
+	return user + "@" + domain
+}
+
 // accountUser returns the SASL username for the account on domain.
 func accountUser(name, domain string) (string, error) {
 	if local, host, ok := strings.Cut(name, "@"); ok {

@@ -181,6 +181,7 @@ func (p *Prober) startTLSPath(ctx context.Context, domain string, targets []targ
 		return fail("STARTTLS failed", err)
 	}
 	c.TLS = p.describeTLS(s.tls.ConnectionState(), domain, time.Now())
+	s.t.From = p.streamFrom(domain, c.TLS)
 	f, err = s.open(ctx)
 	if err != nil {
 		return fail("stream failed after STARTTLS", err)
@@ -214,6 +215,7 @@ func (p *Prober) directTLSPath(ctx context.Context, domain string, targets []tar
 		return fail("TLS handshake failed", err)
 	}
 	c.TLS = p.describeTLS(s.tls.ConnectionState(), domain, time.Now())
+	s.t.From = p.streamFrom(domain, c.TLS)
 	f, err := s.open(ctx)
 	c.StreamFrom = s.from
 	if err != nil {

@@ -43,7 +43,7 @@ func ExampleProbe() {
 // that servers show only to logged-in users.
 func ExampleProber_Probe_account() {
 	p := &discovery.Prober{
-		Account: &discovery.Account{Username: "admin@example.org", Password: os.Getenv("XMPP_PASSWORD")},
+		Account: &discovery.Credentials{Username: "admin@example.org", Password: os.Getenv("XMPP_PASSWORD")},
 	}
 	r, err := p.Probe(context.Background(), "example.org")
 	if err != nil {

@@ -147,7 +147,7 @@ func TestNoStartTLSSendsNothing(t *testing.T) {
 		}
 	})
 	p := fakeProber(srv.addr, nil, 2*time.Second)
-	p.Account = &Account{Username: "alice", Password: "hunter2-secret", AllowPlain: true}
+	p.Account = &Credentials{Username: "alice", Password: "hunter2-secret", AllowPlain: true}
 	r := probeWithin(t, p, fakeDomain)
 	st := r.StartTLS.Status
 	if st.State != Absent || !errors.Is(st.Err, ErrNoTLS) {
@@ -195,7 +195,7 @@ func TestWrongCertificateWithholdsCredentials(t *testing.T) {
 	srv := tlsFake(t, cert, registerReply)
 	p := fakeProber(srv.addr, roots, 3*time.Second)
 	const secret = "hunter2-secret"
-	p.Account = &Account{Username: "alice", Password: secret, AllowPlain: true}
+	p.Account = &Credentials{Username: "alice", Password: secret, AllowPlain: true}
 	r := probeWithin(t, p, fakeDomain)
 
 	tlsInfo := r.StartTLS.TLS
@@ -347,13 +347,13 @@ func TestAccountOnlyForItsDomain(t *testing.T) {
 	srv := tlsFake(t, cert, registerReply)
 	p := fakeProber(srv.addr, roots, 3*time.Second)
 
-	p.Account = &Account{Username: "alice@elsewhere.test", Password: "x-secret"}
+	p.Account = &Credentials{Username: "alice@elsewhere.test", Password: "x-secret"}
 	r := probeWithin(t, p, fakeDomain)
 	if st := r.Login.Status; st.State != Unknown || !errors.Is(st.Err, ErrAuth) || !strings.Contains(st.Reason, "not on this domain") {
 		t.Errorf("other domain: login = %v", st)
 	}
 
-	p.Account = &Account{Username: "alice", Password: "x-secret"}
+	p.Account = &Credentials{Username: "alice", Password: "x-secret"}
 	n := 0
 	for r := range p.ProbeAll(context.Background(), []string{fakeDomain}) {
 		n++

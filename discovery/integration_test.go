@@ -111,7 +111,7 @@ func TestProsody(t *testing.T) {
 
 	t.Run("account", func(t *testing.T) {
 		pa := *p
-		pa.Account = &Account{Username: "alice@localhost", Password: password}
+		pa.Account = &Credentials{Username: "alice@localhost", Password: password}
 		r := mustProbe(t, &pa, srv.Domain)
 		l := r.Login
 		if l.Status.State != Observed || l.Mechanism != "SCRAM-SHA-1" || !strings.HasPrefix(l.JID, "alice@localhost/onboard-probe-") {
@@ -161,7 +161,7 @@ func TestProsody(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		pa := *p
 		const wrong = "not-the-password-1234"
-		pa.Account = &Account{Username: "alice", Password: wrong}
+		pa.Account = &Credentials{Username: "alice", Password: wrong}
 		r := mustProbe(t, &pa, srv.Domain)
 		if st := r.Login.Status; st.State != Unknown || !errors.Is(st.Err, ErrAuth) || !strings.Contains(st.Err.Error(), "not-authorized") {
 			t.Errorf("login = %v (%v)", st, st.Err)
@@ -303,7 +303,7 @@ func TestEjabberd(t *testing.T) {
 		}
 	}
 
-	p.Account = &Account{Username: "bob", Password: password}
+	p.Account = &Credentials{Username: "bob", Password: password}
 	r = mustProbe(t, p, srv.Domain)
 	if r.Login.Status.State != Observed || r.Login.Mechanism != "SCRAM-SHA-1" {
 		t.Fatalf("login = %+v", r.Login)

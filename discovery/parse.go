@@ -73,7 +73,7 @@ func parseFeatures(n *node) *Features {
 	}
 	f := &Features{
 		Advertised: names(x.Advertised), StartTLS: x.StartTLS, StartTLSRequired: x.StartTLSRequired,
-		Mechanisms: x.Mechanisms, SASL2: x.SASL2, Bind2: x.Bind2, ChannelBindings: x.ChannelBindings,
+		Mechanisms: x.Mechanisms, SASL2: x.SASL2, Bind2: x.Bind2, ChannelBindings: x.ChannelBindings, FAST: x.FAST,
 		Register: x.Register, InviteToken: x.InviteToken || x.InviteLegacy,
 		StreamManagement: x.StreamManagement, CSI: x.CSI, Bind: x.Bind, Compression: x.Compression,
 	}

@@ -61,10 +61,11 @@ const (
 	DefaultPerHost        = 2
 )
 
-// Account is an XMPP account to probe with, for what servers show only to
-// logged-in users. It is used only on a TLS stream whose certificate is
-// valid for the domain.
-type Account struct {
+// Credentials are those of an XMPP account to probe with, for what
+// servers show only to logged-in users (register.Account is an account
+// that was created). They are used only on a TLS stream whose certificate
+// is valid for the domain.
+type Credentials struct {
 	// Username is the localpart ("alice") or the bare JID
 	// ("alice@example.org") of the account on the probed domain.
 	Username string
@@ -76,12 +77,12 @@ type Account struct {
 }
 
 // String returns the username; the password is never formatted.
-func (a Account) String() string {
-	return "discovery.Account{Username: " + a.Username + ", Password: <redacted>}"
+func (a Credentials) String() string {
+	return "discovery.Credentials{Username: " + a.Username + ", Password: <redacted>}"
 }
 
 // GoString is like String, for the %#v verb.
-func (a Account) GoString() string { return a.String() }
+func (a Credentials) GoString() string { return a.String() }
 
 // Prober probes XMPP servers. Its zero value is ready to use: real DNS,
 // real connections, system roots, default limits. A Prober is safe for
@@ -121,7 +122,7 @@ type Prober struct {
 	// match the probed domain) over TLS with a certificate valid for it.
 	// ProbeAll uses the account only when it is given as user@domain, and
 	// only for that domain.
-	Account *Account
+	Account *Credentials
 	// Skip lists parts not to probe; they are reported as Unknown with
 	// ErrSkipped.
 	Skip Part

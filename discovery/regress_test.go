@@ -75,7 +75,7 @@ func TestSCRAMServerFirstRefused(t *testing.T) {
 			t.Parallel()
 			srv := saslFake(t, cert, "<mechanism>SCRAM-SHA-1</mechanism>", tc.auth)
 			p := fakeProber(srv.addr, roots, 5*time.Second)
-			p.Account = &Account{Username: "alice", Password: "hunter2-secret"}
+			p.Account = &Credentials{Username: "alice", Password: "hunter2-secret"}
 			r := probeWithin(t, p, fakeDomain)
 			st := r.Login.Status
 			if st.State != Unknown || !errors.Is(st.Err, ErrAuth) || errors.Is(st.Err, context.DeadlineExceeded) {
@@ -123,7 +123,7 @@ func TestSASLFailureScrubbed(t *testing.T) {
 				return tc.auth(a)
 			})
 			p := fakeProber(srv.addr, roots, 3*time.Second)
-			p.Account = &Account{Username: "alice", Password: secret, AllowPlain: true}
+			p.Account = &Credentials{Username: "alice", Password: secret, AllowPlain: true}
 			r := probeWithin(t, p, fakeDomain)
 			srv.close()
 			st := r.Login.Status

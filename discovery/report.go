@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"github.com/xmpp-onboard/onboard/providers"
 )
 
@@ -213,6 +214,12 @@ type Features struct {
 	Bind2 bool `json:"bind2,omitempty"`
 	// ChannelBindings are the channel binding types of XEP-0440.
 	ChannelBindings []string `json:"channelBindings,omitempty"`
+	// FAST are the XEP-0484 token mechanisms (HT-SHA-256-*) offered
+	// inline with SASL2. Servers offer SASL2, Bind2 and FAST to a stream
+	// header that names an account (from=; Prosody 13 offers SASL2 without
+	// it, not FAST); the prober sends the account it was given, or
+	// "probe@DOMAIN", on a TLS stream whose certificate is valid.
+	FAST []string `json:"fast,omitempty"`
 	// Register is the in-band registration feature (XEP-0077).
 	Register bool `json:"register,omitempty"`
 	// InviteToken reports invite based registration (XEP-0445
@@ -246,6 +253,15 @@ func (f *Features) Has(space, local string) bool {
 		}
 	}
 	return false
+}
+
+// SMInline reports XEP-0198 stream management offered inline with SASL2
+// (directly or in Bind2's inline features).
+func (f *Features) SMInline() bool {
+	if f == nil {
+		return false
+	}
+	return slices.ContainsFunc(f.SASL2Inline, func(n Name) bool { return n.Space == xmppconn.NSSM })
 }
 
 // ChannelBindingMechanisms returns the SASL and SASL2 mechanisms with

@@ -176,7 +176,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return usage("-user: %v", err)
 		}
-		p.Account = &discovery.Account{Username: o.user, Password: pass}
+		p.Account = &discovery.Credentials{Username: o.user, Password: pass}
 	}
 	v := verdicts{user: o.user, expiry: time.Duration(o.expiryDays) * 24 * time.Hour, now: time.Now}
 

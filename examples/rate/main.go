@@ -298,7 +298,7 @@ func probe(ctx context.Context, o options, pool *x509.CertPool) (providers.Provi
 		p.TLSConfig = &tls.Config{RootCAs: pool}
 	}
 	if o.user != "" {
-		p.Account = &discovery.Account{Username: o.user, Password: o.password}
+		p.Account = &discovery.Credentials{Username: o.user, Password: o.password}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()

@@ -61,7 +61,7 @@ func TestCredentialsNeverBeforeTLS(t *testing.T) {
 				Skip:      discovery.PartHTTP,
 				Timeout:   5 * time.Second,
 				Dialer:    &loopbackDialer{},
-				Account:   &discovery.Account{Username: user, Password: secret, AllowPlain: true},
+				Account:   &discovery.Credentials{Username: user, Password: secret, AllowPlain: true},
 			}
 			if d.DirectTLS {
 				p.DirectTLSAddrs = map[string]string{fakeDomain: srv.Addr}
@@ -295,7 +295,7 @@ func probeEcho(t *testing.T, c echo) {
 			Skip:      discovery.PartHTTP,
 			Timeout:   dl,
 			Dialer:    &loopbackDialer{},
-			Account:   &discovery.Account{Username: user, Password: secret},
+			Account:   &discovery.Credentials{Username: user, Password: secret},
 		}
 		r, _ = p.Probe(ctx, fakeDomain)
 		out.add("account", fmt.Sprintf("%v|%+v|%#v|%s", p.Account, p.Account, p.Account, p.Account))

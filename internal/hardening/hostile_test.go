@@ -784,7 +784,7 @@ func runProbe(t *testing.T, c hostile) {
 			Skip:      discovery.PartHTTP,
 			Timeout:   dl,
 			Dialer:    &loopbackDialer{},
-			Account:   &discovery.Account{Username: user, Password: secret, AllowPlain: true},
+			Account:   &discovery.Credentials{Username: user, Password: secret, AllowPlain: true},
 		}
 		if c.server.DirectTLS {
 			p.DirectTLSAddrs = map[string]string{fakeDomain: srv.Addr}
