@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestModernAuth(t *testing.T) {
 			p := serverProber(srv)
 			for _, account := range []bool{false, true} {
 				if account {
-					p.Account = &Credentials{Username: "dora", Password: "dora-Passw0rd-1"}
+					setAccount(p, "dora", "dora-Passw0rd-1")
 				}
 				r := mustProbe(t, p, srv.Domain)
 				for name, c := range map[string]Connection{"starttls": r.StartTLS, "direct": r.DirectTLS} {
@@ -56,4 +57,13 @@ func TestModernAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setAccount sets p.Account to the credentials, whatever the name of its
+// type (Account is being renamed Credentials in a concurrent change).
+func setAccount(p *Prober, user, pass string) {
+	v := reflect.New(reflect.TypeOf(p.Account).Elem())
+	v.Elem().FieldByName("Username").SetString(user)
+	v.Elem().FieldByName("Password").SetString(pass)
+	reflect.ValueOf(&p.Account).Elem().Set(v)
 }
