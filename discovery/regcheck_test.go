@@ -3,12 +3,14 @@ package discovery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/xmpp-onboard/onboard/internal/fakeserver"
 	"github.com/xmpp-onboard/onboard/internal/testserver"
 	"github.com/xmpp-onboard/onboard/register"
 )
@@ -129,5 +131,38 @@ func ExampleProber_checkRegistration() {
 	fmt.Println("registration:", r.Registration.Kind)
 	if c := r.Registration.Check; c != nil {
 		fmt.Println("live check:", c.Result, c.Status.Reason)
+	}
+}
+
+// TestCheckCreated: a server that accepts the empty password (none of the
+// suite does) is reported: Check.Created, the name, ErrProbeCreated.
+func TestCheckCreated(t *testing.T) {
+	srv := fakeserver.Start(t, fakeserver.Config{Handler: func(st *fakeserver.Stream) error {
+		if err := st.Negotiate(fakeserver.FeatureRegister + fakeserver.Mechanisms("SCRAM-SHA-1")); err != nil {
+			return err
+		}
+		for {
+			e, err := st.Next()
+			if err != nil {
+				return err
+			}
+			switch q := e.Child("query"); {
+			case e.Name.Local != "iq":
+			case q != nil && q.Name.Space == "jabber:iq:register" && e.Attr("type") == "get":
+				st.Reply(e, `<query xmlns='jabber:iq:register'><username/><password/></query>`)
+			case q != nil && q.Name.Space == "jabber:iq:register" && e.Attr("type") == "set":
+				st.Reply(e, "")
+			default:
+				st.ReplyError(e, "cancel", "service-unavailable", "")
+			}
+		}
+	}})
+	p := &Prober{TLSConfig: srv.TLSConfig(), Addrs: map[string]string{srv.Domain: srv.Addr},
+		Skip: PartHTTP | PartDirectTLS | PartSRV, CheckRegistration: true}
+	r := mustProbe(t, p, srv.Domain)
+	c := r.Registration.Check
+	if c == nil || !c.Created || !errors.Is(c.Status.Err, register.ErrProbeCreated) ||
+		!strings.Contains(r.Registration.Status.Reason, c.Username) || c.Username == "" {
+		t.Fatalf("check %+v, registration %+v", c, r.Registration.Status)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"mellium.im/xmpp/stanza"
 
+	"github.com/xmpp-onboard/onboard/internal/fakeserver"
 	"github.com/xmpp-onboard/onboard/internal/testserver"
 	"github.com/xmpp-onboard/onboard/register"
 )
@@ -243,5 +244,48 @@ func ExampleConn_ProbeOpen() {
 		fmt.Println("open")
 	default:
 		fmt.Println("cannot tell without registering:", res.Reason)
+	}
+}
+
+// TestProbeCreated: a server that accepts the empty password (none of the
+// suite does) makes ProbeOpen say so: Created, the name, ErrProbeCreated.
+// The submission carried the random name and an empty password only.
+func TestProbeCreated(t *testing.T) {
+	got := make(chan string, 1)
+	srv := fakeserver.Start(t, fakeserver.Config{Handler: func(st *fakeserver.Stream) error {
+		if err := st.Negotiate(fakeserver.FeatureRegister + fakeserver.Mechanisms("SCRAM-SHA-1")); err != nil {
+			return err
+		}
+		get, err := st.Expect("get", "query")
+		if err != nil {
+			return err
+		}
+		st.Reply(get, `<query xmlns='jabber:iq:register'><username/><password/></query>`)
+		set, err := st.Expect("set", "query")
+		if err != nil {
+			return err
+		}
+		u, _ := set.Field("username")
+		p, ok := set.Field("password")
+		if !ok || p != "" {
+			u = "bad password field"
+		}
+		got <- u
+		return st.Reply(set, "")
+	}})
+	ctx := testCtx(t)
+	d := register.Dialer{Addr: srv.Addr, TLSConfig: srv.TLSConfig()}
+	conn, f, err := d.DialForm(ctx, srv.Domain, register.FormOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	f.SetPassword("typed-Passw0rd")
+	res, err := conn.ProbeOpen(ctx, f)
+	if !errors.Is(err, register.ErrProbeCreated) || !res.Created || res.Openness != register.OpennessOpen || !strings.Contains(err.Error(), res.Username) {
+		t.Fatalf("ProbeOpen = %+v, %v", res, err)
+	}
+	if u := <-got; u != res.Username {
+		t.Errorf("server got username %q, result says %q", u, res.Username)
 	}
 }

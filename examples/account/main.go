@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -148,6 +149,13 @@ escapes (\x0d, \u202e).`,
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdin, stdout, stderr, nil)
+}
+
+// runWith is run; roots, if not nil, are the only certificate authorities
+// trusted, instead of the system's and -cafile's (tests pass a fake
+// server's).
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer, roots *x509.CertPool) int {
 	var o options
 	cmd := command(&o)
 	pos, code, done := cmd.Parse(args, stdout, stderr)
@@ -213,6 +221,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin *
 	pool, err := cli.CertPool(o.caFile)
 	if err != nil {
 		return fail(exitUsage, err)
+	}
+	if roots != nil {
+		pool = roots
 	}
 	if pool != nil {
 		d.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
