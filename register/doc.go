@@ -61,6 +61,12 @@
 //	err = conn.Submit(ctx, form)
 //	sess, err := conn.Login(ctx, "juliet", password)
 //
+// Whether a server that serves the form really takes registrations
+// (ejabberd serves it even when its access rule denies everyone) is told by
+// [Conn.ProbeOpen], without creating an account: one submission with a
+// random name and an empty password, for applications asked for a live
+// check.
+//
 // Invitations: pass the URI (xmpp:example.org?register;preauth=TOKEN) or
 // the bare token as Request.Invite, or call [Conn.Preauth] before
 // [Conn.Form]. [ParseInvite] reads the URIs, including those that name the
