@@ -214,3 +214,24 @@ func accountLife(t *testing.T, srv *testserver.Server) {
 		t.Errorf("second delete: exit %d, %+v", r.code, r.res)
 	}
 }
+
+// TestInterrupted: Ctrl-C while a prompt waits ends with exit 130 and
+// nothing sent.
+func TestInterrupted(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close() // never written: the prompt waits
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"-user", "juliet@localhost", "-addr", "127.0.0.1:1", "-json", "password"}, func(string) string { return "" }, r, &out, &errb)
+	}()
+	cancel()
+	if code := <-done; code != exitInterrupted || !strings.Contains(out.String(), `"exit":130`) {
+		t.Errorf("exit %d, %q %q", code, out.String(), errb.String())
+	}
+}
