@@ -3,8 +3,14 @@
 // challenge and success payloads their stream reads, and it decides what
 // to answer and whether the server has proved that it knows the password.
 //
-// The mechanisms themselves are mellium.im/sasl's. This package exists
-// because, as of v0.3.2, that package trusts the server:
+// The mechanisms are this package's own: PLAIN, SCRAM-SHA-1, -256 and
+// -512 (RFC 5802, RFC 7677), each with -PLUS channel binding of the type
+// [ChooseBinding] picks by XEP-0440 (tls-exporter, tls-unique,
+// tls-server-end-point), with the XEP-0474 downgrade hash checked
+// ([ErrDowngrade]), and the XEP-0484 FAST token mechanisms
+// HT-SHA-256-EXPR, -ENDP, -UNIQ and -NONE. [Choose] and [ChooseFAST] pick
+// among a server's offer. mellium.im/sasl v0.3.2 has no SCRAM-SHA-512, no
+// tls-server-end-point and no XEP-0474, and trusts the server:
 //
 //   - a malformed SCRAM server-first-message (an attribute without a
 //     value, as the last one) makes its parser loop forever, and it runs
@@ -15,7 +21,7 @@
 //     not check that flag accepts a login in which the server proved
 //     nothing.
 //
-// A Negotiation therefore vets every server payload before mellium sees it
+// A Negotiation therefore vets every server payload before its mechanism sees it
 // ([ServerFirst], [ServerFinal]), succeeds only once the mechanism is
 // complete (for SCRAM: the server's signature was verified), and runs each
 // step under the caller's context: a cancelled context returns at once,
