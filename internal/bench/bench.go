@@ -69,7 +69,17 @@ type caseKey struct {
 	Server string // testserver kind
 	Direct bool   // direct TLS (XEP-0368), else STARTTLS
 	Login  bool   // register+login, else register only
+	// SASL2: the server offers SASL2 with Bind2 (Prosody 13 with
+	// prosody-modules, ejabberd 24.12 to a header that names the account).
+	SASL2 bool
+	// FAST: a re-login with the FAST token of an earlier login
+	// (Dialer.LoginFAST), instead of a registration.
+	FAST bool
 }
+
+// sasl2Version reports whether the bench starts that server version with
+// SASL2, Bind2 and FAST.
+func sasl2Version(v string) bool { return v == testserver.Prosody13 || v == testserver.Ejabberd2412 }
 
 func (k caseKey) tlsName() string {
 	if k.Direct {
@@ -79,6 +89,9 @@ func (k caseKey) tlsName() string {
 }
 
 func (k caseKey) flowName() string {
+	if k.FAST {
+		return "FAST re-login"
+	}
 	if k.Login {
 		return "register+login"
 	}
@@ -115,11 +128,19 @@ type report struct {
 // limit is the round-trip limit: the protocol one request at a
 // time.
 func limit(k caseKey) int64 {
+	if k.FAST {
+		if k.Direct {
+			return 4 // TCP, TLS 1.3, stream, authenticate
+		}
+		return 6 // TCP, stream, STARTTLS, TLS 1.3, stream, authenticate
+	}
 	n := int64(7) // TCP, stream, STARTTLS, TLS 1.3, stream, form, submit
 	if k.Direct {
 		n = 5 // TCP, TLS 1.3, stream, form, submit
 	}
-	if k.Login {
+	if k.Login && k.SASL2 {
+		n += 2 // SCRAM 2 (authenticate, response), the session in the success
+	} else if k.Login {
 		n += 4 // SASL SCRAM 2, stream restart 1, bind 1
 	}
 	return n
@@ -131,11 +152,19 @@ func documented(k caseKey, sequential bool) int64 {
 	if sequential {
 		return limit(k)
 	}
+	if k.FAST {
+		if k.Direct {
+			return 3 // TCP, TLS 1.3, stream+authenticate(+bind)
+		}
+		return 4 // TCP, stream+<starttls/>, TLS 1.3, stream+authenticate(+bind)
+	}
 	n := int64(5) // TCP, stream+<starttls/>, TLS 1.3, stream+form, submit(+auth)
 	if k.Direct {
 		n = 4 // TCP, TLS 1.3, stream+form, submit(+auth)
 	}
-	if k.Login {
+	if k.Login && k.SASL2 {
+		n++ // SCRAM final; the session comes in the SASL2 success
+	} else if k.Login {
 		n += 2 // SCRAM final, stream restart+bind
 	}
 	return n
@@ -212,9 +241,9 @@ func run(ctx context.Context, cfg config) (*report, error) {
 			}
 			switch kind {
 			case testserver.KindProsody:
-				srv = testserver.StartProsody(r, testserver.ProsodyConfig{Version: sv.version, DirectTLS: true, LogLevel: "warn"})
+				srv = testserver.StartProsody(r, testserver.ProsodyConfig{Version: sv.version, DirectTLS: true, LogLevel: "warn", SASL2: sasl2Version(sv.version)})
 			case testserver.KindEjabberd:
-				srv = testserver.StartEjabberd(r, testserver.EjabberdConfig{Version: sv.version, DirectTLS: true})
+				srv = testserver.StartEjabberd(r, testserver.EjabberdConfig{Version: sv.version, DirectTLS: true, FAST: sasl2Version(sv.version)})
 			}
 		})
 		if errors.Is(err, testserver.ErrSkipped) && os.Getenv("CI") != "true" {
@@ -226,11 +255,18 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		}
 		name := srv.Name
 		fmt.Fprintf(cfg.Log, "bench: %s started in %v\n", name, srv.StartTime.Round(time.Millisecond))
+		modern := sasl2Version(sv.version)
 		for _, direct := range []bool{false, true} {
-			for _, login := range []bool{false, true} {
-				k := caseKey{Server: name, Direct: direct, Login: login}
+			for _, flow := range []int{0, 1, 2} {
+				k := caseKey{Server: name, Direct: direct, Login: flow > 0, SASL2: modern, FAST: flow == 2}
+				if k.FAST && !modern {
+					continue
+				}
 				rows := []*row{{Case: k, Client: clientOurs}, {Case: k, Client: clientSignup}, {Case: k, Client: clientSequential}}
-				if rep.slixOK {
+				if k.FAST {
+					rows = []*row{{Case: k, Client: clientOurs}, {Case: k, Client: clientSequential}}
+				}
+				if rep.slixOK && !k.FAST {
 					rows = append(rows, &row{Case: k, Client: clientSlixmpp})
 				}
 				// Interleave the clients so that a slow moment of the
@@ -242,10 +278,12 @@ func run(ctx context.Context, cfg config) (*report, error) {
 						}
 						var s sample
 						var err error
-						switch rw.Client {
-						case clientSlixmpp:
+						switch {
+						case k.FAST:
+							s, err = runFAST(ctx, cfg, srv, k, rw.Client == clientSequential, user.next())
+						case rw.Client == clientSlixmpp:
 							s, err = runSlixmpp(ctx, cfg, srv, k, script, user.next())
-						case clientSignup:
+						case rw.Client == clientSignup:
 							s, err = runSignup(ctx, cfg, srv, k, user.next())
 						default:
 							s, err = runOurs(ctx, cfg, srv, k, rw.Client == clientSequential, user.next())
@@ -361,6 +399,44 @@ func runOurs(ctx context.Context, cfg config, srv *testserver.Server, k caseKey,
 		s.Steps[3] = at[3] - at[2]
 	}
 	return s, nil
+}
+
+// runFAST registers an account with login (directly, not measured) to get
+// a FAST token, then measures Dialer.LoginFAST with it through the proxy:
+// the round trips and the time to the bound session.
+func runFAST(ctx context.Context, cfg config, srv *testserver.Server, k caseKey, sequential bool, user string) (sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	addr := srv.Addr
+	if k.Direct {
+		addr = srv.DirectTLSAddr
+	}
+	c := register.Client{Dialer: register.Dialer{Addr: addr, DirectTLS: k.Direct, TLSConfig: srv.TLSConfig()}}
+	acct, err := c.Register(ctx, srv.Domain, register.Request{Username: user, Password: randomHex(12), Login: true})
+	if err != nil {
+		return sample{}, err
+	}
+	acct.Session.Close()
+	acct.Session.Conn().Close()
+	if acct.Token == nil {
+		return sample{}, errors.New("no FAST token at the login")
+	}
+	p, err := proxyFor(ctx, cfg, srv, k)
+	if err != nil {
+		return sample{}, err
+	}
+	defer p.Close()
+	d := register.Dialer{Addr: p.Addr(), DirectTLS: k.Direct, TLSConfig: srv.TLSConfig(), NoPipelining: sequential}
+	t0 := time.Now()
+	again, err := d.LoginFAST(ctx, acct.JID, acct.Token)
+	wall := time.Since(t0)
+	if err != nil {
+		return sample{}, err
+	}
+	n := roundTrips(p.Stats())
+	again.Session.Close()
+	again.Session.Conn().Close()
+	return sample{Wall: wall, RTTs: n}, nil
 }
 
 // runSignup creates one account with onboard.Signup on the server the
@@ -530,7 +606,7 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintln(bw, "| server | TLS | client | to secured stream | form | account | session (login) |")
 	fmt.Fprintln(bw, "|---|---|---|--:|--:|--:|--:|")
 	for _, rw := range r.Rows {
-		if rw.Client == clientSlixmpp || !rw.Case.Login || len(rw.Samples) == 0 {
+		if rw.Client == clientSlixmpp || !rw.Case.Login || rw.Case.FAST || len(rw.Samples) == 0 {
 			continue
 		}
 		s := rw.Samples[0].Steps

@@ -38,6 +38,15 @@
 //   - slixmpp: the driver script slixmpp_register.py (embedded in the
 //     binary) run with the given Python, connecting through its own proxy.
 //
+// Prosody 13 runs with prosody-modules' mod_sasl2, _bind2, _fast and _sm,
+// ejabberd 24.12 with mod_auth_fast: both offer SASL2 (XEP-0388) with
+// Bind2 and FAST to the stream header register sends (from= names the
+// account), so their register+login rows log in with SASL2 and get the
+// session in the success. For these two there is a third flow, "FAST
+// re-login": an account is registered with login (not measured) and its
+// FAST token (XEP-0484) is then used by Dialer.LoginFAST through the
+// proxy, to the bound session (ours and ours, sequential only).
+//
 // Every run uses a fresh username, a fresh proxy (so the counts of one run
 // cannot leak into the next) and one connection.
 //
@@ -54,7 +63,8 @@
 //   - limit: the round trips of the protocol done one request at a time,
 //     as the issue defines them (direct TLS register 5: TCP, TLS 1.3,
 //     stream, form, submit; STARTTLS 7; login adds SASL 2, stream restart 1
-//     and bind 1).
+//     and bind 1, with SASL2 and Bind2 only SASL 2; a FAST re-login is 4
+//     direct: TCP, TLS 1.3, stream, authenticate; 6 with STARTTLS).
 //   - wall: median wall time over the runs, from just before connecting
 //     to the result (for slixmpp as measured by the script, so Python's
 //     start-up is not counted), and the fastest and slowest run.
