@@ -325,6 +325,15 @@
 // submitted; SCRAM's final message needs the server's challenge; and a new
 // stream may only start after SASL success.
 //
+// With SASL2 and Bind2 (XEP-0388, XEP-0386: Prosody 13 with
+// prosody-modules, ejabberd 24.12, to a stream header that names the
+// account, see [SASL2Options]) the session comes in the SASL2 success:
+// no stream restart and no bind request, so Register with Login takes 6
+// (STARTTLS) and 5 (direct TLS), 9 and 7 without pipelining; to the
+// account it is still 5 and 4. A FAST re-login ([Dialer.LoginFAST]) sends
+// the <authenticate/> with the secured stream header: 4 with STARTTLS, 3
+// with direct TLS (TCP, TLS, authentication with binding).
+//
 // [Dialer.DialForm] and [Conn.Register] take exactly these round trips
 // (they are Register's two steps), and so does onboard.Signup, which is
 // built on them.
