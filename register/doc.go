@@ -71,7 +71,28 @@
 // the bare token as Request.Invite, or call [Conn.Preauth] before
 // [Conn.Form]. [ParseInvite] reads the URIs, including those that name the
 // account (xmpp:juliet@example.org?register;preauth=…), which pre-fill the
-// username.
+// username, and landing page links with the URI after "#"
+// (easy-xmpp-invitation: https://xmpp.link/#example.org?register;preauth=…)
+// without fetching anything. A link to an invitation page (Prosody's
+// https://example.org/invite?TOKEN) is an [ErrInvitePage]: its URI is in the
+// page, which an [InviteFetcher] reads (Request.InvitePages) where the
+// application allows it: https only, public addresses only by default,
+// bounded in size and time. The token is sent only to a server that
+// advertises invitations (XEP-0445's urn:xmpp:ibr-token:0 or XEP-0401's
+// urn:xmpp:invite); elsewhere plain registration is tried, as XEP-0445
+// allows, and so it is when the server answers the token with
+// service-unavailable.
+//
+// CAPTCHAs: a form may carry several XEP-0158 challenges (Form.Captchas:
+// ocr, qa, picture_recog, picture_q, speech_recog, speech_q, audio_recog,
+// video_recog, video_q, hashcash), some required, and ask for a number of
+// answers; Form.Captcha is the one to show first and [Form.NextCaptcha] the
+// next one still needed, and [Form.Missing] lists the unanswered ones until
+// enough are answered, so nothing is submitted short of answers. Media over
+// plain http is not offered (Captcha.PlainHTTP says so); an https fallback
+// page (ejabberd's captcha-fallback-url) is Captcha.FallbackURL. A form
+// that says <registered/> (the server has a registration on file for the
+// stream) is not submitted: [ErrAlreadyRegistered].
 //
 // After logging in, [ChangePassword] and [Remove] act on the session's
 // account (XEP-0077 §3.3 and §3.2), including the forms a server may ask
@@ -229,10 +250,14 @@
 // [ErrCaptchaFailed], [ErrRateLimited] (with Error.RetryAfter when the
 // server's text names a wait), [ErrRegistrationClosed], [ErrInviteRequired]
 // (which also matches ErrRegistrationClosed), [ErrInviteInvalid],
-// [ErrWebOnly] (with Error.RedirectURL), [ErrNotAdvertised],
+// [ErrWebOnly] (with Error.RedirectURL, or Error.PlainHTTP when the server
+// offered web registration over plain http only, which is not offered:
+// "web registration only, over plain http (not offered)"),
+// [ErrNotAdvertised] (which also matches ErrRegistrationClosed: not
+// advertising registration is the commonest way to be closed),
 // [ErrFormIncomplete] (with Error.Fields and Error.Form), [ErrOutcomeUnknown],
 // [ErrLoginFailed] (wrapping a [*SASLError]), [ErrNoTLS], [ErrNotAllowed],
-// [ErrFormRequired] and [ErrConnect]. An invalid domain is [ErrInvalidDomain],
+// [ErrFormRequired], [ErrConnect] and [ErrAlreadyRegistered]. An invalid domain is [ErrInvalidDomain],
 // an invalid invitation [ErrInvalidInvite]; both are reported before anything
 // is sent. Limits and protocol violations are [ErrTooLarge] and [ErrProtocol];
 // interrupted steps match the context's error. The server's [stanza.Error] is kept in Error.Stanza and
@@ -247,6 +272,16 @@
 // resource-constraint (ejabberd's registration_timeout) are rate limits; a
 // refused invitation token (forbidden on Prosody, item-not-found in the
 // XEP) is ErrInviteInvalid.
+//
+// The replies the XEPs define mean what the XEPs say: conflict is a taken
+// name; not-acceptable without a more precise text is missing required
+// information (XEP-0077 §3.1, ErrFormIncomplete), except that a
+// cancel/not-acceptable to a submission that carried a CAPTCHA answer is a
+// wrong answer and service-unavailable to it an unknown, used or expired
+// challenge (XEP-0158 §3.1.3), both ErrCaptchaFailed; service-unavailable
+// to anything else is a closed server. Errors of old servers that carry
+// only a code (<error code='409'/>, XEP-0086) are read as the condition
+// the code stands for, with the element's text as the error text.
 //
 // If the connection breaks after the form was sent and before the server
 // answered, the outcome is unknown: the *Error has Kind KindOutcomeUnknown
@@ -287,8 +322,14 @@
 //     are parsed (those parts are ignored); fields without a type are
 //     text-single; non-fixed fields without a var and repeated vars are
 //     dropped.
-//   - A data form with an unknown FORM_TYPE is ignored when legacy fields
-//     are present (XEP-0077 §6), and used otherwise.
+//   - A data form takes precedence over legacy fields whatever its
+//     FORM_TYPE (XEP-0077 §7), so that its required fields are never lost;
+//     only a data form of type "form" is filled in (a "result", an echoed
+//     "submit" or a "cancel" is not). Values are checked as XEP-0004 §3.3
+//     says when they are set and before submission: one value in
+//     single-valued fields, booleans 0, 1, true or false, list values
+//     among the options, addresses valid JIDs; text-multi values are split
+//     into lines.
 //   - A CAPTCHA image without a media element is used when the form
 //     carries exactly one Bits of Binary element.
 //   - The web registration link is taken from the instructions when the
@@ -313,7 +354,7 @@
 //	Register with Login, direct TLS        6          9
 //
 // Pipelined, over STARTTLS: TCP 1, stream header with <starttls/> 1, TLS
-// 1.3 1, stream header with the form request (and the invitation token) 1,
+// 1.3 1, stream header with the form request 1,
 // submission with the SASL <auth/> 1 — the account exists; then the SCRAM
 // client-final message 1 and the new stream header with the resource
 // binding 1 — the session is bound. Direct TLS saves the STARTTLS round
@@ -343,7 +384,8 @@
 // with NoPipelining), [Conn.Form] 1 (plus 1 if a CAPTCHA image must be
 // fetched by cid), [Conn.Submit] 1 and [Conn.Login] 3 (SCRAM 2, stream
 // restart with binding 1; 4 with NoPipelining). An invitation token adds
-// none: it goes out with the form request.
+// one to Register and DialForm: the token goes out only once the features
+// have shown that the server advertises invitations, with the form request.
 //
 // [XEP-0077]: https://xmpp.org/extensions/xep-0077.html
 // [XEP-0004]: https://xmpp.org/extensions/xep-0004.html

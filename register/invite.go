@@ -3,7 +3,6 @@ package register
 import (
 	"errors"
 	"fmt"
-	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"net/url"
 	"strings"
@@ -155,7 +154,7 @@ func ParseInvite(s string) (Invite, error) {
 func parseLanding(s string) (Invite, error) {
 	page, frag, hasFrag := strings.Cut(s, "#")
 	if !strings.HasPrefix(strings.ToLower(page), "https://") {
-		return Invite{}, fmt.Errorf("%w: %q is not an https link", ErrInvalidInvite, clipInvite(page))
+		return Invite{}, fmt.Errorf("%w: %q is not an https link", ErrInvalidInvite, clipInvite(redactQuery(page)))
 	}
 	if hasFrag && strings.TrimSpace(frag) != "" {
 		if u, err := url.PathUnescape(frag); err == nil && strings.HasPrefix(strings.ToLower(u), "xmpp:") {
@@ -171,8 +170,10 @@ func parseLanding(s string) (Invite, error) {
 		}
 		return inv, nil
 	}
-	if _, ok := netguard.HTTPSLink(page); !ok {
-		return Invite{}, fmt.Errorf("%w: %q is not a link that may be fetched", ErrInvalidInvite, clipInvite(page))
+	// Where it may be fetched from is the InviteFetcher's policy; here
+	// only the shape is checked.
+	if u, err := url.Parse(page); err != nil || u.Host == "" || u.User != nil || !xmppconn.ValidString(page) || strings.ContainsAny(page, " \t\r\n") {
+		return Invite{}, fmt.Errorf("%w: %q is not a link that may be fetched", ErrInvalidInvite, clipInvite(redactQuery(page)))
 	}
 	return Invite{}, fmt.Errorf("%w: %w: %s (its XMPP URI is in the page)", ErrInvalidInvite, ErrInvitePage, clipInvite(redactQuery(page)))
 }

@@ -38,9 +38,11 @@ type FormOptions struct {
 // DialForm is the first of the two steps of [Client.Register], for
 // applications that drive the registration themselves (onboard.Signup
 // does): it connects to domain as [Dialer.Dial] does, with the request for
-// the registration form (after the invitation token, if any) sent in the
-// same write as the secured stream header, so that the form arrives one
-// round trip sooner than with Dial and [Conn.Form]. A server that does not
+// the registration form sent in the same write as the secured stream
+// header, so that the form arrives one round trip sooner than with Dial and
+// [Conn.Form]. With an invitation token the token and the form request
+// wait for the features: the token goes only to a server that advertises
+// invitations. A server that does not
 // advertise in-band registration is refused with an *Error of
 // KindNotAdvertised, unless o.Force or o.Token is set; a web-only form is
 // returned with the connection (see Form.WebOnly).

@@ -10,6 +10,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -638,5 +641,110 @@ func TestNotAdvertisedIsClosed(t *testing.T) {
 	wantKind(t, err, register.KindNotAdvertised)
 	if !errors.Is(err, register.ErrRegistrationClosed) {
 		t.Errorf("%v does not match ErrRegistrationClosed", err)
+	}
+}
+
+// Item 11: invitation links as people receive them. A landing page link
+// carries the URI after "#" (easy-xmpp-invitation) and is read without
+// fetching; a page link (Prosody's mod_invites_page) is only fetched by an
+// InviteFetcher, over https, within its limits.
+func TestInviteLinkForms(t *testing.T) {
+	for _, tc := range []struct {
+		in                     string
+		domain, token, inviter string
+		action                 string
+	}{
+		{"https://xmpp.link/#romeo@montague.example?roster;preauth=T0k;ibr=y", "montague.example", "T0k", "romeo@montague.example", "roster"},
+		{"https://invite.example/i/#xmpp:example.org?register;preauth=abc+1", "example.org", "abc+1", "", "register"},
+		{"https://invite.example/#xmpp%3Aexample.org%3Fregister%3Bpreauth%3Dxyz", "example.org", "xyz", "", "register"},
+	} {
+		inv, err := register.ParseInvite(tc.in)
+		if err != nil {
+			t.Errorf("ParseInvite(%q): %v", tc.in, err)
+			continue
+		}
+		if inv.Domain != tc.domain || inv.Token != tc.token || inv.Inviter != tc.inviter || inv.Action != tc.action {
+			t.Errorf("ParseInvite(%q) = %+v", tc.in, inv)
+		}
+	}
+	for _, bad := range []string{"http://example.org/invite?SECRET-1", "https://example.org/invite?SECRET-1", "https://xmpp.link/#romeo@montague.example?roster;preauth=SECRET-1"} {
+		_, err := register.ParseInvite(bad)
+		if !errors.Is(err, register.ErrInvalidInvite) || strings.Contains(err.Error(), "SECRET-1") {
+			t.Errorf("ParseInvite(%q) = %v", bad, err)
+		}
+		if page := strings.HasPrefix(bad, "https://example.org/"); errors.Is(err, register.ErrInvitePage) != page {
+			t.Errorf("ParseInvite(%q): ErrInvitePage %v", bad, !page)
+		}
+	}
+}
+
+// Item 11: the fetch of an invitation page and its limits.
+func TestInviteFetcher(t *testing.T) {
+	var mu sync.Mutex
+	hits := 0
+	mux := http.NewServeMux()
+	page := func(link string) string {
+		return `<!DOCTYPE html><html><head><title>Invite</title><link rel="stylesheet" href="/s.css">` +
+			`<LINK REL="Alternate" HREF="` + link + `"></head><body>Join!</body></html>`
+	}
+	mux.HandleFunc("/invite", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page("xmpp:example.org?register;preauth="+r.URL.RawQuery))
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, strings.Repeat("<p>x</p>", 1000)+page("xmpp:example.org?register;preauth=BIG"))
+	})
+	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, page("xmpp:example.org?register;preauth=J"))
+	})
+	mux.HandleFunc("/nolink", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page("https://example.org/"))
+	})
+	mux.HandleFunc("/tohttp", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://example.org/invite?X", http.StatusFound)
+	})
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	f := &register.InviteFetcher{Client: srv.Client(), Destinations: register.AllowAll, MaxSize: 4096}
+	ctx := xepCtx(t)
+
+	inv, err := f.Resolve(ctx, srv.URL+"/invite?TOKEN-42")
+	if err != nil || inv.Domain != "example.org" || inv.Token != "TOKEN-42" {
+		t.Fatalf("Resolve = %+v, %v", inv, err)
+	}
+	// Plain URIs and landing page links need no fetch.
+	mu.Lock()
+	before := hits
+	mu.Unlock()
+	if inv, err := f.Resolve(ctx, "https://xmpp.link/#example.org?register;preauth=F1"); err != nil || inv.Token != "F1" {
+		t.Errorf("fragment: %+v, %v", inv, err)
+	}
+	if _, err := f.Resolve(ctx, srv.URL+"/big?x"); !errors.Is(err, register.ErrTooLarge) || !errors.Is(err, register.ErrInvalidInvite) {
+		t.Errorf("big page: %v", err)
+	}
+	for _, p := range []string{"/json?x", "/nolink?x", "/tohttp?x"} {
+		if _, err := f.Resolve(ctx, srv.URL+p); !errors.Is(err, register.ErrInvalidInvite) {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	// The zero value fetches public addresses only: the loopback server is
+	// not even connected to.
+	if _, err := (&register.InviteFetcher{}).Resolve(ctx, srv.URL+"/invite?T2"); !errors.Is(err, register.ErrForbiddenDestination) {
+		t.Errorf("public only: %v", err)
+	}
+	f2 := &register.InviteFetcher{Client: srv.Client()}
+	if _, err := f2.Resolve(ctx, srv.URL+"/invite?T3"); !errors.Is(err, register.ErrForbiddenDestination) {
+		t.Errorf("public only with a Client: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != before {
+		t.Errorf("%d fetches of a refused page", hits-before)
 	}
 }
