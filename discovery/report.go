@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/xmpp-onboard/onboard/internal/sanitize"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"github.com/xmpp-onboard/onboard/providers"
 )
@@ -155,6 +157,25 @@ func (v TLSVersion) String() string { return tls.VersionName(uint16(v)) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (v TLSVersion) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: the names
+// MarshalText writes ("TLS 1.3"), and the "0x0304" form tls.VersionName
+// gives versions it does not know.
+func (v *TLSVersion) UnmarshalText(b []byte) error {
+	for _, x := range []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
+		if tls.VersionName(x) == string(b) {
+			*v = TLSVersion(x)
+			return nil
+		}
+	}
+	if h, ok := strings.CutPrefix(string(b), "0x"); ok && len(h) == 4 {
+		if n, err := strconv.ParseUint(h, 16, 16); err == nil {
+			*v = TLSVersion(n)
+			return nil
+		}
+	}
+	return fmt.Errorf("discovery: unknown TLS version %q", sanitize.Line(string(b)))
+}
 
 // Certificate describes the server's leaf certificate and whether it is
 // valid for the XMPP domain.

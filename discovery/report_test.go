@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -93,5 +94,23 @@ func TestReportJSON(t *testing.T) {
 	}
 	if missing != 1 {
 		t.Errorf("%d missing-key errors after the round trip, want 1", missing)
+	}
+}
+
+// TestTLSVersionText: a report's TLS version reads back from its JSON.
+func TestTLSVersionText(t *testing.T) {
+	for _, v := range []TLSVersion{tls.VersionTLS12, tls.VersionTLS13, 0x0305} {
+		b, err := v.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got TLSVersion
+		if err := got.UnmarshalText(b); err != nil || got != v {
+			t.Errorf("%q: %v, %v; want %v", b, got, err, v)
+		}
+	}
+	var v TLSVersion
+	if err := v.UnmarshalText([]byte("TLS 9\x1b[31m")); err == nil || strings.Contains(err.Error(), "\x1b") {
+		t.Errorf("an unknown name: %v", err)
 	}
 }
