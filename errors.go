@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xmpp-onboard/onboard/register"
 )
 
 // Sentinel errors. The errors of [Signup.Run] wrap them; match them with
@@ -88,6 +90,40 @@ func (e *AttemptError) reason() string {
 
 // Unwrap returns the cause.
 func (e *AttemptError) Unwrap() error { return e.Err }
+
+// UsernameTakenError is the cause of the *AttemptError that [Signup.Run]
+// returns when a username the user typed (Signup.Username, or the one an
+// invitation names) is taken and neither Signup.Rename nor
+// Signup.RenameTyped is set: the user
+// chooses another name, perhaps one of Suggestions. It matches
+// register.ErrUsernameTaken, and unwraps to the server's refusal.
+type UsernameTakenError struct {
+	// Domain is the provider the name is taken on.
+	Domain string
+	// Username is the taken name, normalised.
+	Username string
+	// Suggestions are other names to offer (the name with a few digits);
+	// the server has not been asked about them.
+	Suggestions []string
+	// Err is the server's refusal (a *register.Error of
+	// KindUsernameTaken).
+	Err error
+}
+
+// Error returns "USERNAME is taken on DOMAIN; suggestions: …".
+func (e *UsernameTakenError) Error() string {
+	s := strconv.Quote(e.Username) + " is taken on " + e.Domain
+	if len(e.Suggestions) > 0 {
+		s += "; free perhaps: " + strings.Join(e.Suggestions, ", ")
+	}
+	return s
+}
+
+// Is reports whether target is register.ErrUsernameTaken.
+func (e *UsernameTakenError) Is(target error) bool { return target == register.ErrUsernameTaken }
+
+// Unwrap returns the server's refusal.
+func (e *UsernameTakenError) Unwrap() error { return e.Err }
 
 // NoProviderError is returned by [Signup.Run] when no candidate provider
 // created the account. Attempts lists every provider tried, in the order

@@ -420,7 +420,7 @@ func TestUsernameTaken(t *testing.T) {
 
 	t.Run("digits", func(t *testing.T) {
 		rec := &recorder{t: t}
-		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dial: net.Dial, Progress: rec.progress}
+		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dial: net.Dial, Progress: rec.progress, RenameTyped: true}
 		res, err := s.Run(testCtx(t, 30*time.Second))
 		if err != nil {
 			t.Fatalf("Run: %v", err)

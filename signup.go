@@ -13,6 +13,7 @@ import (
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 
 	"github.com/xmpp-onboard/onboard/discovery"
 	"github.com/xmpp-onboard/onboard/providers"
@@ -78,11 +79,21 @@ type Signup struct {
 	Country string
 
 	// Invite is an invitation, as an XMPP URI
-	// ("xmpp:example.org?register;preauth=TOKEN") or a bare token (then
-	// Domain names the server). The account is created on that server
-	// only: no choice, no fallback. A URI that names the account fills in
-	// Username.
+	// ("xmpp:example.org?register;preauth=TOKEN"), a landing page link
+	// with the URI after "#" ("https://xmpp.link/#example.org?register;preauth=TOKEN",
+	// read without fetching anything), a link to an invitation page
+	// ("https://example.org/invite?TOKEN", fetched only with InvitePages)
+	// or a bare token (then Domain names the server). The account is
+	// created on that server only: no choice, no fallback. A URI that
+	// names the account fills in Username.
 	Invite string
+	// InvitePages, if set, fetches the invitation page when Invite links
+	// to one (register.InviteFetcher: https only, size, time and
+	// destination limits, public addresses only by default). nil means
+	// such a link is an error matching ErrInvalidInvite and
+	// register.ErrInvitePage: nothing is fetched unless the application
+	// says so.
+	InvitePages *register.InviteFetcher
 	// Domain, if set, is the only server to register on (no choice, no
 	// fallback), for applications that let the user type a server.
 	Domain string
@@ -130,6 +141,16 @@ type Signup struct {
 	// providers that ask for a CAPTCHA are skipped. An error skips the
 	// provider (cancel ctx to stop everything). It runs on the goroutine
 	// that called Run, while the provider's connection waits.
+	//
+	// A form with several challenges (XEP-0158 §3.2) gets one call per
+	// challenge it needs: the required ones, then as many as it asks for
+	// (register.Form.NextCaptcha). After a wrong answer it is called again
+	// with the new challenge (a new image, where the server sends one),
+	// c.Retry set to the number of wrong answers so far and
+	// c.PreviousError to the server's refusal, so that the application
+	// can say "wrong, try again"; c.FallbackURL is a web page where the
+	// challenge can be solved instead (https only), when the server names
+	// one.
 	SolveCaptcha func(ctx context.Context, domain string, c *register.Captcha) (string, error)
 	// FillForm fills the fields a provider asks for beyond username,
 	// password and CAPTCHA (see register.Form.Missing), such as an e-mail
@@ -143,8 +164,18 @@ type Signup struct {
 	AcceptRedirect func(ctx context.Context, domain, url string) bool
 	// Rename returns another username when taken is taken on domain. nil
 	// means taken plus random digits (a generated name is replaced by a
-	// new one). An error ends the run.
+	// new one). An error ends the run. Setting Rename is the
+	// application's decision about typed names too: it is called for a
+	// taken Username (it may ask the user).
 	Rename func(ctx context.Context, domain, taken string) (string, error)
+	// RenameTyped lets Run replace a typed Username that is taken with the
+	// name plus digits when Rename is nil. Without Rename and RenameTyped
+	// a taken typed name (Username, or the one an invitation names) ends
+	// the run with a *UsernameTakenError (matching
+	// register.ErrUsernameTaken) that suggests other names, so that the
+	// user chooses: nobody finds themselves "juliet360" without asking,
+	// with a fixed Domain or not. Generated names are always replaced.
+	RenameTyped bool
 	// Renames is how many other usernames are tried; zero means
 	// DefaultRenames, a negative value none.
 	Renames int
@@ -267,7 +298,7 @@ type run struct {
 // every connection but the returned session's is closed.
 func (s *Signup) Run(ctx context.Context) (*Result, error) {
 	r := &run{s: s, byDomain: map[string]providers.Provider{}}
-	if err := r.prepare(); err != nil {
+	if err := r.prepare(ctx); err != nil {
 		return nil, err
 	}
 	cands := r.candidates()
@@ -312,12 +343,16 @@ func (s *Signup) Run(ctx context.Context) (*Result, error) {
 	return nil, &NoProviderError{Attempts: r.attempts, Candidates: len(cands), Err: ctx.Err()}
 }
 
-// prepare checks and fills in the username, password and invitation.
-func (r *run) prepare() error {
+// prepare checks and fills in the username, password and invitation (an
+// invitation page is fetched with InvitePages).
+func (r *run) prepare(ctx context.Context) error {
 	s := r.s
 	r.domain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s.Domain)), ".")
 	if s.Invite != "" {
 		inv, err := register.ParseInvite(s.Invite)
+		if errors.Is(err, register.ErrInvitePage) && s.InvitePages != nil {
+			inv, err = s.InvitePages.Resolve(ctx, s.Invite)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidInvite, err)
 		}
@@ -486,9 +521,17 @@ func (r *run) dialForm(ctx context.Context, domain string, emit func(Event)) (*r
 		return nil, nil, err
 	}
 	emit(Event{Stage: StageSecured, Domain: domain, Addr: c.RemoteAddr(), TLSVersion: c.ConnectionState().Version})
-	if r.token != "" {
+	switch {
+	case r.token != "" && c.Features().Invites():
+		// The token goes only to a server that advertises invitations
+		// (as register.Dialer.DialForm); one that does not know the
+		// request after all gets the plain form.
 		err = c.Preauth(ctx, r.token)
-	} else if !c.Features().Register {
+		var se stanza.Error
+		if errors.As(err, &se) && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.FeatureNotImplemented) {
+			err = nil
+		}
+	case r.token == "" && !c.Features().Register:
 		err = &register.Error{Op: "form", Kind: register.KindNotAdvertised}
 	}
 	var f *register.Form
@@ -562,8 +605,12 @@ func (r *run) verifyOne(ctx context.Context, p providers.Provider, emit func(Eve
 
 // fillable reports why Run cannot fill f, or nil.
 func (r *run) fillable(f *register.Form) error {
+	if f.Registered {
+		return &register.Error{Op: "form", Kind: register.KindAlreadyRegistered, Form: f}
+	}
 	if f.WebOnly() {
-		return &register.Error{Op: "form", Kind: register.KindWebOnly, RedirectURL: f.RedirectURL, Form: f}
+		return &register.Error{Op: "form", Kind: register.KindWebOnly, RedirectURL: f.RedirectURL,
+			PlainHTTP: f.RedirectURL == "" && f.RedirectPlainHTTP, Form: f}
 	}
 	if f.Captcha != nil && r.s.SolveCaptcha == nil {
 		return &register.Error{Op: "form", Kind: register.KindFormIncomplete, Fields: []string{f.Captcha.Field}, Form: f, Err: ErrNoSolver}
@@ -575,16 +622,61 @@ func (r *run) fillable(f *register.Form) error {
 }
 
 // extraFields names the empty required fields other than the username,
-// the password and the CAPTCHA answer.
+// the password and the CAPTCHA answers (every challenge of the form is
+// for SolveCaptcha, see solveCaptchas).
 func extraFields(f *register.Form) []string {
 	var out []string
 	for _, fl := range f.Missing() {
-		if fl.Var == "username" || fl.Var == "password" || f.Captcha != nil && fl.Var == f.Captcha.Field {
+		if fl.Var == "username" || fl.Var == "password" || captchaField(f, fl.Var) {
 			continue
 		}
 		out = append(out, fl.Var)
 	}
 	return out
+}
+
+// captchaField reports whether v is the answer field of a challenge of f.
+func captchaField(f *register.Form, v string) bool {
+	for _, c := range f.Captchas {
+		if c.Field == v {
+			return true
+		}
+	}
+	return f.Captcha != nil && f.Captcha.Field == v
+}
+
+// solveCaptchas asks SolveCaptcha for every challenge the form still needs
+// (register.Form.NextCaptcha: the required ones, then as many as the form
+// asks for), each at most once. wrong and prev tell the solver about the
+// answers the server refused before (Captcha.Retry, PreviousError).
+func (r *run) solveCaptchas(ctx context.Context, domain string, f *register.Form, wrong int, prev error) error {
+	asked := map[string]bool{}
+	for range len(f.Captchas) + 1 {
+		c := f.NextCaptcha()
+		if c != nil && asked[c.Field] {
+			// The solver gave no answer to that one: offer another.
+			c = nil
+			for _, o := range f.Captchas {
+				if !asked[o.Field] && !o.Required && f.Field(o.Field) != nil && f.Field(o.Field).Value() == "" {
+					c = o
+					break
+				}
+			}
+		}
+		if c == nil {
+			return nil
+		}
+		asked[c.Field] = true
+		c.Retry, c.PreviousError = wrong, prev
+		ans, err := r.s.SolveCaptcha(ctx, domain, c)
+		if err != nil {
+			return err
+		}
+		if err := f.Set(c.Field, ans); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // register creates the account on the verified provider, on the
@@ -620,6 +712,7 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 	conn.SetProgress(forward(r.event))
 	user := r.username
 	wrong, renamed := 0, 0
+	var captchaErr error // the server's refusal of the last CAPTCHA answer
 	for {
 		if err := r.fillable(f); err != nil {
 			// A new form (after a wrong CAPTCHA) may ask for more.
@@ -634,11 +727,7 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 		if f.Captcha != nil || len(extraFields(f)) > 0 {
 			r.event(Event{Stage: StageCaptcha, Domain: domain})
 			if f.Captcha != nil {
-				ans, err := r.s.SolveCaptcha(ctx, domain, f.Captcha)
-				if err != nil {
-					return fallback(StepCaptcha, err)
-				}
-				if err := f.Set(f.Captcha.Field, ans); err != nil {
+				if err := r.solveCaptchas(ctx, domain, f, wrong, captchaErr); err != nil {
 					return fallback(StepCaptcha, err)
 				}
 			}
@@ -669,6 +758,11 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 			// Nothing was submitted: no login could follow.
 			return fallback(StepSubmit, err)
 		}
+		if re := (*register.Error)(nil); errors.As(err, &re) && re.Kind == register.KindFormIncomplete && re.Stanza == nil {
+			// Refused before sending (a field still empty or invalid):
+			// nothing went out.
+			return fallback(StepSubmit, err)
+		}
 		r.passwordSent = true
 		switch {
 		case ctx.Err() != nil:
@@ -677,6 +771,11 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 			conn.Close()
 			return r.confirm(ctx, v, user, err)
 		case errors.Is(err, register.ErrUsernameTaken):
+			if !r.userGenerated && !r.s.RenameTyped && r.s.Rename == nil {
+				// A typed name is the user's choice: they choose
+				// another one (see Signup.RenameTyped).
+				return stop(StepSubmit, &UsernameTakenError{Domain: domain, Username: user, Suggestions: suggestions(user), Err: err})
+			}
 			renamed++
 			if renamed > r.s.renames() {
 				return stop(StepSubmit, err)
@@ -689,8 +788,14 @@ func (r *run) register(ctx context.Context, v *verified) (*Result, *AttemptError
 			user = nu
 		case errors.Is(err, register.ErrCaptchaFailed):
 			wrong++
+			captchaErr = err
 			if wrong >= r.s.captchaTries() {
 				return fallback(StepSubmit, err)
+			}
+			if re := (*register.Error)(nil); errors.As(err, &re) && re.Form != nil && re.Form.Captcha != nil {
+				// The server sent a new challenge with the refusal.
+				f = re.Form
+				continue
 			}
 		case errors.Is(err, register.ErrWeakPassword) && !r.pwGenerated,
 			errors.Is(err, register.ErrInvalidUsername) && !r.userGenerated:
@@ -745,6 +850,23 @@ func (r *run) loggedIn(ctx context.Context, res *Result, sess *xmpp.Session) *Re
 		}
 	}
 	return res
+}
+
+// suggestions returns other names to offer when the typed name taken is
+// taken: the name with a few digits. They are not checked with the server
+// (only a registration could tell).
+func suggestions(taken string) []string {
+	var out []string
+	for len(out) < 3 {
+		u, err := register.NormalizeUsername(taken + randomDigits(2+randIntN(3)))
+		if err != nil {
+			break
+		}
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // rename returns the next username to try after taken.
