@@ -121,7 +121,9 @@
 // connection after which a login shows no account) hands over to the next
 // candidate.
 //
-// Invitations ([Signup.Invite]) and a fixed server ([Signup.Domain]) skip
+// Invitations ([Signup.Invite]: an xmpp: URI, a landing page link with the
+// URI after "#", or, with [Signup.InvitePages], a link to an invitation
+// page, fetched within limits) and a fixed server ([Signup.Domain]) skip
 // the choice: the account is created there or not at all.
 //
 // # What to tell the newcomer
@@ -143,13 +145,18 @@
 // callbacks, always on the goroutine that called Run:
 //
 //   - [Signup.SolveCaptcha] shows a CAPTCHA image (or question) and returns
-//     the answer. Without it, CAPTCHA providers are skipped. A wrong answer
-//     brings a new CAPTCHA ([Signup.CaptchaTries] times).
+//     the answer, once for each challenge a form needs. Without it, CAPTCHA
+//     providers are skipped. A wrong answer brings a new CAPTCHA
+//     ([Signup.CaptchaTries] times), with Captcha.Retry and
+//     Captcha.PreviousError saying that the last answer was refused.
 //   - [Signup.FillForm] fills other fields a provider asks for, such as an
 //     e-mail address. Without it, such providers are skipped.
 //   - [Signup.Rename] proposes another username when the wanted one is
-//     taken. Without it, Run appends random digits ([Signup.Renames]
-//     times).
+//     taken. Without it a generated name is replaced by another, and a
+//     typed name is not replaced at all unless [Signup.RenameTyped] is set
+//     (then random digits are appended, [Signup.Renames] times): Run ends
+//     with a [*UsernameTakenError] that suggests other names, and the user
+//     chooses.
 //   - [Signup.AcceptRedirect] is asked, when no provider could register
 //     in-band, whether the user wants to sign up on a provider's web page
 //     instead. Without it, the answer is no.
