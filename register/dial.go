@@ -2,21 +2,16 @@ package register
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"net"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/xmpp-onboard/onboard/internal/netguard"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 )
 
 // DefaultTimeout is the default for [Dialer.Timeout].
@@ -77,9 +72,14 @@ type Dialer struct {
 	// Resolver unless Addr is set.
 	NetDialer ContextDialer
 
-	// Resolver is used for SRV lookups, and for the addresses of their
-	// targets when NetDialer is nil; nil means net.DefaultResolver.
-	Resolver *net.Resolver
+	// Resolver is used for the SRV lookups and, when NetDialer is nil or
+	// a *net.Dialer, for the addresses of their targets (and of Addr's
+	// host); nil means net.DefaultResolver. The addresses of a target are
+	// tried in the SRV order with both address families raced (Happy
+	// Eyeballs, RFC 8305): an attempt that has not connected within
+	// 250 ms gets the next address started beside it, at most two at
+	// once.
+	Resolver Resolver
 
 	// Destinations says where the Dialer may connect. The zero value
 	// allows every address (a self-hosted server on 127.0.0.1 or in a
@@ -147,6 +147,13 @@ type Dialer struct {
 	Debug func(dir string, xml []byte)
 }
 
+// Resolver looks up DNS records: the same interface as
+// discovery.Resolver. *net.Resolver implements it; tests inject fakes.
+type Resolver interface {
+	LookupSRV(ctx context.Context, service, proto, name string) (cname string, addrs []*net.SRV, err error)
+	LookupHost(ctx context.Context, host string) (addrs []string, err error)
+}
+
 // candidate is an address to try.
 type candidate struct {
 	addr      string
@@ -170,120 +177,87 @@ func (d *Dialer) maxStanza() int64 {
 	return d.MaxStanza
 }
 
-// normalizeDomain checks and normalises an XMPP domain.
+// normalizeDomain checks and normalises an XMPP domain
+// (xmppconn.NormalizeDomain).
 func normalizeDomain(domain string) (string, error) {
-	domain = strings.TrimSuffix(strings.TrimSpace(domain), ".")
-	if domain == "" {
-		return "", fmt.Errorf("%w: empty", ErrInvalidDomain)
-	}
-	if strings.ContainsAny(domain, "@/:") {
-		return "", fmt.Errorf("%w: %q", ErrInvalidDomain, domain)
-	}
-	j, err := jid.New("", domain, "")
+	d, err := xmppconn.NormalizeDomain(domain)
 	if err != nil {
-		return "", fmt.Errorf("%w: %q: %w", ErrInvalidDomain, domain, err)
+		return "", fmt.Errorf("%w: %w", ErrInvalidDomain, err)
 	}
-	return j.Domainpart(), nil
+	return d, nil
 }
 
 // tlsConfig returns the TLS configuration for domain.
 func (d *Dialer) tlsConfig(domain string, direct bool) (*tls.Config, error) {
-	cfg := &tls.Config{}
-	if d.TLSConfig != nil {
-		cfg = d.TLSConfig.Clone()
-	}
-	if cfg.InsecureSkipVerify {
+	if d.TLSConfig != nil && d.TLSConfig.InsecureSkipVerify {
 		return nil, &Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("TLSConfig.InsecureSkipVerify is not allowed: the certificate must be checked against the XMPP domain")}
 	}
-	cfg.ServerName = domain
+	cfg := xmppconn.ClientTLS(d.TLSConfig, domain, direct)
 	if cfg.MinVersion < tls.VersionTLS12 {
 		cfg.MinVersion = tls.VersionTLS12
-	}
-	if direct && len(cfg.NextProtos) == 0 {
-		cfg.NextProtos = []string{"xmpp-client"}
 	}
 	return cfg, nil
 }
 
-// candidates returns the addresses to try for domain: Addr, or the SRV
-// records of _xmpps-client (direct TLS) and _xmpp-client (STARTTLS) sorted
-// by priority (direct TLS first on ties, as XEP-0368 suggests), or the
-// domain on ports 5222 and 5223 when there are no records.
-func (d *Dialer) candidates(ctx context.Context, domain string) ([]candidate, error) {
+// targets returns the targets to try for domain: Addr, or those of the
+// domain's SRV records (xmppconn.Services.Targets: by priority, direct TLS
+// first on ties, as XEP-0368 suggests), or the domain on ports 5222 and
+// 5223 when there are no records.
+func (d *Dialer) targets(ctx context.Context, domain string) ([]xmppconn.Target, error) {
 	if d.Addr != "" {
-		if _, _, err := net.SplitHostPort(d.Addr); err != nil {
+		host, port, err := net.SplitHostPort(d.Addr)
+		if err != nil {
 			return nil, fmt.Errorf("register: Dialer.Addr: %w", err)
 		}
-		return []candidate{{addr: d.Addr, directTLS: d.DirectTLS}}, nil
-	}
-	r := d.Resolver
-	if r == nil {
-		r = net.DefaultResolver
-	}
-	type result struct {
-		srvs []*net.SRV
-		err  error
-	}
-	tlsc := make(chan result, 1)
-	go func() {
-		_, srvs, err := r.LookupSRV(ctx, "xmpps-client", "tcp", domain)
-		tlsc <- result{srvs, err}
-	}()
-	_, plain, perr := r.LookupSRV(ctx, "xmpp-client", "tcp", domain)
-	tr := <-tlsc
-	notFound := func(err error) bool {
-		var de *net.DNSError
-		return errors.As(err, &de) && de.IsNotFound
-	}
-	if perr != nil && !notFound(perr) && tr.err != nil && !notFound(tr.err) {
-		return nil, fmt.Errorf("register: SRV lookup for %s: %w", domain, errors.Join(perr, tr.err))
-	}
-	type prio struct {
-		candidate
-		prio uint16
-		idx  int
-	}
-	var all []prio
-	// A single record with target "." means the service is decidedly not
-	// available (RFC 2782).
-	usable := func(srvs []*net.SRV) []*net.SRV {
-		if len(srvs) == 1 && (srvs[0].Target == "." || srvs[0].Target == "") {
-			return nil
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("register: Dialer.Addr: port %q: %w", port, err)
 		}
-		return srvs
+		return []xmppconn.Target{{Host: host, Port: uint16(p), DirectTLS: d.DirectTLS}}, nil
 	}
-	decided := (perr == nil && len(plain) > 0) || (tr.err == nil && len(tr.srvs) > 0)
-	for i, s := range usable(tr.srvs) {
-		all = append(all, prio{candidate{net.JoinHostPort(strings.TrimSuffix(s.Target, "."), strconv.Itoa(int(s.Port))), true}, s.Priority, i})
+	ts, err := xmppconn.LookupServices(ctx, d.resolver(), domain).Targets(domain)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
 	}
-	for i, s := range usable(plain) {
-		all = append(all, prio{candidate{net.JoinHostPort(strings.TrimSuffix(s.Target, "."), strconv.Itoa(int(s.Port))), false}, s.Priority, 1000 + i})
+	return ts, nil
+}
+
+func (d *Dialer) resolver() Resolver {
+	if d.Resolver == nil {
+		return net.DefaultResolver
 	}
-	if len(all) == 0 {
-		if decided {
-			return nil, fmt.Errorf("register: %s has no XMPP client service (SRV target \".\")", domain)
-		}
-		return []candidate{{addr: net.JoinHostPort(domain, "5222")}, {addr: net.JoinHostPort(domain, "5223"), directTLS: true}}, nil
+	return d.Resolver
+}
+
+// candidates returns the targets of domain as addresses.
+func (d *Dialer) candidates(ctx context.Context, domain string) ([]candidate, error) {
+	ts, err := d.targets(ctx, domain)
+	if err != nil {
+		return nil, err
 	}
-	// LookupSRV already orders each list by priority and weight; merge the
-	// two lists by priority, direct TLS first on ties.
-	slices.SortStableFunc(all, func(a, b prio) int {
-		if c := cmp.Compare(a.prio, b.prio); c != 0 {
-			return c
-		}
-		if a.directTLS != b.directTLS {
-			if a.directTLS {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.idx, b.idx)
-	})
-	out := make([]candidate, len(all))
-	for i, p := range all {
-		out[i] = p.candidate
+	out := make([]candidate, len(ts))
+	for i, t := range ts {
+		out[i] = candidate{addr: t.Addr(), directTLS: t.DirectTLS}
 	}
 	return out, nil
+}
+
+// endpoints returns the targets of domain with their addresses, resolved
+// here unless NetDialer resolves names itself (a proxy).
+func (d *Dialer) endpoints(ctx context.Context, domain string) ([]xmppconn.Endpoint, error) {
+	ts, err := d.targets(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	switch d.NetDialer.(type) {
+	case nil, *net.Dialer:
+		return xmppconn.Resolve(ctx, d.resolver(), ts, 0), nil
+	}
+	eps := make([]xmppconn.Endpoint, len(ts))
+	for i, t := range ts {
+		eps[i] = xmppconn.Endpoint{Target: t}
+	}
+	return eps, nil
 }
 
 // Dial connects to the XMPP server of domain and returns a stream that is
@@ -294,10 +268,10 @@ func (d *Dialer) candidates(ctx context.Context, domain string) ([]candidate, er
 // has been verified for domain; a server that does not offer STARTTLS is
 // refused (ErrNoTLS).
 //
-// Dial tries the addresses from SRV records (or Addr) in order until one
-// accepts a TCP connection (and, for direct TLS, completes the TLS
-// handshake); errors after that are returned without trying other
-// addresses.
+// Dial tries the addresses from SRV records (or Addr) in order, both
+// address families raced (see Dialer.Resolver), until one accepts a TCP
+// connection (and, for direct TLS, completes the TLS handshake); errors
+// after that are returned without trying other addresses.
 func (d *Dialer) Dial(ctx context.Context, domain string) (*Conn, error) {
 	return d.dial(ctx, domain, nil, nil)
 }
@@ -337,80 +311,65 @@ func (d *Dialer) dialAs(ctx context.Context, domain, user string, progress func(
 	if _, err := d.tlsConfig(domain, false); err != nil {
 		return nil, err
 	}
-	// The SRV lookups are one step bounded by Timeout; so is each
-	// connection attempt.
-	cands, err := func() ([]candidate, error) {
+	// The SRV and address lookups are one step bounded by Timeout; so
+	// is each connection attempt.
+	eps, err := func() ([]xmppconn.Endpoint, error) {
 		ctx, cancel := c.withTimeout(ctx)
 		defer cancel()
-		return d.candidates(ctx, domain)
+		return d.endpoints(ctx, domain)
 	}()
 	if err != nil {
 		return nil, &Error{Op: opDial, Kind: KindConnect, Err: err}
 	}
-	nd := d.NetDialer
-	if nd == nil {
-		nd = &net.Dialer{Resolver: d.Resolver}
+	xd := xmppconn.Dialer{
+		Dialer:         d.NetDialer,
+		AttemptTimeout: c.timeout,
+		Handshake: func(ctx context.Context, nc net.Conn, t xmppconn.Target) (net.Conn, error) {
+			if !t.DirectTLS {
+				return nc, nil
+			}
+			cfg, err := d.tlsConfig(domain, true)
+			if err != nil {
+				return nil, err
+			}
+			tc := tls.Client(nc, cfg)
+			if err := tc.HandshakeContext(ctx); err != nil {
+				return nil, fmt.Errorf("TLS: %w", err)
+			}
+			return tc, nil
+		},
+		Started: func(t xmppconn.Target, addr string) {
+			c.event(Event{Stage: StageConnecting, Addr: addr, DirectTLS: t.DirectTLS})
+		},
 	}
 	if d.Addr == "" {
 		// Addresses the domain chose (SRV targets, its own name) are
 		// subject to the policy; Addr, chosen by the application, is not.
-		nd = d.Destinations.Or(AllowAll).Dialer(nd)
+		xd.Policy = d.Destinations.Or(AllowAll)
 	}
-	var errs []error
-	for _, cand := range cands {
-		cfg, err := d.tlsConfig(domain, cand.directTLS)
-		if err != nil {
-			return nil, err
-		}
-		c.event(Event{Stage: StageConnecting, Addr: cand.addr, DirectTLS: cand.directTLS})
-		nc, err := c.connect(ctx, nd, cand, cfg)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", cand.addr, err))
-			if ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		c.addr = cand.addr
-		if err := c.open(ctx, nc, cand.directTLS, cfg, pf); err != nil {
-			c.closeNow()
-			return nil, err
-		}
-		feats := c.Features()
-		c.event(Event{Stage: StageSecured, Addr: c.addr, DirectTLS: cand.directTLS, TLS: c.ConnectionState(), Features: &feats})
-		return c, nil
-	}
-	if len(errs) == 1 {
-		err = errs[0]
-	} else {
-		err = errors.Join(errs...)
-	}
-	k := KindConnect
-	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &certErr) {
-		k = KindNoTLS
-	}
-	return nil, &Error{Op: opDial, Kind: k, Err: err}
-}
-
-// connect opens the TCP connection and, for direct TLS, does the TLS
-// handshake.
-func (c *Conn) connect(ctx context.Context, nd ContextDialer, cand candidate, cfg *tls.Config) (net.Conn, error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	nc, err := nd.DialContext(ctx, "tcp", cand.addr)
+	cn, err := xd.Connect(ctx, eps)
 	if err != nil {
+		k := KindConnect
+		var certErr *tls.CertificateVerificationError
+		if errors.As(err, &certErr) {
+			k = KindNoTLS
+		}
+		return nil, &Error{Op: opDial, Kind: k, Err: err}
+	}
+	direct := cn.Target.DirectTLS
+	cfg, err := d.tlsConfig(domain, direct)
+	if err != nil {
+		cn.Conn.Close()
 		return nil, err
 	}
-	if !cand.directTLS {
-		return nc, nil
+	c.addr = cn.Addr
+	if err := c.open(ctx, cn.Conn, direct, cfg, pf); err != nil {
+		c.closeNow()
+		return nil, err
 	}
-	tc := tls.Client(nc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("TLS: %w", err)
-	}
-	return tc, nil
+	feats := c.Features()
+	c.event(Event{Stage: StageSecured, Addr: c.addr, DirectTLS: direct, TLS: c.ConnectionState(), Features: &feats})
+	return c, nil
 }
 
 // open negotiates the stream on a fresh connection: stream header,
