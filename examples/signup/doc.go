@@ -22,9 +22,11 @@
 // language and country (-lang, -country, by default from $LANG) first,
 // in a fair random order; three at a time are verified live (TLS and the
 // registration form), the account is created on the first that works and
-// the next one is tried when one fails. A taken username gets digits
-// appended. Progress goes to standard error (with -json too); the output
-// names each provider that failed and why.
+// the next one is tried when one fails. A generated username that is taken
+// is replaced by another; a typed one is not: signup exits with status 10
+// and suggests other names ("suggestions" with -json). Progress goes to
+// standard error (with -json too); the output names each provider that
+// failed and why.
 //
 // The password is read from the environment variable ONBOARD_PASSWORD or,
 // if that is empty, from standard input (with echo disabled when it is a
@@ -37,7 +39,18 @@
 //
 // A CAPTCHA image is saved to a temporary file, removed when the command
 // ends (also on Ctrl-C), or to -captcha-out, which is kept; the answer is
-// read from standard input, as are other fields the server asks for.
+// read from standard input, as are other fields the server asks for. After
+// a wrong answer signup says so and shows the new challenge; a web page
+// where the CAPTCHA can be solved instead is printed when the server names
+// one (https only).
+//
+// -token takes an invitation as people receive it: an xmpp: URI, a bare
+// token (with -domain), a landing page link with the URI after "#"
+// (https://xmpp.link/#example.org?register;preauth=..., read without
+// fetching anything), or a link to an invitation page
+// (https://example.org/invite?TOKEN, Prosody's mod_invites_page), which
+// is fetched to read its xmpp: link: https only, public addresses only, at
+// most 256 KiB within 10 s.
 //
 // With -json the result is one JSON object on standard output, camelCase
 // keys with "format": 1 first: {"format": 1, "ok": true, "jid":
@@ -86,8 +99,9 @@
 //	                       (domain=host:port, repeatable; to test the choice
 //	                       against local servers)
 //	-timeout duration      overall time limit (default 3m0s)
-//	-token token           invitation token or URI
-//	                       (xmpp:host?register;preauth=...)
+//	-token token           invitation token, URI
+//	                       (xmpp:host?register;preauth=...) or invitation
+//	                       link (https://...)
 //	-user name             the account name to create (asked for when
 //	                       missing; an empty answer: generated)
 //
@@ -114,5 +128,6 @@
 //	24  TLS not available or certificate invalid
 //	25  no provider could create the account (without -domain; the attempts
 //	    say why each one failed)
+//	26  already registered (the server says so; nothing was submitted)
 //	130 interrupted (Ctrl-C)
 package main

@@ -62,6 +62,9 @@ func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list p
 		return r
 	}
 	r.Error = err.Error()
+	if te := (*onboard.UsernameTakenError)(nil); errors.As(err, &te) {
+		r.Suggestions = te.Suggestions
+	}
 	var npe *onboard.NoProviderError
 	var ae *onboard.AttemptError
 	var e *register.Error

@@ -41,6 +41,7 @@ const (
 	exitLoginFailed    = 23
 	exitNoTLS          = 24
 	exitNoProvider     = 25
+	exitRegistered     = 26
 	exitInterrupted    = 130
 )
 
@@ -60,6 +61,7 @@ var kindExit = map[register.Kind]int{
 	register.KindLoginFailed:        exitLoginFailed,
 	register.KindNoTLS:              exitNoTLS,
 	register.KindConnect:            exitConnect,
+	register.KindAlreadyRegistered:  exitRegistered,
 }
 
 // result is the JSON output (-json), one object on standard output.
@@ -73,7 +75,9 @@ type result struct {
 	Error       string `json:"error,omitempty"`       // message (never the password)
 	RedirectURL string `json:"redirectUrl,omitempty"` // web registration page
 	RetryAfter  string `json:"retryAfter,omitempty"`  // rate limit wait, if known
-	Note        string `json:"note,omitempty"`        // remarks
+	// Suggestions are other names to try when a typed username is taken.
+	Suggestions []string `json:"suggestions,omitempty"`
+	Note        string   `json:"note,omitempty"` // remarks
 
 	// Password is set only when it was generated (an empty answer to the
 	// prompt): the user has no other way to learn it.
@@ -103,9 +107,12 @@ func main() {
 type options struct {
 	domain, addr, directTLS, caFile, user, token, captchaOut string
 	lang, country, listFile                                  string
-	pick, asJSON, debug                                      bool
-	resolve                                                  resolveFlag
-	timeout                                                  time.Duration
+	// inviteDest is where invitation pages may be fetched from (tests:
+	// AllowAll for a page on loopback); the zero value is public only.
+	inviteDest          register.Destinations
+	pick, asJSON, debug bool
+	resolve             resolveFlag
+	timeout             time.Duration
 }
 
 // command describes the command, its flags bound to o; its help is the
@@ -118,7 +125,7 @@ func command(o *options) *cli.Command {
 	fs.StringVar(&o.directTLS, "direct-tls", "", "connect to this `host:port` with direct TLS (XEP-0368) instead of looking up SRV records")
 	fs.StringVar(&o.caFile, "cafile", "", "trust the CA certificates in this PEM `file` in addition to the system roots")
 	fs.StringVar(&o.user, "user", "", "the account `name` to create (asked for when missing; an empty answer: generated)")
-	fs.StringVar(&o.token, "token", "", "invitation `token` or URI (xmpp:host?register;preauth=...)")
+	fs.StringVar(&o.token, "token", "", "invitation `token`, URI (xmpp:host?register;preauth=...) or invitation link (https://...)")
 	fs.StringVar(&o.captchaOut, "captcha-out", "", "save a CAPTCHA image to this `file` and keep it (default: a temporary file, removed at exit)")
 	fs.StringVar(&o.lang, "lang", "", "the user's `language` (default: from $LANG)")
 	fs.StringVar(&o.country, "country", "", "the user's `country` (default: from $LANG)")
@@ -145,9 +152,11 @@ the embedded XMPP Providers list (or -file), those in the user's
 language and country (-lang, -country, by default from $LANG) first,
 in a fair random order; three at a time are verified live (TLS and the
 registration form), the account is created on the first that works and
-the next one is tried when one fails. A taken username gets digits
-appended. Progress goes to standard error (with -json too); the output
-names each provider that failed and why.
+the next one is tried when one fails. A generated username that is taken
+is replaced by another; a typed one is not: signup exits with status 10
+and suggests other names ("suggestions" with -json). Progress goes to
+standard error (with -json too); the output names each provider that
+failed and why.
 
 The password is read from the environment variable ONBOARD_PASSWORD or,
 if that is empty, from standard input (with echo disabled when it is a
@@ -160,7 +169,18 @@ likewise gets a generated name.
 
 A CAPTCHA image is saved to a temporary file, removed when the command
 ends (also on Ctrl-C), or to -captcha-out, which is kept; the answer is
-read from standard input, as are other fields the server asks for.
+read from standard input, as are other fields the server asks for. After
+a wrong answer signup says so and shows the new challenge; a web page
+where the CAPTCHA can be solved instead is printed when the server names
+one (https only).
+
+-token takes an invitation as people receive it: an xmpp: URI, a bare
+token (with -domain), a landing page link with the URI after "#"
+(https://xmpp.link/#example.org?register;preauth=..., read without
+fetching anything), or a link to an invitation page
+(https://example.org/invite?TOKEN, Prosody's mod_invites_page), which
+is fetched to read its xmpp: link: https only, public addresses only, at
+most 256 KiB within 10 s.
 
 With -json the result is one JSON object on standard output, camelCase
 keys with "format": 1 first: {"format": 1, "ok": true, "jid":
@@ -201,6 +221,7 @@ escapes.`,
 24  TLS not available or certificate invalid
 25  no provider could create the account (without -domain; the attempts
     say why each one failed)
+26  already registered (the server says so; nothing was submitted)
 130 interrupted (Ctrl-C)`,
 		Flags: fs,
 	}
@@ -288,13 +309,28 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		// One line per record, so that each keeps its direction.
 		d.Debug = func(dir string, xml []byte) { fmt.Fprintf(stderr, "%s: %s\n", dir, sanitize.Line(string(xml))) }
 	}
-	if o.domain == "" && o.token != "" {
-		if inv, err := register.ParseInvite(o.token); err == nil {
-			o.domain = inv.Domain
-			if o.user == "" {
-				o.user = inv.Username
-			}
+	if o.token != "" {
+		// An invitation page is fetched here, once; what goes on is
+		// the token (the domain and account it names are checked here).
+		inv, err := register.ParseInvite(o.token)
+		if errors.Is(err, register.ErrInvitePage) {
+			pages := register.InviteFetcher{TLSConfig: d.TLSConfig, Destinations: o.inviteDest}
+			inv, err = pages.Resolve(ctx, o.token)
 		}
+		if err != nil {
+			return out(result{Exit: exitInviteInvalid, Kind: register.KindInviteInvalid.String(), Error: err.Error(), Domain: o.domain})
+		}
+		switch {
+		case inv.Domain != "" && o.domain != "" && !strings.EqualFold(strings.TrimSuffix(o.domain, "."), inv.Domain):
+			return out(result{Exit: exitInviteInvalid, Kind: register.KindInviteInvalid.String(), Domain: o.domain,
+				Error: fmt.Sprintf("the invitation is for %s, not %s", inv.Domain, o.domain)})
+		case inv.Domain != "" && o.domain == "":
+			o.domain = inv.Domain
+		}
+		if o.user == "" {
+			o.user = inv.Username
+		}
+		o.token = inv.Token
 	}
 	list := providers.Embedded()
 	if o.listFile != "" {
@@ -392,6 +428,10 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			r.RetryAfter = e.RetryAfter.String()
 		}
 	}
+	if errors.Is(err, register.ErrNoMechanism) {
+		// Nothing was submitted: not "registered, but the login failed".
+		r.Exit = exitError
+	}
 	return out(r)
 }
 
@@ -454,6 +494,15 @@ func askCaptcha(ctx context.Context, p *cli.Prompter, tmp *cli.TempFiles, c *reg
 	}
 	for _, u := range c.URLs {
 		fmt.Fprintf(p.Out, "CAPTCHA also at %s\n", sanitize.Line(u))
+	}
+	if c.Retry > 0 {
+		fmt.Fprintf(p.Out, "The server did not accept the answer (%d wrong); a new challenge:\n", c.Retry)
+	}
+	if c.FallbackURL != "" {
+		fmt.Fprintf(p.Out, "CAPTCHA can also be solved at %s\n", sanitize.Line(c.FallbackURL))
+	}
+	if c.PlainHTTP && len(c.Image) == 0 {
+		fmt.Fprintf(p.Out, "CAPTCHA (%s): the server offers its media over plain http only (not shown)\n", sanitize.Line(c.Type))
 	}
 	label := c.Label
 	if label == "" {
