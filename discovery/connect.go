@@ -9,9 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/xmpp-onboard/onboard/internal/netguard"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 )
 
 // probeTLSConfig returns the TLS configuration for probing domain. The
@@ -20,13 +24,7 @@ import (
 // the server still probed) rather than aborting the handshake. Credentials
 // are only ever sent when describeTLS found the certificate valid.
 func (p *Prober) probeTLSConfig(domain string, alpn bool) *tls.Config {
-	var cfg *tls.Config
-	if p.TLSConfig != nil {
-		cfg = p.TLSConfig.Clone()
-	} else {
-		cfg = &tls.Config{}
-	}
-	cfg.ServerName = domain
+	cfg := xmppconn.ClientTLS(p.TLSConfig, domain, false)
 	// #nosec G402 -- verified in describeTLS; see above.
 	cfg.InsecureSkipVerify = true
 	cfg.VerifyPeerCertificate = nil
@@ -34,9 +32,6 @@ func (p *Prober) probeTLSConfig(domain string, alpn bool) *tls.Config {
 	cfg.NextProtos = nil
 	if alpn {
 		cfg.NextProtos = []string{"xmpp-client"}
-	}
-	if cfg.MinVersion == 0 {
-		cfg.MinVersion = tls.VersionTLS12
 	}
 	return cfg
 }
@@ -83,37 +78,35 @@ func (p *Prober) describeTLS(cs tls.ConnectionState, domain string, now time.Tim
 	return info
 }
 
-// dial tries the targets in order and returns the first connection.
+// dial connects to the first of the targets that answers
+// (xmppconn.Dialer.Connect: in order, the addresses raced, Happy
+// Eyeballs), under the targets' destination policy, and records every
+// attempt in c, also the ones refused by the policy, not resolved or
+// abandoned when another address connected first.
 func (p *Prober) dial(ctx context.Context, targets []target, c *Connection) net.Conn {
-	for _, t := range targets {
-		if t.err != nil {
-			c.Addr = t.addr()
-			c.Attempts = append(c.Attempts, Attempt{Addr: t.addr(), Err: t.err})
-			continue
+	var eps []xmppconn.Endpoint
+	var pol netguard.Policy
+	for i, t := range targets {
+		if i == 0 || t.policy == netguard.PublicOnly {
+			// One policy per resolution (the stricter, were they to differ).
+			pol = t.policy
 		}
-		for _, ip := range t.ips {
-			addr := net.JoinHostPort(ip, t.port)
-			c.Addr = addr
-			if err := t.policy.Check(addr); err != nil {
-				// An SRV target or name on a loopback or private address:
-				// not even a TCP handshake.
-				c.Attempts = append(c.Attempts, Attempt{Addr: addr, Err: err})
-				continue
-			}
-			t0 := time.Now()
-			actx, cancel := bound(ctx, p.connectTimeout())
-			conn, err := t.policy.Dialer(p.Dialer).DialContext(actx, "tcp", addr)
-			cancel()
-			c.Attempts = append(c.Attempts, Attempt{Addr: addr, Err: err, Took: time.Since(t0)})
-			if err == nil {
-				return conn
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
+		if t.err == nil && len(t.ips) == 0 {
+			continue // nothing to dial: not resolved here
 		}
+		port, _ := strconv.ParseUint(t.port, 10, 16)
+		eps = append(eps, xmppconn.Endpoint{Target: xmppconn.Target{Host: t.host, Port: uint16(port)}, IPs: t.ips, Err: t.err})
 	}
-	return nil
+	d := xmppconn.Dialer{Dialer: p.Dialer, Policy: pol, AttemptTimeout: p.connectTimeout()}
+	cn, _ := d.Connect(ctx, eps)
+	for _, a := range cn.Attempts {
+		c.Attempts = append(c.Attempts, Attempt{Addr: a.Addr, Err: a.Err, Took: a.Took})
+		c.Addr = a.Addr
+	}
+	if cn.Conn != nil {
+		c.Addr = cn.Addr
+	}
+	return cn.Conn
 }
 
 // dialFailure is the status of a connection that could not be made.

@@ -2,15 +2,18 @@ package discovery
 
 import (
 	"context"
-	"errors"
 	"net"
 	"slices"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/xmpp-onboard/onboard/internal/netguard"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 )
+
+// The SRV lookups, the order of their targets, the addresses and the
+// connection attempts are internal/xmppconn's (the same as register's);
+// this file keeps what the report says about them.
 
 // Limits of the resolution, against domains with absurd DNS.
 const (
@@ -107,65 +110,60 @@ func overrideTarget(addr string, ok bool) ([]target, Status) {
 	return []target{{host: host, port: port}}, Status{}
 }
 
-// srvTargets returns the targets to try for a service: the SRV targets, or
-// the domain on the conventional port when there are no records.
+// srvTargets returns the targets to try for a service, as
+// xmppconn.SRV.Targets orders them: the SRV targets (in the report's
+// order), or the domain on the conventional port when there are no
+// records.
 func srvTargets(s SRVRecords, domain, port string) ([]target, Status) {
 	if s.Disabled {
 		return nil, absent("SRV record says the service is not available", nil, 0)
 	}
-	if len(s.Records) == 0 {
-		return []target{{host: domain, port: port}}, Status{}
-	}
-	var ts []target
+	srv := xmppconn.SRV{Disabled: s.Disabled}
 	for _, rec := range s.Records {
-		if len(ts) == maxTargets {
-			break
-		}
-		ts = append(ts, target{host: rec.Target, port: strconv.Itoa(int(rec.Port))})
+		srv.Records = append(srv.Records, &net.SRV{Target: rec.Target, Port: rec.Port, Priority: rec.Priority, Weight: rec.Weight})
+	}
+	p, _ := strconv.ParseUint(port, 10, 16)
+	var ts []target
+	for _, t := range srv.Targets(domain, uint16(p), false, maxTargets) {
+		ts = append(ts, target{host: t.Host, port: strconv.Itoa(int(t.Port))})
 	}
 	return ts, Status{}
 }
 
-// lookupSRV looks up _service._tcp.domain.
+// lookupSRV looks up _service._tcp.domain (xmppconn.LookupSRV) and says
+// what it found.
 func (p *Prober) lookupSRV(ctx context.Context, service, domain string) SRVRecords {
-	t0 := time.Now()
-	_, addrs, err := p.resolver().LookupSRV(ctx, service, "tcp", domain)
-	took := time.Since(t0)
+	r := xmppconn.LookupSRV(ctx, p.resolver(), service, domain)
 	var s SRVRecords
-	if err != nil {
-		var de *net.DNSError
-		if errors.As(err, &de) && de.IsNotFound {
-			s.Status = absent("no SRV records", nil, took)
-			return s
-		}
-		s.Status = unknown("SRV lookup failed", err, took)
+	switch {
+	case r.Err != nil:
+		s.Status = unknown("SRV lookup failed", r.Err, r.Took)
 		return s
-	}
-	if len(addrs) == 1 && (addrs[0].Target == "." || addrs[0].Target == "") {
+	case r.Disabled:
 		s.Disabled = true
-		s.Status = absent("SRV target \".\": service not available", nil, took)
+		s.Status = absent("SRV target \".\": service not available", nil, r.Took)
 		return s
 	}
-	for _, a := range addrs {
-		if a == nil || len(s.Records) >= maxListItems {
-			continue
+	for _, a := range r.Records {
+		if len(s.Records) >= maxListItems {
+			break
 		}
 		s.Records = append(s.Records, SRVRecord{Target: trimDot(clipString(a.Target)), Port: a.Port, Priority: a.Priority, Weight: a.Weight})
 	}
 	if len(s.Records) == 0 {
-		s.Status = absent("no SRV records", nil, took)
+		s.Status = absent("no SRV records", nil, r.Took)
 		return s
 	}
 	// The order a client tries them in; RFC 2782 picks among equal
-	// priorities at random by weight, the prober deterministically by
-	// weight so that reports are reproducible.
+	// priorities at random by weight (as register does), the prober
+	// deterministically by weight so that reports are reproducible.
 	slices.SortStableFunc(s.Records, func(a, b SRVRecord) int {
 		if a.Priority != b.Priority {
 			return int(a.Priority) - int(b.Priority)
 		}
 		return int(b.Weight) - int(a.Weight)
 	})
-	s.Status = observed(took)
+	s.Status = observed(r.Took)
 	return s
 }
 
@@ -177,52 +175,25 @@ func trimDot(s string) string {
 }
 
 // resolveTargets fills in the addresses of every target, looking each host
-// up once.
+// up once (xmppconn.Resolve: at most maxIPs, the address families
+// interleaved).
 func (p *Prober) resolveTargets(ctx context.Context, lists ...[]target) {
-	type result struct {
-		ips []string
-		err error
-	}
-	hosts := map[string]*result{}
-	var order []string
+	var flat []xmppconn.Target
 	for _, ts := range lists {
 		for _, t := range ts {
-			if t.err == nil && hosts[t.host] == nil {
-				hosts[t.host] = &result{}
-				order = append(order, t.host)
+			if t.err == nil {
+				port, _ := strconv.ParseUint(t.port, 10, 16)
+				flat = append(flat, xmppconn.Target{Host: t.host, Port: uint16(port)})
 			}
 		}
 	}
-	var wg sync.WaitGroup
-	for _, h := range order {
-		res := hosts[h]
-		if ip := net.ParseIP(h); ip != nil {
-			res.ips = []string{ip.String()}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ips, err := p.resolver().LookupHost(ctx, h)
-			if err != nil {
-				res.err = err
-				return
-			}
-			if len(ips) == 0 {
-				res.err = &net.DNSError{Err: "no addresses", Name: h, IsNotFound: true}
-				return
-			}
-			if len(ips) > maxIPs {
-				ips = ips[:maxIPs]
-			}
-			res.ips = ips
-		}()
-	}
-	wg.Wait()
+	eps := xmppconn.Resolve(ctx, p.resolver(), flat, maxIPs)
+	i := 0
 	for _, ts := range lists {
-		for i := range ts {
-			if res := hosts[ts[i].host]; res != nil && ts[i].err == nil {
-				ts[i].ips, ts[i].err = res.ips, res.err
+		for j := range ts {
+			if ts[j].err == nil {
+				ts[j].ips, ts[j].err = eps[i].IPs, eps[i].Err
+				i++
 			}
 		}
 	}
