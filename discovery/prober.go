@@ -10,13 +10,12 @@ import (
 	"sync"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/xmpp-onboard/onboard/internal/netguard"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 )
 
 // Resolver looks up DNS records. *net.Resolver implements it; tests inject
-// fakes.
+// fakes. It is the same interface as register.Resolver.
 type Resolver interface {
 	LookupSRV(ctx context.Context, service, proto, name string) (cname string, addrs []*net.SRV, err error)
 	LookupHost(ctx context.Context, host string) (addrs []string, err error)
@@ -296,17 +295,18 @@ func (p *Prober) Probe(ctx context.Context, domain string) (Report, error) {
 }
 
 // normalizeDomain checks that s is an XMPP domain (a JID with only a
-// domainpart) and returns it lower-cased, without a trailing dot.
+// domainpart) and returns it lower-cased, without a trailing dot
+// (xmppconn.NormalizeDomain, as register does).
 func normalizeDomain(s string) (string, error) {
-	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
-	if d == "" {
-		return "", fmt.Errorf("%w: empty", ErrInvalidDomain)
-	}
-	j, err := jid.Parse(d)
-	if err != nil || j.Localpart() != "" || j.Resourcepart() != "" || strings.ContainsAny(d, " /@:[]") {
+	d, err := xmppconn.NormalizeDomain(s)
+	if err != nil {
+		d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+		if d == "" {
+			return "", fmt.Errorf("%w: empty", ErrInvalidDomain)
+		}
 		return d, fmt.Errorf("%w: %q", ErrInvalidDomain, s)
 	}
-	return j.Domainpart(), nil
+	return d, nil
 }
 
 // failedReport is the report of a probe that could not run.
