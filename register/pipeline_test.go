@@ -109,9 +109,9 @@ func TestPipelinedStartTLS(t *testing.T) {
 			}
 			tr := srv.Transcripts()[0]
 			afterTLS := strings.TrimPrefix(tr, plain)
-			// The secured stream: header, token, form request, in one
-			// flight (checked by order; TestRoundTrips counts the
-			// flights on real servers).
+			// The secured stream: header, then (the features having
+			// advertised invitations) token and form request, in that
+			// order; TestRoundTrips counts the flights on real servers.
 			i := strings.Index(afterTLS, "<preauth")
 			j := strings.Index(afterTLS, "jabber:iq:register")
 			if i < 0 || j < i || !strings.HasPrefix(afterTLS, "<?xml") {
