@@ -3,6 +3,7 @@ package register
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -288,6 +289,7 @@ func TestChooseMechanism(t *testing.T) {
 	tls13 := tlsState13()
 	tls12 := tls.ConnectionState{Version: tls.VersionTLS12, TLSUnique: []byte("0123456789ab")}
 	exporter := []string{"tls-server-end-point", "tls-exporter"}
+	withCert := tls.ConnectionState{Version: tls.VersionTLS13, PeerCertificates: []*x509.Certificate{{Raw: []byte("cert")}}}
 	cases := []struct {
 		offered []string
 		cb      []string // XEP-0440 types
@@ -302,8 +304,13 @@ func TestChooseMechanism(t *testing.T) {
 		// tls-exporter advertised: -PLUS.
 		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256"}, exporter, tls13, false, "SCRAM-SHA-1-PLUS"},
 		{[]string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"}, []string{"TLS-Exporter"}, tls13, false, "SCRAM-SHA-256-PLUS"},
-		// Only a type mellium.im/sasl cannot compute: no -PLUS.
+		// Only tls-server-end-point listed (XEP-0440): -PLUS with it
+		// when there is a certificate to hash, else none.
 		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, []string{"tls-server-end-point"}, tls13, false, "SCRAM-SHA-1"},
+		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, []string{"tls-server-end-point"}, withCert, false, "SCRAM-SHA-1-PLUS"},
+		// SCRAM-SHA-512 (ejabberd's auth_scram_hash: sha512) first.
+		{[]string{"PLAIN", "SCRAM-SHA-512-PLUS", "SCRAM-SHA-512", "X-OAUTH2"}, exporter, tls13, false, "SCRAM-SHA-512-PLUS"},
+		{[]string{"PLAIN", "SCRAM-SHA-512", "SCRAM-SHA-256", "X-OAUTH2"}, nil, tls13, false, "SCRAM-SHA-512"},
 		// TLS 1.2: tls-unique is the default without XEP-0440.
 		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, nil, tls12, false, "SCRAM-SHA-1-PLUS"},
 		{[]string{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, exporter, tls12, false, "SCRAM-SHA-1"},
