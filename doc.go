@@ -94,25 +94,31 @@
 //
 // Hedging. A candidate that has not answered within the hedge delay is
 // overdue: it goes on, but the next candidate starts beside it instead of
-// waiting for the Timeout. The hedge delay is learned in the run: a quarter
-// more than the slowest verification that succeeded, at least 200 ms, and
-// 200 ms before any did; never more than Timeout. At most Parallel overdue
-// candidates run beside Parallel others, so there are never more than
-// 2×Parallel verifications (each one connection) at once, however bad the
-// network. A server that accepts connections and never answers thus costs
-// the hedge delay, not the Timeout.
+// waiting for the Timeout. The hedge delay is 200 ms until a candidate
+// answered, then learned in the run: a quarter more than the slowest
+// verification that succeeded, at least 300 ms; never more than Timeout.
+// At most Parallel overdue candidates run beside Parallel others, so there
+// are never more than 2×Parallel verifications at once, however bad the
+// network: 6 by default, each with one connection (two while its
+// addresses are raced, see below). A server that accepts
+// connections and never answers thus costs the hedge delay, not the
+// Timeout. Within one verification the connection attempts follow the SRV
+// order and race the addresses of both families (Happy Eyeballs: the next
+// address 250 ms after the previous one, or at once when it fails).
 //
 // Fairness. The order is the user's preference and a fair shuffle, so a
 // provider that answers while an earlier one is still being verified is
 // held back until the earlier one answers or becomes overdue; a fast
 // server does not win just by being fast. Hedging and the hold-back use
-// the same delay: an earlier provider keeps its place if it answers within
-// a quarter more than the slowest answer so far (and within 200 ms), and
-// loses it to a faster later one otherwise. Providers that answer within
-// that margin are chosen as often as each other, with or without servers
-// that never answer; a much faster provider (twice as fast, say) wins
-// against an earlier one more often than its share. TestVerifyDistribution
-// measures it, BENCHMARKS.md has the figures.
+// the same delay, and that is the trade-off: nothing tells a server that
+// never answers from a slow one before the Timeout, so an earlier provider
+// keeps its place only if it answers within a quarter more than the
+// slowest answer so far (or within 300 ms), and loses it to a faster later
+// one otherwise. Providers that answer within that margin are chosen as
+// often as each other, with or without servers that never answer; a
+// provider twice as fast as an earlier one takes its place, where the
+// scheduler before hedging waited for it twice as long. TestVerifyDistribution
+// measures both, BENCHMARKS.md has the figures.
 //
 // The account is created on the connection that verified the provider,
 // with the form it received: no second connection, no second form. Then

@@ -26,7 +26,8 @@ import (
 //     others: never more than 2×Parallel verifications at once.
 //   - The hedge delay is learned: a quarter more than the slowest
 //     successful verification of this round, at least minHedge; before any
-//     candidate answered it is defaultHedge. It never exceeds Timeout.
+//     candidate answered it is defaultHedge (less: hedging is cheap, and
+//     nothing is held back before an answer). It never exceeds Timeout.
 //   - A candidate that fails (refused connection, no such domain, closed
 //     registration, …) frees its slot at once.
 //   - The list order is the user's preference and a fair shuffle, so a
@@ -47,9 +48,12 @@ const (
 	// network it starts up to Parallel more verifications early; the first
 	// answer then raises the delay.
 	defaultHedge = 200 * time.Millisecond
-	// minHedge is the least hedge delay, and so the least time a
-	// verified candidate waits for an earlier one.
-	minHedge = 200 * time.Millisecond
+	// minHedge is the least hedge delay once a candidate answered, and so
+	// the least time an earlier candidate has to answer before a later
+	// verified one is taken: fast servers keep their order among
+	// themselves (and the hold-back its meaning) however fast the fastest
+	// is.
+	minHedge = 300 * time.Millisecond
 )
 
 // scheduler decides, for the candidates 0…n-1 of one verification round,
@@ -90,9 +94,8 @@ func (s *scheduler) maxRunning() int { return s.parallel + s.hedges }
 func (s *scheduler) delay() time.Duration {
 	d := defaultHedge
 	if s.slowest > 0 {
-		d = s.slowest + s.slowest/4
+		d = max(s.slowest+s.slowest/4, minHedge)
 	}
-	d = max(d, minHedge)
 	if s.timeout > 0 {
 		d = min(d, s.timeout)
 	}
