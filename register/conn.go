@@ -800,7 +800,11 @@ func (c *Conn) settleAuth(st *saslState) error {
 				return err
 			}
 		case n.Is(xmppconn.NSSASL2, "challenge") && i == 0:
-			if err := c.write(newNode(xmppconn.NSSASL2, "abort")); err != nil {
+			// Prosody 13's mod_sasl2 has no <abort/> (it ends the stream
+			// with unsupported-stanza-type): a response that is no SCRAM
+			// message ends the exchange with a failure instead. Nothing
+			// derived from the password is sent.
+			if err := c.write(newNode(xmppconn.NSSASL2, "response").WithText(b64([]byte("x")))); err != nil {
 				return err
 			}
 		default:

@@ -157,3 +157,42 @@ func TestSASL2WrongPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestSASL2TakenName: on the SASL2 servers, a registration with login of
+// a taken name is refused (ErrUsernameTaken), the SASL2 <authenticate/>
+// pipelined with it is settled, and the same stream registers another
+// name and logs in (with RFC 6120 SASL: the header named the first one).
+func TestSASL2TakenName(t *testing.T) {
+	for _, kind := range []string{testserver.KindProsody, testserver.KindEjabberd} {
+		testserver.ForEach(t, kind, func(t *testing.T, v string) {
+			srv := startModern(t, kind, v)
+			ctx := testCtx(t)
+			d := dialerFor(srv, false)
+			taken := newUser("taken")
+			srv.AddUser(t, taken, "other-Passw0rd-1")
+			conn, f, err := d.DialForm(ctx, srv.Domain, register.FormOptions{Username: taken})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if len(conn.Features().SASL2) > 0 != modern(v) {
+				t.Fatalf("%s: SASL2 offered: %v", srv.Name, conn.Features().SASL2)
+			}
+			f.SetUsername(taken)
+			f.SetPassword("mine-Passw0rd-2")
+			if _, err := conn.Register(ctx, f, true); !errors.Is(err, register.ErrUsernameTaken) {
+				t.Fatalf("taken name: %v", err)
+			}
+			other := newUser("other")
+			f.SetUsername(other)
+			acct, err := conn.Register(ctx, f, true)
+			if err != nil {
+				t.Fatalf("second name on the same stream: %v", err)
+			}
+			pingServer(t, ctx, acct.Session)
+			if acct.JID.Localpart() != other {
+				t.Errorf("JID %v", acct.JID)
+			}
+		})
+	}
+}

@@ -123,7 +123,9 @@ var ErrSASL2Task = errors.New("the server requires an additional SASL2 task")
 // additional data must complete the proof; a failure), then the stream
 // features that follow a success. It returns the success; a *SASLError
 // for a <failure/> (the stream stays usable); an error matching
-// ErrSASL2Task, after an <abort/>, for a <continue/>; a
+// saslclient.ErrFailed when the mechanism refused a challenge, after a
+// response that ends the exchange; an error matching ErrSASL2Task, after
+// an <abort/>, for a <continue/>; a
 // *SASLProtocolError when the server broke the exchange (an error
 // matching saslclient.ErrDowngrade among them). No error quotes a
 // secret.
@@ -148,7 +150,10 @@ func FinishSASL2(ctx context.Context, s Stream, neg *saslclient.Negotiation, sec
 			}
 			resp, err := neg.Challenge(ctx, data)
 			if errors.Is(err, saslclient.ErrFailed) {
-				if werr := s.Send(ctx, New(NSSASL2, "abort")); werr != nil {
+				// Prosody 13's mod_sasl2 has no <abort/> (it ends the
+				// stream): a response that is no message of the
+				// mechanism ends the exchange with a failure.
+				if werr := s.Send(ctx, New(NSSASL2, "response").WithText(B64([]byte("x")))); werr != nil {
 					return nil, werr
 				}
 				if _, rerr := s.Next(ctx); rerr != nil {
