@@ -63,12 +63,16 @@ func TestParseFeatures(t *testing.T) {
 		Bind2:            true,
 		StreamManagement: true,
 		ChannelBindings:  []string{"tls-server-end-point", "tls-exporter"},
+		FAST:             []string{"HT-SHA-256-NONE"},
 		Compression:      []string{"zlib"},
 		Caps:             &Caps{Hash: "sha-1", Node: "http://prosody.im", Ver: "abcdef="},
 		Limits:           &Limits{MaxBytes: 262144, IdleSeconds: 840},
 	}
 	if !reflect.DeepEqual(f, want) {
 		t.Errorf("modern features:\n got %+v\nwant %+v", f, want)
+	}
+	if !f.SMInline() {
+		t.Error("SMInline: stream management is inline in SASL2")
 	}
 	if got := f.ChannelBindingMechanisms(); !reflect.DeepEqual(got, []string{"SCRAM-SHA-256-PLUS"}) {
 		t.Errorf("ChannelBindingMechanisms = %v", got)
