@@ -97,14 +97,15 @@
 // waiting for the Timeout. The hedge delay is 200 ms until a candidate
 // answered, then learned in the run: a quarter more than the slowest
 // verification that succeeded, at least 300 ms; never more than Timeout.
-// At most Parallel overdue candidates run beside Parallel others, so there
-// are never more than 2×Parallel verifications at once, however bad the
-// network: 6 by default, each with one connection (two while its
-// addresses are raced, see below). A server that accepts
-// connections and never answers thus costs the hedge delay, not the
-// Timeout. Within one verification the connection attempts follow the SRV
-// order and race the addresses of both families (Happy Eyeballs: the next
-// address 250 ms after the previous one, or at once when it fails).
+// Hedges start one at a time, the next when the previous one is overdue
+// too, and at most Parallel overdue candidates run beside Parallel others,
+// so there are never more than 2×Parallel verifications at once, however
+// bad the network: 6 by default, each with one connection (two while its
+// addresses are raced, see below). A server that accepts connections and
+// never answers thus costs the hedge delay, not the Timeout. Within one
+// verification the connection attempts follow the SRV order and race the
+// addresses of both families (Happy Eyeballs: the next address 250 ms
+// after the previous one, or at once when it fails).
 //
 // Fairness. The order is the user's preference and a fair shuffle, so a
 // provider that answers while an earlier one is still being verified is

@@ -22,8 +22,10 @@ import (
 //   - A candidate that has not answered within the hedge delay is
 //     overdue: it keeps running, but no longer takes one of the Parallel
 //     slots, so the next candidate starts (hedging) without waiting for
-//     Timeout. At most Parallel overdue candidates run beside the Parallel
-//     others: never more than 2×Parallel verifications at once.
+//     Timeout. Hedges start one at a time: the next one only when the
+//     previous one is overdue too (a gentle ramp, not a burst, on a slow
+//     network). At most Parallel overdue candidates run beside the
+//     Parallel others: never more than 2×Parallel verifications at once.
 //   - The hedge delay is learned: a quarter more than the slowest
 //     successful verification of this round, at least minHedge; before any
 //     candidate answered it is defaultHedge (less: hedging is cheap, and
@@ -67,6 +69,7 @@ type scheduler struct {
 
 	next    int               // the first candidate not started yet
 	running map[int]time.Time // started, no outcome yet: start time
+	hedged  map[int]bool      // started beside Parallel others
 	held    map[int]bool      // verified, not taken yet
 	slowest time.Duration     // the slowest successful verification
 }
@@ -82,6 +85,7 @@ func newScheduler(n, parallel int, timeout time.Duration) *scheduler {
 		hedges:   parallel,
 		timeout:  timeout,
 		running:  map[int]time.Time{},
+		hedged:   map[int]bool{},
 		held:     map[int]bool{},
 	}
 }
@@ -113,18 +117,21 @@ func (s *scheduler) overdue(i int, now time.Time) bool {
 func (s *scheduler) start(now time.Time) []int {
 	var out []int
 	for len(s.held) == 0 && s.next < s.n && len(s.running) < s.maxRunning() {
-		active := 0
+		active, youngHedge := 0, false
 		for i := range s.running {
 			if !s.overdue(i, now) {
 				active++
+				youngHedge = youngHedge || s.hedged[i]
 			}
 		}
-		if active >= s.parallel {
+		hedge := len(s.running) >= s.parallel
+		if active >= s.parallel || hedge && youngHedge {
 			break
 		}
 		i := s.next
 		s.next++
 		s.running[i] = now
+		s.hedged[i] = hedge
 		out = append(out, i)
 	}
 	return out

@@ -19,7 +19,7 @@ type simCand struct {
 	never bool
 }
 
-func alive(d time.Duration) simCand  { return simCand{took: d, ok: true} }
+func alive(d time.Duration) simCand   { return simCand{took: d, ok: true} }
 func refused(d time.Duration) simCand { return simCand{took: d} }
 
 var blackhole = simCand{never: true}
@@ -136,33 +136,36 @@ func TestVerifySchedulerHoldBack(t *testing.T) {
 
 func TestVerifySchedulerHedge(t *testing.T) {
 	// The first Parallel candidates never answer: the next ones start
-	// after defaultHedge, not after the timeout, and the first of them to
-	// be verified is taken at once (the earlier ones are overdue).
+	// one by one, each after defaultHedge (not after the timeout), and the
+	// first of them to be verified is taken at once (the earlier ones are
+	// overdue).
 	cands := []simCand{blackhole, blackhole, blackhole, alive(270 * ms), alive(270 * ms), alive(270 * ms)}
 	r := simulate(t, cands, 3, 10*time.Second)
 	if want := defaultHedge + 270*ms; r.win != 3 || r.at != want {
 		t.Errorf("took %d at %v, want 3 at %v", r.win, r.at, want)
 	}
-	for i := 3; i < 6; i++ {
-		if r.starts[i] != defaultHedge {
-			t.Errorf("candidate %d started at %v, want %v", i, r.starts[i], defaultHedge)
+	for i, want := range map[int]time.Duration{3: defaultHedge, 4: 2 * defaultHedge} {
+		if got, ok := r.starts[i]; !ok || got != want {
+			t.Errorf("candidate %d started at %v, want %v", i, got, want)
 		}
 	}
-	if r.maxRunning != 6 {
-		t.Errorf("at most %d running, want 6", r.maxRunning)
+	if _, ok := r.starts[5]; ok || r.maxRunning != 5 {
+		t.Errorf("starts %v, at most %d running; want 5, candidate 5 not started", r.starts, r.maxRunning)
 	}
 }
 
 func TestVerifySchedulerBound(t *testing.T) {
-	// Nothing answers: never more than 2×Parallel at once, and the
-	// hedged ones wait for the overdue ones' timeout.
+	// Nothing answers: a hedge every defaultHedge until 2×Parallel run
+	// at once, then one each time a slot frees and the last hedge is
+	// overdue.
 	cands := slices.Repeat([]simCand{blackhole}, 10)
 	r := simulate(t, cands, 3, 2*time.Second)
 	if r.win != -1 || r.maxRunning != 6 {
 		t.Errorf("win %d, at most %d running, want -1 and 6", r.win, r.maxRunning)
 	}
-	want := map[int]time.Duration{0: 0, 1: 0, 2: 0, 3: defaultHedge, 4: defaultHedge, 5: defaultHedge,
-		6: 2 * time.Second, 7: 2 * time.Second, 8: 2 * time.Second, 9: 2*time.Second + defaultHedge}
+	h := defaultHedge
+	want := map[int]time.Duration{0: 0, 1: 0, 2: 0, 3: h, 4: 2 * h, 5: 3 * h,
+		6: 2 * time.Second, 7: 2*time.Second + h, 8: 2*time.Second + 2*h, 9: 2*time.Second + 3*h}
 	for i, w := range want {
 		if r.starts[i] != w {
 			t.Errorf("candidate %d started at %v, want %v (all: %v)", i, r.starts[i], w, r.starts)
@@ -192,8 +195,8 @@ func TestVerifySchedulerLearned(t *testing.T) {
 	if r.win != 0 || r.at != 650*ms {
 		t.Errorf("took %d at %v, want 0 at 650ms", r.win, r.at)
 	}
-	if r.starts[2] != defaultHedge || r.starts[3] != defaultHedge {
-		t.Errorf("hedged starts %v, want 2 and 3 at %v", r.starts, defaultHedge)
+	if r.starts[2] != defaultHedge || r.starts[3] != 2*defaultHedge {
+		t.Errorf("hedged starts %v, want 2 at %v and 3 at %v", r.starts, defaultHedge, 2*defaultHedge)
 	}
 }
 
