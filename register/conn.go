@@ -666,7 +666,8 @@ func (c *Conn) formReply(reply *node) (*Form, error) {
 // fetchBoB completes the CAPTCHA image: an inline image that was refused
 // is an error; a missing one is fetched by cid (XEP-0231 §3).
 func (c *Conn) fetchBoB(f *Form) error {
-	if f.Captcha == nil || f.Captcha.Image != nil {
+	t := f.bobTarget()
+	if t == nil || t.Image != nil {
 		return nil
 	}
 	if f.bobErr != nil {
@@ -691,9 +692,9 @@ func (c *Conn) fetchBoB(f *Form) error {
 	if err != nil {
 		return &opError{op: opBoB, err: err}
 	}
-	f.Captcha.Image = data
-	if f.Captcha.MIME == "" {
-		f.Captcha.MIME = strings.TrimSpace(d.Get("type"))
+	t.Image = data
+	if t.MIME == "" {
+		t.MIME = strings.TrimSpace(d.Get("type"))
 	}
 	f.bobWant = ""
 	return nil

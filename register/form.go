@@ -935,9 +935,25 @@ func (f *Form) findCaptcha() {
 		// Set after the choice: media over plain http only.
 		c.PlainHTTP = c.Image == nil && c.CID == "" && len(c.URLs) == 0 && f.hasPlainMedia(c.Field)
 	}
-	if c := f.Captcha; c.Image == nil && c.CID != "" {
-		f.bobWant = c.CID
+	// The image fetched by cid (XEP-0231 §3) when it was not sent with the
+	// form: the first challenge's, else another's.
+	for _, c := range append([]*Captcha{f.Captcha}, f.Captchas...) {
+		if c.Image == nil && c.CID != "" {
+			f.bobWant = c.CID
+			break
+		}
 	}
+}
+
+// bobTarget returns the challenge whose image is fetched by cid
+// (bobWant), else the first challenge; nil without challenges.
+func (f *Form) bobTarget() *Captcha {
+	for _, c := range f.Captchas {
+		if f.bobWant != "" && c.CID == f.bobWant {
+			return c
+		}
+	}
+	return f.Captcha
 }
 
 // hasPlainMedia reports whether the field has a plain http media URI.

@@ -748,3 +748,33 @@ func TestInviteFetcher(t *testing.T) {
 		t.Errorf("%d fetches of a refused page", hits-before)
 	}
 }
+
+// Item 4: the image of a challenge other than the first (here the first is
+// a required question) is fetched by cid when it was not sent with the
+// form (XEP-0231 §3).
+func TestSecondChallengeImage(t *testing.T) {
+	form := `<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='form'>` +
+		`<field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>` +
+		`<field type='hidden' var='answers'><value>2</value></field>` +
+		`<field label='Type the color of a stop light' var='qa'><required/></field>` +
+		`<field var='ocr' label='Enter the text you see'><media xmlns='urn:xmpp:media-element'><uri type='image/png'>cid:sha1+late@bob.xmpp.org</uri></media></field>` +
+		`<field var='username'><required/></field><field type='text-private' var='password'><required/></field></x></query>`
+	sc := &script{form: form}
+	c := xepClient(sc.start(t))
+	var ocr *register.Captcha
+	_, err := c.Register(xepCtx(t), "localhost", register.Request{Username: "bill", Password: testPass,
+		Solve: func(ctx context.Context, f *register.Form) error {
+			if f.Captcha.Type != "qa" || len(f.Captchas) != 2 {
+				return fmt.Errorf("captchas %+v", f.Captchas)
+			}
+			ocr = f.Captchas[1]
+			f.Set("qa", "red")
+			return f.Set("ocr", "7nHL3")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ocr == nil || len(ocr.Image) == 0 || ocr.MIME != "image/png" || !sc.sent("data") {
+		t.Errorf("ocr image not fetched: %+v", ocr)
+	}
+}
