@@ -401,6 +401,10 @@ func classify(op string, se stanza.Error, captcha bool) Kind {
 		switch {
 		case has("invit"):
 			return KindInviteRequired
+		case has("too many", "quickly", "too often"):
+			// XEP-0077 §3.1.1: a server MAY refuse an entity that
+			// registers too many times.
+			return KindRateLimited
 		case has("captcha"):
 			return KindCaptchaFailed
 		case has("password"):

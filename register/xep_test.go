@@ -168,6 +168,8 @@ func TestXEP0158Refusals(t *testing.T) {
 		// XEP-0158 Example 3's modify/not-acceptable is the sender's
 		// refusal; from a server it is XEP-0077's missing information.
 		{"modify not-acceptable", `<error type='modify'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>`, true, register.KindFormIncomplete},
+		// XEP-0077 §3.1.1: too many registrations from one entity.
+		{"too many", `<error type='cancel'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Too many registrations</text></error>`, false, register.KindRateLimited},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			form := legacyForm
