@@ -176,6 +176,9 @@ func NormalizeUsername(username string) (string, error) {
 	return j.Localpart(), nil
 }
 
+// errPlainMedia says why a CAPTCHA cannot be shown.
+var errPlainMedia = errors.New("the CAPTCHA's media is offered over plain http only (not offered)")
+
 // Register creates an account on domain: it connects ([Dialer.Dial]),
 // sends the invitation token if any, gets the form, fills in the username
 // and password, lets Solve complete the rest, submits it and, if
@@ -262,6 +265,9 @@ func (c *Client) Register(ctx context.Context, domain string, req Request) (*Acc
 			}
 			if f.Captcha != nil && len(e.Fields) == 0 {
 				e.Fields = []string{f.Captcha.Field}
+			}
+			if c := f.Captcha; c != nil && c.PlainHTTP && len(c.Image) == 0 {
+				e.Err = errPlainMedia
 			}
 			return nil, e
 		}

@@ -630,6 +630,17 @@ func TestPlainHTTPRedirect(t *testing.T) {
 	if f.Captcha == nil || !f.Captcha.PlainHTTP || len(f.Captcha.URLs) != 0 || f.Captcha.Width != 290 {
 		t.Errorf("captcha %+v", f.Captcha)
 	}
+	sc = &script{form: `<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='form'>` +
+		`<field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>` +
+		`<field var='ocr' label='Enter the text you see'><media xmlns='urn:xmpp:media-element'>` +
+		`<uri type='image/jpeg'>http://www.victim.example/challenges/ocr.jpeg?F3A6292C</uri></media><required/></field>` +
+		`<field var='username'><required/></field><field type='text-private' var='password'><required/></field></x></query>`}
+	c = xepClient(sc.start(t))
+	_, err = c.Register(xepCtx(t), "localhost", register.Request{Username: "bill", Password: testPass})
+	wantKind(t, err, register.KindFormIncomplete)
+	if !strings.Contains(err.Error(), "over plain http only (not offered)") {
+		t.Errorf("message %q", err)
+	}
 }
 
 // Item 12 (the part in register): a server that does not advertise
