@@ -113,8 +113,8 @@ func TestProbeAllLimits(t *testing.T) {
 
 	dialer := newMapDialer(targets)
 	p := &Prober{
-		Resolver: res,
-		Dialer:   dialer,
+		Resolver:  res,
+		NetDialer: dialer,
 		// The made-up addresses are documentation ones (192.0.2.x),
 		// which ProbeAll refuses by default.
 		Destinations: AllowAll,

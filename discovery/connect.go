@@ -97,7 +97,7 @@ func (p *Prober) dial(ctx context.Context, targets []target, c *Connection) net.
 		port, _ := strconv.ParseUint(t.port, 10, 16)
 		eps = append(eps, xmppconn.Endpoint{Target: xmppconn.Target{Host: t.host, Port: uint16(port)}, IPs: t.ips, Err: t.err})
 	}
-	d := xmppconn.Dialer{Dialer: p.Dialer, Policy: pol, AttemptTimeout: p.connectTimeout()}
+	d := xmppconn.Dialer{Dialer: p.NetDialer, Policy: pol, AttemptTimeout: p.connectTimeout()}
 	cn, _ := d.Connect(ctx, eps)
 	for _, a := range cn.Attempts {
 		c.Attempts = append(c.Attempts, Attempt{Addr: a.Addr, Err: a.Err, Took: a.Took})

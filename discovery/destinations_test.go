@@ -117,7 +117,7 @@ func TestPublicOnlyRefusesRedirectToLoopback(t *testing.T) {
 	}
 	// An injected client is held to the policy too.
 	p.Destinations = PublicOnly
-	p.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: p.Dialer.DialContext, TLSClientConfig: p.TLSConfig}}
+	p.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: p.NetDialer.DialContext, TLSClientConfig: p.TLSConfig}}
 	r, _ = p.Probe(context.Background(), "evil.test")
 	check("Probe, PublicOnly, own HTTPClient", r)
 	if n := accepted.Load(); n != 0 {

@@ -96,7 +96,7 @@
 // # Testing and injection
 //
 // Every dependency can be replaced: [Prober.Resolver] (SRV and host
-// lookups), [Prober.Dialer], [Prober.HTTPClient], [Prober.TLSConfig] (root
+// lookups), [Prober.NetDialer], [Prober.HTTPClient], [Prober.TLSConfig] (root
 // certificates), and [Prober.Addrs] and [Prober.DirectTLSAddrs], which map
 // a domain to a "host:port" and bypass DNS, for servers on loopback.
 //

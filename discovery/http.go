@@ -65,7 +65,7 @@ func (p *Prober) httpClient(pol netguard.Policy) (*http.Client, func()) {
 		default:
 			return &c, func() {}
 		}
-		var d netguard.ContextDialer = p.Dialer
+		var d netguard.ContextDialer = p.NetDialer
 		if tr.DialContext != nil {
 			d = dialFunc(tr.DialContext)
 		}
@@ -79,7 +79,7 @@ func (p *Prober) httpClient(pol netguard.Policy) (*http.Client, func()) {
 	}
 	tr := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            pol.Dialer(p.Dialer).DialContext,
+		DialContext:            pol.Dialer(p.NetDialer).DialContext,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    p.httpTimeout(),
 		ResponseHeaderTimeout:  p.httpTimeout(),

@@ -55,7 +55,7 @@ func (d redirectDialer) DialContext(ctx context.Context, network, addr string) (
 // default client.
 func (w *webServer) prober() *Prober {
 	return &Prober{
-		Dialer:      redirectDialer{w.srv.Listener.Addr().String()},
+		NetDialer:   redirectDialer{w.srv.Listener.Addr().String()},
 		TLSConfig:   &tls.Config{RootCAs: w.roots},
 		Skip:        PartXMPP,
 		HTTPTimeout: 2 * time.Second,

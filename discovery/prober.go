@@ -12,19 +12,16 @@ import (
 
 	"github.com/xmpp-onboard/onboard/internal/netguard"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
+	"github.com/xmpp-onboard/onboard/register"
 )
 
-// Resolver looks up DNS records. *net.Resolver implements it; tests inject
-// fakes. It is the same interface as register.Resolver.
-type Resolver interface {
-	LookupSRV(ctx context.Context, service, proto, name string) (cname string, addrs []*net.SRV, err error)
-	LookupHost(ctx context.Context, host string) (addrs []string, err error)
-}
+// Resolver looks up DNS records (register.Resolver: one interface for
+// both packages). *net.Resolver implements it; tests inject fakes.
+type Resolver = register.Resolver
 
-// ContextDialer opens network connections. *net.Dialer implements it.
-type ContextDialer interface {
-	DialContext(ctx context.Context, network, address string) (net.Conn, error)
-}
+// ContextDialer opens network connections (register.ContextDialer).
+// *net.Dialer implements it, and so do SOCKS5 dialers.
+type ContextDialer = register.ContextDialer
 
 // Part names parts of a report, for Prober.Skip.
 type Part uint16
@@ -90,10 +87,10 @@ type Prober struct {
 	// Resolver looks up SRV records and host addresses; nil means
 	// net.DefaultResolver.
 	Resolver Resolver
-	// Dialer opens TCP connections for XMPP (and for HTTP when HTTPClient
+	// NetDialer opens TCP connections for XMPP (and for HTTP when HTTPClient
 	// is nil); nil means a net.Dialer. Connections go to the addresses
 	// Resolver returned.
-	Dialer ContextDialer
+	NetDialer ContextDialer
 	// HTTPClient fetches the provider file and host-meta. nil means a new
 	// client per probe that follows at most five redirects, to https URLs
 	// only. Whatever the client, only https URLs are requested and the
@@ -259,8 +256,8 @@ func (p *Prober) resolver() Resolver {
 }
 
 func (p *Prober) dialer() ContextDialer {
-	if p.Dialer != nil {
-		return p.Dialer
+	if p.NetDialer != nil {
+		return p.NetDialer
 	}
 	return &net.Dialer{}
 }

@@ -61,7 +61,7 @@ func TestFormsAgree(t *testing.T) {
 			conn.Close()
 			p := &discovery.Prober{
 				Addrs: map[string]string{fakeDomain: srv.Addr}, TLSConfig: &tls.Config{RootCAs: srv.Roots},
-				Skip: discovery.PartHTTP, Timeout: 5 * time.Second, Dialer: &loopbackDialer{},
+				Skip: discovery.PartHTTP, Timeout: 5 * time.Second, NetDialer: &loopbackDialer{},
 			}
 			rep, err := p.Probe(ctx, fakeDomain)
 			if err != nil {

@@ -60,7 +60,7 @@ func TestCredentialsNeverBeforeTLS(t *testing.T) {
 				TLSConfig: d.TLSConfig,
 				Skip:      discovery.PartHTTP,
 				Timeout:   5 * time.Second,
-				Dialer:    &loopbackDialer{},
+				NetDialer: &loopbackDialer{},
 				Account:   &discovery.Credentials{Username: user, Password: secret, AllowPlain: true},
 			}
 			if d.DirectTLS {
@@ -294,7 +294,7 @@ func probeEcho(t *testing.T, c echo) {
 			TLSConfig: &tls.Config{RootCAs: srv.Roots},
 			Skip:      discovery.PartHTTP,
 			Timeout:   dl,
-			Dialer:    &loopbackDialer{},
+			NetDialer: &loopbackDialer{},
 			Account:   &discovery.Credentials{Username: user, Password: secret},
 		}
 		r, _ = p.Probe(ctx, fakeDomain)

@@ -783,7 +783,7 @@ func runProbe(t *testing.T, c hostile) {
 			TLSConfig: &tls.Config{RootCAs: srv.Roots},
 			Skip:      discovery.PartHTTP,
 			Timeout:   dl,
-			Dialer:    &loopbackDialer{},
+			NetDialer: &loopbackDialer{},
 			Account:   &discovery.Credentials{Username: user, Password: secret, AllowPlain: true},
 		}
 		if c.server.DirectTLS {

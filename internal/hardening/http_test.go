@@ -123,7 +123,7 @@ func (f dialFunc) DialContext(ctx context.Context, network, addr string) (net.Co
 // redirect (injected true).
 func (w *web) prober(injected bool, timeout time.Duration) *discovery.Prober {
 	p := &discovery.Prober{
-		Dialer:      dialFunc(w.dialContext),
+		NetDialer:   dialFunc(w.dialContext),
 		TLSConfig:   w.roots,
 		Skip:        discovery.PartXMPP,
 		HTTPTimeout: timeout,
