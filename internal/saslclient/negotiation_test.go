@@ -158,6 +158,7 @@ var ownTexts = strings.Join([]string{
 	"iteration count not in 1..100000", "nonce, salt or iteration count missing",
 	"server signature is not base64", "neither a verifier nor an error", "4096 bytes",
 	"attribute 1 is not a letter, '=' and a value", "control character in attribute 1",
+	ErrDowngrade.Error(), ErrChannelBinding.Error(), "the server nonce does not extend the client's",
 }, "|")
 
 // FuzzNegotiation drives a client through any sequence of server
