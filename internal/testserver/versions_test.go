@@ -195,6 +195,7 @@ func TestEjabberdVersions(t *testing.T) {
 		cfg := EjabberdConfig{Version: v, MaxAuthFailures: 2, BanLifetime: time.Minute}
 		if v == Ejabberd2412 {
 			cfg.ScramHash = "sha512"
+			cfg.FAST = true
 		}
 		s := StartEjabberd(t, cfg)
 		dir = s.Dir
@@ -215,6 +216,9 @@ func TestEjabberdVersions(t *testing.T) {
 			}
 			if sasl2 || !sasl2From {
 				t.Errorf("%s: SASL2 offered without from: %v, with from: %v", s.Name, sasl2, sasl2From)
+			}
+			if !strings.Contains(f.features.Inner, "urn:xmpp:fast:0") {
+				t.Errorf("%s with mod_auth_fast: no FAST with from=: %v", s.Name, f.features)
 			}
 		}
 
