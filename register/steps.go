@@ -122,9 +122,12 @@ func (c *Conn) Register(ctx context.Context, f *Form, login bool) (*Account, err
 		as = user
 		// Never create an account that cannot be logged into: the
 		// mechanisms are known before the submission.
-		if _, ok := chooseMechanism(c.features, c.tls.ConnectionState(), c.allowPlain); !ok {
+		// The mechanisms of the profile the login will use (SASL2 or
+		// RFC 6120's).
+		offered := c.offered(c.useSASL2(user, true))
+		if _, ok := chooseMechanism(Features{Mechanisms: offered, ChannelBindings: c.features.ChannelBindings}, c.tls.ConnectionState(), c.allowPlain); !ok {
 			return nil, &Error{Op: opSubmit, Kind: KindLoginFailed, Err: fmt.Errorf("%w: nothing was submitted, the server offers %v (PLAIN allowed: %v)",
-				ErrNoMechanism, c.features.Mechanisms, c.allowPlain)}
+				ErrNoMechanism, offered, c.allowPlain)}
 		}
 	}
 	st, err := c.submit(ctx, f, as)
