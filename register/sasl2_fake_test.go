@@ -72,8 +72,8 @@ func TestSASL2DowngradeRefused(t *testing.T) {
 // with a forged server signature, is no login.
 func TestSASL2HostileSuccess(t *testing.T) {
 	for name, success := range map[string]string{
-		"no proof":        `<success xmlns='urn:xmpp:sasl:2'><bound xmlns='urn:xmpp:bind:0'/><authorization-identifier>juliet@localhost/r</authorization-identifier></success>`,
-		"forged proof":    `<success xmlns='urn:xmpp:sasl:2'><additional-data>dj1BQUFB</additional-data><bound xmlns='urn:xmpp:bind:0'/><authorization-identifier>juliet@localhost/r</authorization-identifier></success>`,
+		"no proof":     `<success xmlns='urn:xmpp:sasl:2'><bound xmlns='urn:xmpp:bind:0'/><authorization-identifier>juliet@localhost/r</authorization-identifier></success>`,
+		"forged proof": `<success xmlns='urn:xmpp:sasl:2'><additional-data>dj1BQUFB</additional-data><bound xmlns='urn:xmpp:bind:0'/><authorization-identifier>juliet@localhost/r</authorization-identifier></success>`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := sasl2Server(t, func(st *fakeserver.Stream, nonce string) error {
