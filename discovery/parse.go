@@ -13,30 +13,28 @@ import (
 
 // Namespaces the prober reads.
 const (
-	nsStreams     = xmppconn.NSStream
-	nsStreamErr   = xmppconn.NSStreamError
-	nsTLS         = xmppconn.NSTLS
-	nsSASL        = xmppconn.NSSASL
-	nsSASL2       = xmppconn.NSSASL2
-	nsBind        = xmppconn.NSBind
-	nsBind2       = xmppconn.NSBind2
-	nsSM          = xmppconn.NSSM
-	nsCompress    = xmppconn.NSCompress
-	nsCaps        = xmppconn.NSCaps
-	nsSASLCB      = xmppconn.NSChannelBinding
-	nsLimits      = xmppconn.NSLimits
-	nsClient      = xmppconn.NSClient
-	nsStanzaErr   = xmppconn.NSStanzaError
-	nsDiscoInfo   = "http://jabber.org/protocol/disco#info"
-	nsDiscoItems  = "http://jabber.org/protocol/disco#items"
-	nsVersion     = "jabber:iq:version"
-	nsRegister    = xmppconn.NSRegister
-	nsData        = xmppconn.NSData
-	nsMedia       = "urn:xmpp:media-element"
-	nsUpload      = "urn:xmpp:http:upload:0"
-	nsUploadOld   = "urn:xmpp:http:upload"
-	nsServerInfo  = "http://jabber.org/network/serverinfo"
-	formTypeField = "FORM_TYPE"
+	nsStreams    = xmppconn.NSStream
+	nsStreamErr  = xmppconn.NSStreamError
+	nsTLS        = xmppconn.NSTLS
+	nsSASL       = xmppconn.NSSASL
+	nsSASL2      = xmppconn.NSSASL2
+	nsBind       = xmppconn.NSBind
+	nsBind2      = xmppconn.NSBind2
+	nsSM         = xmppconn.NSSM
+	nsCompress   = xmppconn.NSCompress
+	nsCaps       = xmppconn.NSCaps
+	nsSASLCB     = xmppconn.NSChannelBinding
+	nsLimits     = xmppconn.NSLimits
+	nsClient     = xmppconn.NSClient
+	nsStanzaErr  = xmppconn.NSStanzaError
+	nsDiscoInfo  = "http://jabber.org/protocol/disco#info"
+	nsDiscoItems = "http://jabber.org/protocol/disco#items"
+	nsVersion    = "jabber:iq:version"
+	nsRegister   = xmppconn.NSRegister
+	nsData       = xmppconn.NSData
+	nsUpload     = "urn:xmpp:http:upload:0"
+	nsUploadOld  = "urn:xmpp:http:upload"
+	nsServerInfo = "http://jabber.org/network/serverinfo"
 )
 
 // Limits on what is kept from a reply, so a hostile server cannot make a
@@ -99,24 +97,23 @@ func parseStreamError(n *node) *StreamError {
 // (xmppconn.StanzaError: a condition RFC 6120 does not define is not kept).
 func parseStanzaError(iq *node) stanza.Error { return xmppconn.StanzaError(iq, nil) }
 
-// parseForm reads a data form (XEP-0004).
+// parseForm reads a data form (xmppconn.ParseDataForm, the module's one
+// XEP-0004 reader), keeping the first maxListItems fields and values.
 func parseForm(x *node) Form {
-	var f Form
-	for _, fl := range x.All(nsData, "field") {
+	d, _ := xmppconn.ParseDataForm(x, xmppconn.DataLimits{Fields: maxListItems, Values: maxListItems, Truncate: true})
+	f := Form{Type: clipString(d.FormType)}
+	for _, df := range d.Fields {
 		ff := FormField{
-			Var:      clipString(fl.Get("var")),
-			Type:     clipString(fl.Get("type")),
-			Label:    clipString(fl.Get("label")),
-			Required: fl.Child(nsData, "required") != nil,
-			Media:    fl.Child(nsMedia, "media") != nil,
+			Var:      clipString(df.Var),
+			Type:     clipString(df.Type),
+			Label:    clipString(df.Label),
+			Required: df.Required,
+			Media:    df.HasMedia,
 		}
-		for _, v := range fl.All(nsData, "value") {
-			ff.Values = appendLimited(ff.Values, clipString(v.Text))
+		for _, v := range df.Values {
+			ff.Values = append(ff.Values, clipString(v))
 		}
-		if ff.Var == formTypeField && f.Type == "" && len(ff.Values) > 0 {
-			f.Type = ff.Values[0]
-		}
-		f.Fields = appendLimited(f.Fields, ff)
+		f.Fields = append(f.Fields, ff)
 	}
 	return f
 }

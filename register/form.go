@@ -714,96 +714,41 @@ func contains(list []string, s string) bool {
 // text-single; a field without var is kept only if it is fixed; later
 // fields with an already used var are dropped.
 func parseDataForm(x *node, max int) (*Form, error) {
-	f := &Form{IsDataForm: true}
-	var instr []string
-	for _, k := range x.Children {
-		if k.Name.Space != nsData {
+	d, err := xmppconn.ParseDataForm(x, xmppconn.DataLimits{Fields: max, Values: maxValues})
+	if err != nil {
+		return nil, fromCore(err)
+	}
+	f := &Form{IsDataForm: true, Title: d.Title, Instructions: strings.Join(d.Instructions, "\n"), FormType: d.FormType}
+	for _, df := range d.Fields {
+		fl := fieldOf(df)
+		if fl.Var == "FORM_TYPE" {
+			fl.Type = Hidden
+		}
+		if fl.Var == "" && fl.Type != Fixed {
 			continue
 		}
-		switch k.Name.Local {
-		case "title":
-			f.Title = strings.TrimSpace(k.Text)
-		case "instructions":
-			if s := strings.TrimSpace(k.Text); s != "" {
-				instr = append(instr, s)
-			}
-		case "field":
-			if len(f.Fields) >= max {
-				return nil, &limitError{what: fmt.Sprintf("more than %d form fields", MaxFields)}
-			}
-			fl, err := parseField(k)
-			if err != nil {
-				return nil, err
-			}
-			if fl.Var == "FORM_TYPE" {
-				if f.FormType == "" {
-					f.FormType = strings.TrimSpace(fl.Value())
-				}
-				fl.Type = Hidden
-			}
-			if fl.Var == "" && fl.Type != Fixed {
-				continue
-			}
-			if fl.Var != "" && dup(f.Fields, fl.Var) {
-				continue
-			}
-			f.Fields = append(f.Fields, fl)
+		if fl.Var != "" && dup(f.Fields, fl.Var) {
+			continue
 		}
+		f.Fields = append(f.Fields, fl)
 	}
-	f.Instructions = strings.Join(instr, "\n")
 	return f, nil
 }
 
-func parseField(k *node) (Field, error) {
-	fl := Field{
-		Var:   k.Get("var"),
-		Type:  FieldType(k.Get("type")),
-		Label: k.Get("label"),
-	}
+// fieldOf is register's Field for a data form field (text-single when
+// the type is missing, XEP-0004 §3.3).
+func fieldOf(d xmppconn.DataField) Field {
+	fl := Field{Var: d.Var, Type: FieldType(d.Type), Label: d.Label, Desc: d.Desc, Required: d.Required, Values: d.Values}
 	if fl.Type == "" {
 		fl.Type = TextSingle
 	}
-	for _, c := range k.Children {
-		switch {
-		case c.Is(nsData, "desc"):
-			fl.Desc = strings.TrimSpace(c.Text)
-		case c.Is(nsData, "required"):
-			fl.Required = true
-		case c.Is(nsData, "value"):
-			if len(fl.Values) >= maxValues {
-				return fl, &limitError{what: fmt.Sprintf("more than %d values in field %q", maxValues, fl.Var)}
-			}
-			fl.Values = append(fl.Values, c.Text)
-		case c.Is(nsData, "option"):
-			if len(fl.Options) >= maxValues {
-				return fl, &limitError{what: fmt.Sprintf("more than %d options in field %q", maxValues, fl.Var)}
-			}
-			o := Option{Label: c.Get("label")}
-			if v := c.Child(nsData, "value"); v != nil {
-				o.Value = v.Text
-			}
-			fl.Options = append(fl.Options, o)
-		case c.Is(nsMedia, "media"):
-			w, h := dimension(c.Get("width")), dimension(c.Get("height"))
-			for _, u := range c.Children {
-				if !u.Is(nsMedia, "uri") || len(fl.Media) >= maxValues {
-					continue
-				}
-				fl.Media = append(fl.Media, Media{Type: strings.TrimSpace(u.Get("type")), URI: strings.TrimSpace(u.Text), Width: w, Height: h})
-			}
-		}
+	for _, o := range d.Options {
+		fl.Options = append(fl.Options, Option{Label: o.Label, Value: o.Value})
 	}
-	return fl, nil
-}
-
-// dimension reads a XEP-0221 width or height: a positive integer (at
-// most 65535), else 0.
-func dimension(s string) int {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n <= 0 || n > 65535 {
-		return 0
+	for _, m := range d.Media {
+		fl.Media = append(fl.Media, Media{Type: m.Type, URI: m.URI, Width: m.Width, Height: m.Height})
 	}
-	return n
+	return fl
 }
 
 // addBoB records an inline Bits of Binary element.

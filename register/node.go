@@ -19,7 +19,6 @@ const (
 	nsData        = xmppconn.NSData
 	nsOOB         = "jabber:x:oob"
 	nsBoB         = "urn:xmpp:bob"
-	nsMedia       = "urn:xmpp:media-element"
 	nsPreauth     = xmppconn.NSPreauth
 	nsBind        = xmppconn.NSBind
 	nsSASLCB      = xmppconn.NSChannelBinding

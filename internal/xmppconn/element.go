@@ -22,7 +22,6 @@ const (
 	NSSASL        = "urn:ietf:params:xml:ns:xmpp-sasl"
 	NSBind        = "urn:ietf:params:xml:ns:xmpp-bind"
 	NSXML         = "http://www.w3.org/XML/1998/namespace"
-	NSData        = "jabber:x:data"
 	NSRegister    = "jabber:iq:register"
 	NSPreauth     = "urn:xmpp:pars:0"
 )

@@ -118,3 +118,36 @@ func TestReply(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDataForm(t *testing.T) {
+	x, err := Parse([]byte(`<x xmlns='jabber:x:data' type='form'><title> T </title><instructions> a </instructions><instructions/>`+
+		`<field var='FORM_TYPE' type='hidden'><value> urn:x </value></field>`+
+		`<field var='l' type='list-single' label='L'><required/><desc> d </desc><option label='o'><value>1</value></option><value>1</value><value>2</value><value>3</value></field>`+
+		`<field var='ocr'><media xmlns='urn:xmpp:media-element' width='290' height='x'><uri type='image/png'> cid:a </uri><uri>b</uri><uri>c</uri></media></field>`+
+		`<field var='f3'/></x>`), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseDataForm(x, DataLimits{Fields: 4, Values: 2})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("3 values with a limit of 2: %v, want ErrTooLarge", err)
+	}
+	d, err = ParseDataForm(x, DataLimits{Fields: 3, Values: 2, Truncate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Type != "form" || d.Title != "T" || d.FormType != "urn:x" || len(d.Instructions) != 1 || len(d.Fields) != 3 {
+		t.Fatalf("form = %+v", d)
+	}
+	l := d.Fields[1]
+	if !l.Required || l.Desc != "d" || len(l.Values) != 2 || len(l.Options) != 1 || l.Options[0] != (DataOption{"o", "1"}) {
+		t.Errorf("list field = %+v", l)
+	}
+	m := d.Fields[2]
+	if !m.HasMedia || len(m.Media) != 2 || m.Media[0] != (DataMedia{Type: "image/png", URI: "cid:a", Width: 290}) {
+		t.Errorf("media field = %+v", m)
+	}
+	if _, err := ParseDataForm(x, DataLimits{Fields: 3, Values: 8}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("4 fields with a limit of 3: %v, want ErrTooLarge", err)
+	}
+}
