@@ -229,11 +229,13 @@
 //
 // Time to a verified open provider over a 50 ms round-trip link, six
 // candidates, three verified at once, Timeout 2 s (BenchmarkVerified,
-// loopback Prosody behind a delaying proxy, 20–30 shuffled runs): about
-// 270 ms when all answer (five round trips plus the simulated TCP
-// handshake). When half never answer: 265 ms when the first candidate
-// answers, about 520 ms when it is a blackhole and the next one waits for
-// it as long as its own verification took, and Timeout plus one
-// verification (2.27 s) in the 1 in 20 orders where the first three are
-// all blackholes; 385–510 ms on average.
+// loopback Prosody behind a delaying proxy, 40 shuffled runs, BENCHMARKS.md):
+// about 265 ms when all answer (five round trips plus the simulated TCP
+// handshake; 293 ms the slowest). When half never answer: 300 ms on
+// average and 458 ms the slowest, in the 1 in 20 orders where the first
+// three are all blackholes (the first hedge delay plus one verification;
+// before hedging it was the Timeout plus one verification, 2.28 s). Refused
+// connections, a reset after TLS, a server that never sends its stream
+// header and a 1 s TLS handshake all stay within 1.6× the slowest
+// all-alive run, with at most five connections open at once.
 package onboard
