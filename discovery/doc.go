@@ -89,7 +89,9 @@
 // domain (in ProbeAll, the DNS lookups and the probe proper get one each,
 // so waiting for a busy server does not count); [Prober.ConnectTimeout]
 // bounds each TCP connection attempt, so that one dead SRV target leaves
-// time for the next; [Prober.HTTPTimeout] bounds each HTTP fetch, which
+// time for the next (which starts beside a silent one after 250 ms
+// anyway: the addresses of both families are raced, Happy Eyeballs, and
+// every attempt is reported); [Prober.HTTPTimeout] bounds each HTTP fetch, which
 // runs alongside the XMPP side. A part that runs out of time is Unknown
 // with context.DeadlineExceeded; the parts that finished are kept.
 //
