@@ -1,7 +1,6 @@
 package register
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -93,12 +92,10 @@ type Conn struct {
 	unsettled *saslState
 	progress  func(Event)
 
-	mu  sync.Mutex // serialises calls
-	tcp net.Conn   // the TCP connection (or the direct TLS conn)
-	tls *tls.Conn  // the TLS connection
-	cur net.Conn   // what is read and written now
-	br  *bufio.Reader
-	rd  *xmppconn.Reader // the server's side of the stream
+	mu sync.Mutex // serialises calls
+	// t is the connection, secured or not, and the reader of the
+	// server's side (the module's one transport).
+	t xmppconn.Transport
 
 	plainFeatures plainFeatures
 	features      Features
@@ -142,10 +139,10 @@ type pendingForm struct {
 
 // ConnectionState returns the TLS state of the connection.
 func (c *Conn) ConnectionState() tls.ConnectionState {
-	if c.tls == nil {
+	if c.t.TLS() == nil {
 		return tls.ConnectionState{}
 	}
-	return c.tls.ConnectionState()
+	return c.t.TLS().ConnectionState()
 }
 
 // Close ends the stream and closes the connection. It may be called
@@ -158,13 +155,13 @@ func (c *Conn) Close() error {
 	}
 	var err error
 	c.closeOnce.Do(func() {
-		if c.cur != nil {
-			_ = c.cur.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-			_, _ = io.WriteString(c.cur, "</stream:stream>")
+		if cur := c.t.Conn(); cur != nil {
+			_ = cur.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = io.WriteString(cur, "</stream:stream>")
 			c.debugRaw("out", []byte("</stream:stream>"))
 		}
-		if c.tcp != nil {
-			err = c.tcp.Close()
+		if tcp := c.t.TCP(); tcp != nil {
+			err = tcp.Close()
 		}
 	})
 	return err
@@ -175,8 +172,8 @@ func (c *Conn) isHandedOff() bool { return c.handedOff.Load() }
 // closeNow closes the connection without a stream end.
 func (c *Conn) closeNow() {
 	c.closeOnce.Do(func() {
-		if c.tcp != nil {
-			c.tcp.Close()
+		if tcp := c.t.TCP(); tcp != nil {
+			tcp.Close()
 		}
 	})
 }
@@ -234,10 +231,7 @@ func (c *Conn) do(ctx context.Context, op string, fn func(ctx context.Context) e
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	nc := c.cur
-	if nc == nil {
-		nc = c.tcp
-	}
+	nc := c.t.Conn()
 	var fired bool
 	var mu sync.Mutex
 	finished := false
@@ -290,8 +284,8 @@ func (c *Conn) do(ctx context.Context, op string, fn func(ctx context.Context) e
 		}
 		return err
 	}
-	if c.err == nil && c.cur != nil {
-		c.cur.SetDeadline(time.Time{})
+	if c.err == nil && c.t.Conn() != nil {
+		c.t.Conn().SetDeadline(time.Time{})
 	}
 	return err
 }
@@ -339,39 +333,16 @@ func (c *Conn) write(n *node) error {
 
 // writeAll sends several elements in one write (pipelining).
 func (c *Conn) writeAll(ns ...*node) error {
-	return c.send("", ns...)
+	return c.send(false, ns...)
 }
 
-// streamHeader is the client's stream header for the domain.
-func (c *Conn) streamHeader() string {
-	var b bytes.Buffer
-	b.WriteString("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='")
-	xmppconn.Escape(&b, c.domain, true)
-	if c.from != "" && c.tls != nil {
-		// Only on the secured stream: servers offer SASL2 (XEP-0388)
-		// to a header that names the account.
-		b.WriteString("' from='")
-		xmppconn.Escape(&b, c.from, true)
-	}
-	b.WriteString("'>")
-	return b.String()
-}
-
-// send writes raw (a stream header, or "") followed by the elements, in one
-// write: they leave in the same flight, without waiting for a reply.
-func (c *Conn) send(raw string, ns ...*node) error {
-	var buf bytes.Buffer
-	buf.WriteString(raw)
-	if raw != "" {
-		c.debugRaw("out", []byte(raw))
-	}
-	for _, n := range ns {
-		buf.Write(n.Marshal())
-		if c.debug != nil {
-			c.debug("out", redactedWith(n, c.secrets))
-		}
-	}
-	if _, err := c.cur.Write(buf.Bytes()); err != nil {
+// send writes a stream header if header is true (with the account's
+// JID in from on the secured stream: servers offer SASL2, XEP-0388, to a
+// header that names the account) and the elements, in one write: they
+// leave in the same flight, without waiting for a reply.
+func (c *Conn) send(header bool, ns ...*node) error {
+	c.t.From = c.from
+	if err := c.t.Send(header, ns...); err != nil {
 		return c.fail(&opError{op: "write", err: err})
 	}
 	return nil
@@ -381,7 +352,7 @@ func (c *Conn) send(raw string, ns ...*node) error {
 // (requests pipelined with the header), and reads the server's header and
 // its <stream:features/>, which it returns.
 func (c *Conn) openStream(extra ...*node) (*node, error) {
-	if err := c.send(c.streamHeader(), extra...); err != nil {
+	if err := c.send(true, extra...); err != nil {
 		return nil, err
 	}
 	if err := c.readHeader(); err != nil {
@@ -409,7 +380,7 @@ func (c *Conn) startStream(secure bool, extra ...*node) error {
 		return nil
 	}
 	c.features = parseFeatures(n)
-	c.features.DirectTLS = c.tcp == c.cur
+	c.features.DirectTLS = c.t.TCP() == c.t.Conn()
 	return nil
 }
 
@@ -434,7 +405,7 @@ func parseFeatures(n *node) Features {
 
 // readHeader reads the server's stream header (xmppconn.Reader.Header).
 func (c *Conn) readHeader() error {
-	h, err := c.rd.Header()
+	h, err := c.t.Reader().Header()
 	if err != nil {
 		return c.fail(c.readErr(err))
 	}
@@ -472,7 +443,7 @@ func (c *Conn) readErr(err error) error {
 // (xmppconn.Reader.Next). Stream errors and the end of the stream are
 // returned as errors, and end the Conn.
 func (c *Conn) readElement() (*node, error) {
-	n, err := c.rd.Next()
+	n, err := c.t.Next()
 	if err != nil {
 		return nil, c.fail(c.readErr(err))
 	}
@@ -703,7 +674,7 @@ func (c *Conn) fetchBoB(f *Form) error {
 // socketIdle reports whether the connection's socket is known to have
 // nothing waiting to be read (no data, no end of stream).
 func (c *Conn) socketIdle() bool {
-	raw := c.tcp
+	raw := c.t.TCP()
 	if tc, ok := raw.(*tls.Conn); ok {
 		raw = tc.NetConn()
 	}
@@ -717,7 +688,7 @@ func (c *Conn) socketIdle() bool {
 func (c *Conn) pendingClose() error {
 	discarded := 0
 	for {
-		if c.br.Buffered() == 0 {
+		if c.t.Buffered().Buffered() == 0 {
 			// A deadline already in the past fails without trying to
 			// read from the socket (but returns what TLS has buffered);
 			// 1 ms lets the read system call run once. That is only
@@ -727,9 +698,9 @@ func (c *Conn) pendingClose() error {
 			if c.socketIdle() {
 				dl = time.Unix(1, 0)
 			}
-			c.cur.SetReadDeadline(dl)
-			_, err := c.br.Peek(1)
-			c.cur.SetReadDeadline(c.deadline)
+			c.t.Conn().SetReadDeadline(dl)
+			_, err := c.t.Buffered().Peek(1)
+			c.t.Conn().SetReadDeadline(c.deadline)
 			var ne net.Error
 			if err != nil && errors.As(err, &ne) && ne.Timeout() {
 				return nil
@@ -740,7 +711,7 @@ func (c *Conn) pendingClose() error {
 		}
 		// Whitespace keepalives between elements are dropped (the XML
 		// decoder holds no look-ahead after an element's end).
-		b, _ := c.br.Peek(c.br.Buffered())
+		b, _ := c.t.Buffered().Peek(c.t.Buffered().Buffered())
 		if len(bytes.TrimLeft(b, " \t\r\n")) != 0 {
 			break
 		}
@@ -748,7 +719,7 @@ func (c *Conn) pendingClose() error {
 		if discarded > 64<<10 {
 			return c.fail(&limitError{what: "too much whitespace"})
 		}
-		c.br.Discard(len(b))
+		c.t.Buffered().Discard(len(b))
 	}
 	// An element is waiting: normally a stream error or the end of the
 	// stream; anything else is read and ignored.
@@ -756,8 +727,8 @@ func (c *Conn) pendingClose() error {
 	if !c.deadline.IsZero() && c.deadline.Before(dl) {
 		dl = c.deadline
 	}
-	c.cur.SetReadDeadline(dl)
-	defer c.cur.SetReadDeadline(c.deadline)
+	c.t.Conn().SetReadDeadline(dl)
+	defer c.t.Conn().SetReadDeadline(c.deadline)
 	_, err := c.readElement()
 	return err
 }

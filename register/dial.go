@@ -1,7 +1,6 @@
 package register
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -378,12 +377,14 @@ func (d *Dialer) dialAs(ctx context.Context, domain, user string, progress func(
 // before TLS; a server that does not offer STARTTLS is still refused), and
 // the requests of pf with the secured stream header.
 func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Config, pf *prefetch) error {
-	c.tcp = nc
-	if tc, ok := nc.(*tls.Conn); ok {
-		c.tls = tc
+	c.t = xmppconn.Transport{
+		Domain:     c.domain,
+		MaxElement: c.maxStanza,
+		Debug:      c.debug,
+		Secrets:    func() []string { return c.secrets },
 	}
+	c.t.Reset(nc)
 	return c.do(ctx, opDial, func(ctx context.Context) error {
-		c.reset(nc)
 		var after []*node
 		if pf != nil && c.pipeline && !pf.noForm {
 			after = c.formRequests(pf.token)
@@ -411,24 +412,14 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 				return err
 			}
 		}
-		n, err := c.readElement()
-		if err != nil {
-			return err
+		// <proceed/>, and nothing after it before TLS (STARTTLS command
+		// injection).
+		if err := c.t.Proceed(); errors.Is(err, xmppconn.ErrTLSRefused) {
+			return c.fail(&Error{Op: opDial, Kind: KindNoTLS, Err: err})
+		} else if err != nil {
+			return c.fail(c.readErr(err))
 		}
-		switch {
-		case n.Is(nsTLS, "proceed"):
-		case n.Is(nsTLS, "failure"):
-			return c.fail(&Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("the server refused STARTTLS")})
-		default:
-			return c.fail(&ProtocolError{Msg: fmt.Sprintf("expected <proceed/>, got <%s xmlns='%s'>", n.Name.Local, n.Name.Space)})
-		}
-		if c.br.Buffered() > 0 {
-			// Data sent before the TLS handshake cannot be trusted (STARTTLS
-			// command injection).
-			return c.fail(&ProtocolError{Msg: "the server sent data after <proceed/> before TLS"})
-		}
-		tc := tls.Client(c.tcp, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		if err := c.t.Handshake(ctx, cfg); err != nil {
 			k := KindConnect // a handshake that fails for another reason
 			var certErr *tls.CertificateVerificationError
 			if errors.As(err, &certErr) {
@@ -436,21 +427,10 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 			}
 			return c.fail(&Error{Op: opDial, Kind: k, Err: fmt.Errorf("TLS: %w", err)})
 		}
-		c.tls = tc
-		c.reset(tc)
 		late, err := pf.lateNodes(c)
 		if err != nil {
 			return err
 		}
 		return c.startStream(true, append(after, late...)...)
 	})
-}
-
-// reset starts reading a new stream from r.
-func (c *Conn) reset(nc net.Conn) {
-	c.cur = nc
-	c.br = bufio.NewReaderSize(nc, 4096)
-	c.rd = xmppconn.NewReader(c.br, c.maxStanza)
-	c.rd.Debug = c.debug
-	c.rd.Secrets = func() []string { return c.secrets }
 }

@@ -151,7 +151,7 @@ func (c *Conn) authenticate2(bind bool, cs saslclient.Choice) (xmppconn.Authenti
 		}
 		a.Bind = &xmppconn.Bind2{Tag: tag, EnableSM: o.StreamManagement && c.features.StreamManagement}
 		if !o.NoToken && !strings.HasPrefix(cs.Name, "HT-") {
-			if m, ok := saslclient.ChooseFAST(c.features.FAST, c.features.ChannelBindings, c.tls.ConnectionState()); ok {
+			if m, ok := saslclient.ChooseFAST(c.features.FAST, c.features.ChannelBindings, c.t.TLS().ConnectionState()); ok {
 				a.RequestToken = m.Name
 			}
 		}
@@ -247,7 +247,7 @@ func (d *Dialer) LoginFAST(ctx context.Context, addr jid.JID, t *Token) (*Accoun
 
 // fastStart begins a FAST authentication with token t.
 func (c *Conn) fastStart(ctx context.Context, user string, t *Token) (*saslState, *node, error) {
-	cs := c.tls.ConnectionState()
+	cs := c.t.TLS().ConnectionState()
 	mech := saslclient.Choice{Name: t.Mechanism}
 	for _, m := range []struct{ name, cb string }{
 		{"HT-SHA-256-EXPR", saslclient.BindingExporter}, {"HT-SHA-256-ENDP", saslclient.BindingServerEndPoint},

@@ -95,7 +95,7 @@ func (c *Conn) offered(sasl2 bool) []string {
 // With bind, a session is wanted (Bind2 inline with SASL2); without, only
 // the credentials are checked.
 func (c *Conn) saslStart(ctx context.Context, username, password string, bind bool) (*saslState, *node, error) {
-	cs := c.tls.ConnectionState()
+	cs := c.t.TLS().ConnectionState()
 	sasl2 := c.useSASL2(username, bind)
 	offered := c.offered(sasl2)
 	mech, ok := saslclient.Choose(offered, c.features.ChannelBindings, cs, c.allowPlain)
@@ -151,7 +151,7 @@ func (c *Conn) saslBegin(ctx context.Context, username, password string, mech sa
 // just set, so it is not wrong).
 func (c *Conn) authenticate(ctx context.Context, username, password string, st *saslState, bind bool) (*saslState, error) {
 	c.addSecrets(password)
-	cs := c.tls.ConnectionState()
+	cs := c.t.TLS().ConnectionState()
 	if st == nil {
 		var auth *node
 		var err error
@@ -330,7 +330,7 @@ func (c *Conn) loginWith(ctx context.Context, username, password string, st *sas
 				return c.fail(&Error{Op: opLogin, Kind: KindUnknown, Err: fmt.Errorf("resource binding after %s: %w", mech, err)})
 			}
 		}
-		hc := &handoffConn{Conn: c.tls, pre: c.handoffBytes()}
+		hc := &handoffConn{Conn: c.t.TLS(), pre: c.handoffBytes()}
 		s, err := xmpp.NewSession(ctx, location, full, hc, xmpp.Secure|xmpp.Authn, boundNegotiator(c.streamID))
 		if err != nil {
 			return c.fail(&Error{Op: opLogin, Kind: KindUnknown, Err: fmt.Errorf("handing the stream to mellium: %w", err)})
@@ -374,7 +374,7 @@ func (c *Conn) bind(origin jid.JID) (jid.JID, error) {
 	// A new stream on the same connection: a new XML decoder, but the
 	// buffered bytes are kept (nothing should follow <success/>, but
 	// nothing is lost if something does).
-	c.rd.Restart()
+	c.t.Restart()
 	id := randomID()
 	req := iq("set", id, newNode(nsBind, "bind"))
 	var feats *node
@@ -448,8 +448,8 @@ func (c *Conn) handoffBytes() []byte {
 	b.WriteString("' id='")
 	xmppconn.Escape(&b, c.streamID, true)
 	b.WriteString("'>")
-	if n := c.br.Buffered(); n > 0 {
-		pre, _ := c.br.Peek(n)
+	if n := c.t.Buffered().Buffered(); n > 0 {
+		pre, _ := c.t.Buffered().Peek(n)
 		b.Write(pre)
 	}
 	return b.Bytes()

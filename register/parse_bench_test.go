@@ -1,9 +1,10 @@
 package register
 
 import (
-	"bufio"
 	"bytes"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,8 +100,8 @@ func BenchmarkReadElement(b *testing.B) {
 	for b.Loop() {
 		if i == perStream {
 			r.Reset(stream)
-			c.br = bufio.NewReaderSize(&r, 4096)
-			c.rd = xmppconn.NewReader(c.br, c.maxStanza)
+			c.t = xmppconn.Transport{MaxElement: c.maxStanza}
+			c.t.Reset(readConn{r: &r})
 			i = 0
 		}
 		if _, err := c.readElement(); err != nil {
@@ -147,3 +148,11 @@ func BenchmarkRedact(b *testing.B) {
 		redactedWith(sub, secrets)
 	}
 }
+
+// readConn is a net.Conn that only reads, from r.
+type readConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c readConn) Read(p []byte) (int, error) { return c.r.Read(p) }

@@ -125,7 +125,7 @@ func (c *Conn) Register(ctx context.Context, f *Form, login bool) (*Account, err
 		// The mechanisms of the profile the login will use (SASL2 or
 		// RFC 6120's).
 		offered := c.offered(c.useSASL2(user, true))
-		if _, ok := chooseMechanism(Features{Mechanisms: offered, ChannelBindings: c.features.ChannelBindings}, c.tls.ConnectionState(), c.allowPlain); !ok {
+		if _, ok := chooseMechanism(Features{Mechanisms: offered, ChannelBindings: c.features.ChannelBindings}, c.t.TLS().ConnectionState(), c.allowPlain); !ok {
 			return nil, &Error{Op: opSubmit, Kind: KindLoginFailed, Err: fmt.Errorf("%w: nothing was submitted, the server offers %v (PLAIN allowed: %v)",
 				ErrNoMechanism, offered, c.allowPlain)}
 		}
