@@ -16,6 +16,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/xmpp-onboard/onboard/discovery"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"github.com/xmpp-onboard/onboard/providers"
 	"github.com/xmpp-onboard/onboard/rating"
 	"github.com/xmpp-onboard/onboard/register"
@@ -131,9 +132,10 @@ type Signup struct {
 	// room for up to Parallel more: never more than 2×Parallel at once.
 	Parallel int
 	// Timeout bounds the verification of one provider (connect, TLS,
-	// features, form); zero means DefaultTimeout. A provider that does
-	// not answer in time is skipped. The whole run is bounded by the
-	// context only.
+	// features, form); zero means DefaultTimeout, a negative value that
+	// only the context bounds it (as register.Dialer.Timeout and
+	// discovery.Prober.Timeout). A provider that does not answer in time
+	// is skipped. The whole run is bounded by the context only.
 	Timeout time.Duration
 
 	// SolveCaptcha shows a CAPTCHA (c.Image, of type c.MIME, or the
@@ -236,14 +238,11 @@ func (s Signup) String() string {
 func (s Signup) GoString() string { return s.String() }
 
 func (s *Signup) parallel() int { return orDefault(s.Parallel, DefaultParallel) }
-func (s *Signup) timeout() time.Duration {
-	if s.Timeout > 0 {
-		return s.Timeout
-	}
-	return DefaultTimeout
-}
-func (s *Signup) maxCandidates() int { return orDefault(s.MaxCandidates, DefaultMaxCandidates) }
-func (s *Signup) captchaTries() int  { return orDefault(s.CaptchaTries, DefaultCaptchaTries) }
+
+// timeout is the per-provider bound (0: none but the context's).
+func (s *Signup) timeout() time.Duration { return xmppconn.Timeout(s.Timeout, DefaultTimeout) }
+func (s *Signup) maxCandidates() int     { return orDefault(s.MaxCandidates, DefaultMaxCandidates) }
+func (s *Signup) captchaTries() int      { return orDefault(s.CaptchaTries, DefaultCaptchaTries) }
 func (s *Signup) renames() int {
 	if s.Renames < 0 {
 		return 0
@@ -577,12 +576,12 @@ func (r *run) verifyOne(ctx context.Context, p providers.Provider, emit func(Eve
 	start := time.Now()
 	domain := p.JID
 	fail := func(err error) (*verified, *AttemptError) {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && r.s.timeout() > 0 {
 			err = &timeoutError{d: r.s.timeout(), err: err}
 		}
 		return nil, &AttemptError{Domain: domain, Step: StepVerify, Elapsed: time.Since(start), Err: err}
 	}
-	actx, cancel := context.WithTimeout(ctx, r.s.timeout())
+	actx, cancel := xmppconn.WithTimeout(ctx, r.s.timeout())
 	defer cancel()
 	emit(Event{Stage: StageConnecting, Domain: domain})
 	conn, f, err := r.dialForm(actx, domain, emit)
@@ -896,7 +895,7 @@ func (r *run) confirm(ctx context.Context, v *verified, user string, cause error
 	attempt := func(err error) *AttemptError {
 		return &AttemptError{Domain: domain, Step: StepConfirm, Elapsed: time.Since(v.start), Err: err}
 	}
-	actx, cancel := context.WithTimeout(ctx, r.s.timeout())
+	actx, cancel := xmppconn.WithTimeout(ctx, r.s.timeout())
 	defer cancel()
 	conn, err := r.dial(actx, domain)
 	if err != nil {

@@ -211,34 +211,21 @@ func (p *Prober) policy(batch bool) netguard.Policy {
 	return p.Destinations.Or(AllowAll)
 }
 
-func (p *Prober) timeout() time.Duration { return timeoutOr(p.Timeout, DefaultTimeout) }
+func (p *Prober) timeout() time.Duration { return xmppconn.Timeout(p.Timeout, DefaultTimeout) }
 func (p *Prober) connectTimeout() time.Duration {
-	return timeoutOr(p.ConnectTimeout, DefaultConnectTimeout)
+	return xmppconn.Timeout(p.ConnectTimeout, DefaultConnectTimeout)
 }
-func (p *Prober) httpTimeout() time.Duration { return timeoutOr(p.HTTPTimeout, DefaultHTTPTimeout) }
-func (p *Prober) maxStreamBytes() int64      { return orDefault(p.MaxStreamBytes, DefaultMaxStreamBytes) }
-func (p *Prober) concurrency() int           { return orDefault(p.Concurrency, DefaultConcurrency) }
-func (p *Prober) perHost() int               { return orDefault(p.PerHost, DefaultPerHost) }
-func (p *Prober) skip(part Part) bool        { return p.Skip&part != 0 }
-
-// timeoutOr is the module's timeout convention: zero means def, a
-// negative value no limit but the context's (returned as 0).
-func timeoutOr(v, def time.Duration) time.Duration {
-	switch {
-	case v == 0:
-		return def
-	case v < 0:
-		return 0
-	}
-	return v
+func (p *Prober) httpTimeout() time.Duration {
+	return xmppconn.Timeout(p.HTTPTimeout, DefaultHTTPTimeout)
 }
+func (p *Prober) maxStreamBytes() int64 { return orDefault(p.MaxStreamBytes, DefaultMaxStreamBytes) }
+func (p *Prober) concurrency() int      { return orDefault(p.Concurrency, DefaultConcurrency) }
+func (p *Prober) perHost() int          { return orDefault(p.PerHost, DefaultPerHost) }
+func (p *Prober) skip(part Part) bool   { return p.Skip&part != 0 }
 
 // bound applies the timeout d (0: none) to ctx.
 func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, d)
+	return xmppconn.WithTimeout(ctx, d)
 }
 
 func orDefault[T int | int64 | time.Duration](v, def T) T {

@@ -118,6 +118,7 @@ is read from the environment variable ONBOARD_PASSWORD or, when that is
 empty, from standard input (echo off on a terminal). The new password is
 always read from standard input, twice; the two must be equal and not
 empty, or nothing is sent. A script can pipe them:
+
 	printf '%s\n%s\n' "$new" "$new" | ONBOARD_PASSWORD="$old" account -user juliet@example.org password
 
 With -json the result is one JSON object on standard output, camelCase

@@ -339,3 +339,24 @@ func Reply(n *Element, domain, to string) (id string, ok bool) {
 	}
 	return n.Get("id"), true
 }
+
+// Timeout is the module's timeout convention for a configured value v:
+// zero means def, a negative value no limit but the context's (returned
+// as 0).
+func Timeout(v, def time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// WithTimeout applies the timeout d (0: none) to ctx.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
