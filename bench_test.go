@@ -134,13 +134,14 @@ func BenchmarkVerified(b *testing.B) {
 						}
 					},
 				}
-				if res, err := s.Run(ctx); err == nil {
+				res, err := s.Run(ctx)
+				if err == nil {
 					res.Close()
 					b.Fatal("an account was created")
 				}
 				cancel()
 				if took == 0 {
-					b.Fatal("no provider was verified")
+					b.Fatalf("no provider was verified (run %d): %v", i, err)
 				}
 				times = append(times, took)
 				maxConns = max(maxConns, net.maxOpen())
