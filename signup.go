@@ -270,6 +270,9 @@ type run struct {
 	byDomain      map[string]providers.Provider
 	// passwordSent: the password went out in a submission that failed.
 	passwordSent bool
+	// slowest is the slowest successful verification so far, for the
+	// hedge delay of the next verification round (verify.go).
+	slowest time.Duration
 }
 
 // Run creates the account. It returns a Result with the logged-in session,

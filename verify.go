@@ -27,7 +27,9 @@ import (
 //     network). At most Parallel overdue candidates run beside the
 //     Parallel others: never more than 2×Parallel verifications at once.
 //   - The hedge delay is learned: a quarter more than the slowest
-//     successful verification of this round, at least minHedge; before any
+//     successful verification of the run (a round after a failed
+//     registration starts with what the earlier ones learned), at least
+//     minHedge; before any
 //     candidate answered it is defaultHedge (less: hedging is cheap, and
 //     nothing is held back before an answer). It never exceeds Timeout.
 //   - A candidate that fails (refused connection, no such domain, closed
@@ -224,6 +226,8 @@ func (r *run) verify(ctx context.Context, queue []providers.Provider) (*verified
 	msgs := make(chan any)
 	var wg sync.WaitGroup
 	sch := newScheduler(len(queue), r.s.parallel(), r.s.timeout())
+	sch.slowest = r.slowest
+	defer func() { r.slowest = sch.slowest }()
 	done := map[int]*verified{}
 	launch := func(i int) {
 		wg.Add(1)

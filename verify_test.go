@@ -273,3 +273,20 @@ func TestVerifyDistribution(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifySchedulerEarlierRound(t *testing.T) {
+	// A round after a failed registration starts with the delay the
+	// earlier ones learned (400 ms → 500 ms), not defaultHedge.
+	s := newScheduler(3, 1, 10*time.Second)
+	s.slowest = 400 * ms
+	t0 := time.Unix(1_000_000, 0)
+	if got := s.start(t0); !slices.Equal(got, []int{0}) {
+		t.Fatalf("start = %v", got)
+	}
+	if got := s.start(t0.Add(defaultHedge)); len(got) != 0 {
+		t.Errorf("hedged at defaultHedge: %v", got)
+	}
+	if got := s.start(t0.Add(500 * ms)); !slices.Equal(got, []int{1}) {
+		t.Errorf("start at 500ms = %v, want [1]", got)
+	}
+}
