@@ -175,12 +175,16 @@ func TestCaptcha(t *testing.T) {
 			t.Fatalf("Run: %v", err)
 		}
 		closeResult(t, res)
-		if res.JID.Domainpart() != "open.example" || len(res.Attempts) != 1 {
+		// The CAPTCHA provider is an attempt that failed for want of a
+		// solver, or, when the open one was verified while it was still
+		// running and overdue (hedging), no attempt at all.
+		if res.JID.Domainpart() != "open.example" || len(res.Attempts) > 1 {
 			t.Fatalf("account %v, attempts %v", res.JID, res.Attempts)
 		}
-		a := res.Attempts[0]
-		if a.Domain != "captcha.example" || !errors.Is(a, onboard.ErrNoSolver) || !errors.Is(a, register.ErrFormIncomplete) {
-			t.Errorf("attempt %v", a)
+		for _, a := range res.Attempts {
+			if a.Domain != "captcha.example" || !errors.Is(a, onboard.ErrNoSolver) || !errors.Is(a, register.ErrFormIncomplete) {
+				t.Errorf("attempt %v", a)
+			}
 		}
 		check()
 	})

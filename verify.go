@@ -36,11 +36,13 @@ import (
 //     registration, …) frees its slot at once.
 //   - The list order is the user's preference and a fair shuffle, so a
 //     verified candidate is held back while an earlier one is still
-//     running and not overdue. It is taken when every earlier candidate
-//     has failed or is overdue. A later provider therefore wins by being
+//     running and not overdue, or secured (TLS up and stream features
+//     read: a server that answers, one round trip from its form) less
+//     than the hedge delay ago. It is taken when every earlier candidate
+//     has failed or is neither. A later provider therefore wins by being
 //     faster only over an earlier one that is slower than the hedge delay
-//     allows, and a provider that never answers costs the hedge delay, not
-//     Timeout.
+//     allows and not yet secured by then, and a provider that never
+//     answers (or stalls before TLS) costs the hedge delay, not Timeout.
 //   - While a verified candidate is held back, no further one starts
 //     (those could not be taken before it anyway).
 
@@ -73,6 +75,7 @@ type scheduler struct {
 	running map[int]time.Time // started, no outcome yet: start time
 	hedged  map[int]bool      // started beside Parallel others
 	held    map[int]bool      // verified, not taken yet
+	secure  map[int]time.Time // running and secured (TLS up, features read): when
 	slowest time.Duration     // the slowest successful verification
 }
 
@@ -89,6 +92,7 @@ func newScheduler(n, parallel int, timeout time.Duration) *scheduler {
 		running:  map[int]time.Time{},
 		hedged:   map[int]bool{},
 		held:     map[int]bool{},
+		secure:   map[int]time.Time{},
 	}
 }
 
@@ -145,15 +149,38 @@ func (s *scheduler) verified(i int, now time.Time) {
 		s.slowest = max(s.slowest, now.Sub(t))
 	}
 	delete(s.running, i)
+	delete(s.secure, i)
 	s.held[i] = true
 }
 
+// secured records that running candidate i has its TLS up and its stream
+// features read at now: it answers, only the form is still to come.
+func (s *scheduler) secured(i int, now time.Time) {
+	if _, ok := s.running[i]; ok {
+		s.secure[i] = now
+	}
+}
+
 // failed records that the verification of candidate i failed.
-func (s *scheduler) failed(i int) { delete(s.running, i) }
+func (s *scheduler) failed(i int) {
+	delete(s.running, i)
+	delete(s.secure, i)
+}
+
+// waitFor reports whether choose waits for running candidate i before it
+// takes a later one: i is not overdue, or it is secured (a server that
+// answers, not a blackhole, whose form is one round trip away) and the
+// hedge delay since then has not passed.
+func (s *scheduler) waitFor(i int, now time.Time) bool {
+	if !s.overdue(i, now) {
+		return true
+	}
+	t, ok := s.secure[i]
+	return ok && now.Sub(t) < s.delay()
+}
 
 // choose returns the verified candidate to take now, or -1: the first
-// held one, once every candidate before it that is still running is
-// overdue.
+// held one, once no candidate before it is still waited for (waitFor).
 func (s *scheduler) choose(now time.Time) int {
 	first := -1
 	for i := range s.held {
@@ -165,7 +192,7 @@ func (s *scheduler) choose(now time.Time) int {
 		return -1
 	}
 	for i := range s.running {
-		if i < first && !s.overdue(i, now) {
+		if i < first && s.waitFor(i, now) {
 			return -1
 		}
 	}
@@ -178,9 +205,11 @@ func (s *scheduler) choose(now time.Time) int {
 func (s *scheduler) wake(now time.Time) (time.Time, bool) {
 	d := s.delay()
 	var at time.Time
-	for _, t := range s.running {
-		if due := t.Add(d); due.After(now) && (at.IsZero() || due.Before(at)) {
-			at = due
+	for _, ts := range []map[int]time.Time{s.running, s.secure} {
+		for _, t := range ts {
+			if due := t.Add(d); due.After(now) && (at.IsZero() || due.Before(at)) {
+				at = due
+			}
 		}
 	}
 	return at, !at.IsZero()
@@ -206,6 +235,12 @@ type verified struct {
 	conn  *register.Conn
 	form  *register.Form
 	start time.Time
+}
+
+// progress is an event of the verification of candidate i.
+type progress struct {
+	i int
+	e Event
 }
 
 // outcome is what a verification goroutine reports.
@@ -235,7 +270,7 @@ func (r *run) verify(ctx context.Context, queue []providers.Provider) (*verified
 			defer wg.Done()
 			emit := func(e Event) {
 				select {
-				case msgs <- e:
+				case msgs <- progress{i: i, e: e}:
 				case <-vctx.Done():
 				}
 			}
@@ -277,8 +312,11 @@ loop:
 		case <-timer.C:
 		case m := <-msgs:
 			switch m := m.(type) {
-			case Event:
-				r.event(m)
+			case progress:
+				if m.e.Stage == StageSecured {
+					sch.secured(m.i, time.Now())
+				}
+				r.event(m.e)
 			case outcome:
 				if m.v != nil {
 					sch.verified(m.i, time.Now())

@@ -14,12 +14,14 @@ import (
 // simCand is a simulated candidate: it answers after took, verified if ok;
 // a candidate with never set does not answer and fails at the timeout.
 type simCand struct {
-	took  time.Duration
-	ok    bool
-	never bool
+	took    time.Duration
+	ok      bool
+	never   bool
+	secured time.Duration // when its TLS and features are up (0: never)
 }
 
-func alive(d time.Duration) simCand   { return simCand{took: d, ok: true} }
+// alive answers after d, secured after four of its five round trips.
+func alive(d time.Duration) simCand   { return simCand{took: d, ok: true, secured: d * 4 / 5} }
 func refused(d time.Duration) simCand { return simCand{took: d} }
 
 var blackhole = simCand{never: true}
@@ -39,6 +41,7 @@ func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration
 	now := t0
 	s := newScheduler(len(cands), parallel, timeout)
 	due := map[int]time.Time{}
+	secure := map[int]time.Time{}
 	res := simResult{win: -1, starts: map[int]time.Duration{}}
 	for range 10000 {
 		if w := s.choose(now); w >= 0 {
@@ -52,6 +55,9 @@ func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration
 			} else {
 				due[i] = now.Add(cands[i].took)
 			}
+			if cands[i].secured > 0 {
+				secure[i] = now.Add(cands[i].secured)
+			}
 		}
 		res.maxRunning = max(res.maxRunning, len(s.running))
 		if len(s.running) > s.maxRunning() {
@@ -62,9 +68,11 @@ func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration
 			return res
 		}
 		var next time.Time
-		for _, d := range due {
-			if next.IsZero() || d.Before(next) {
-				next = d
+		for _, ds := range []map[int]time.Time{due, secure} {
+			for _, d := range ds {
+				if next.IsZero() || d.Before(next) {
+					next = d
+				}
 			}
 		}
 		if at, ok := s.wake(now); ok && at.Before(next) {
@@ -74,6 +82,12 @@ func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration
 			t.Fatal("no progress")
 		}
 		now = next
+		for i, d := range secure {
+			if !d.After(now) {
+				delete(secure, i)
+				s.secured(i, now)
+			}
+		}
 		var ready []int
 		for i, d := range due {
 			if !d.After(now) {
@@ -288,5 +302,46 @@ func TestVerifySchedulerEarlierRound(t *testing.T) {
 	}
 	if got := s.start(t0.Add(500 * ms)); !slices.Equal(got, []int{1}) {
 		t.Errorf("start at 500ms = %v, want [1]", got)
+	}
+}
+
+func TestVerifySchedulerWaitsForSecured(t *testing.T) {
+	// Candidate 1 is verified at 100 ms (delay 300 ms from then on);
+	// candidate 0 is slower but secured at 290 ms: at 310 ms it is
+	// overdue, yet it answers, so 1 is held until 0 is verified at
+	// 450 ms. A candidate that is never secured is not waited for.
+	for _, secured := range []bool{true, false} {
+		s := newScheduler(2, 2, 10*time.Second)
+		t0 := time.Unix(1_000_000, 0)
+		if got := s.start(t0); !slices.Equal(got, []int{0, 1}) {
+			t.Fatalf("start = %v", got)
+		}
+		s.verified(1, t0.Add(100*ms))
+		if secured {
+			s.secured(0, t0.Add(290*ms))
+		}
+		got := s.choose(t0.Add(310 * ms))
+		if secured && got != -1 || !secured && got != 1 {
+			t.Fatalf("secured %v: choose at 310ms = %d", secured, got)
+		}
+		if !secured {
+			continue
+		}
+		if at, ok := s.wake(t0.Add(310 * ms)); !ok || !at.Equal(t0.Add(590*ms)) {
+			t.Errorf("wake = %v, %v; want 590ms", at.Sub(t0), ok)
+		}
+		s.verified(0, t0.Add(450*ms))
+		if got := s.choose(t0.Add(450 * ms)); got != 0 {
+			t.Errorf("choose after 0 verified = %d, want 0", got)
+		}
+		// Had 0 stalled after TLS, 1 is taken a hedge delay after 0 was
+		// secured.
+		s2 := newScheduler(2, 2, 10*time.Second)
+		s2.start(t0)
+		s2.verified(1, t0.Add(100*ms))
+		s2.secured(0, t0.Add(290*ms))
+		if got := s2.choose(t0.Add(590 * ms)); got != 1 {
+			t.Errorf("0 stalled after TLS: choose at 590ms = %d, want 1", got)
+		}
 	}
 }
