@@ -484,6 +484,9 @@ func writeSummary(out io.Writer, r *discovery.Report, v verdicts) {
 	}
 	if r.Login.Status.Observed() {
 		line("Login", "%s as %s", r.Login.Mechanism, r.Login.JID)
+		if r.Login.DowngradeProtected {
+			more("downgrade protection (XEP-0474): the server's mechanism list verified")
+		}
 		more("after login: %s", featureList(r.Login.Features))
 	} else {
 		line("Login", "%s", status(r.Login.Status))
@@ -598,6 +601,12 @@ func featureList(f *discovery.Features) string {
 	}
 	if len(f.SASL2) > 0 {
 		parts = append(parts, "SASL2 "+strings.Join(f.SASL2, " "))
+	}
+	if len(f.FAST) > 0 {
+		parts = append(parts, "FAST "+strings.Join(f.FAST, " "))
+	}
+	if len(f.ChannelBindings) > 0 {
+		parts = append(parts, "channel binding "+strings.Join(f.ChannelBindings, " "))
 	}
 	for _, b := range []struct {
 		on   bool
