@@ -111,15 +111,17 @@
 // provider that answers while an earlier one is still being verified is
 // held back until the earlier one answers or becomes overdue; a fast
 // server does not win just by being fast. Hedging and the hold-back use
-// the same delay, and that is the trade-off: nothing tells a server that
-// never answers from a slow one before the Timeout, so an earlier provider
-// keeps its place only if it answers within a quarter more than the
-// slowest answer so far (or within 300 ms), and loses it to a faster later
-// one otherwise. Providers that answer within that margin are chosen as
-// often as each other, with or without servers that never answer; a
-// provider twice as fast as an earlier one takes its place, where the
-// scheduler before hedging waited for it twice as long. TestVerifyDistribution
-// measures both, BENCHMARKS.md has the figures.
+// the same delay, and that is the trade-off: a server that never answers
+// looks like a slow one until it is secured (TLS up, stream features
+// read). An earlier provider keeps its place if it answers within a
+// quarter more than the slowest answer so far (or within 300 ms), or if
+// it is secured by then: a secured provider is waited for one hedge delay
+// more, since its form is a round trip away. It loses its place to a
+// faster later one otherwise. Providers that answer within that margin are
+// chosen as often as each other, with or without servers that never
+// answer; a much slower provider that is not even secured by then gives
+// its place to a faster later one. TestVerifyDistribution measures both,
+// BENCHMARKS.md has the figures.
 //
 // The account is created on the connection that verified the provider,
 // with the form it received: no second connection, no second form. Then
