@@ -3,6 +3,7 @@ package onboard_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -63,10 +64,10 @@ func BenchmarkVerified(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { p.Close() })
-			return benchHost{addr: p.Addr(), tls: &tls.Config{}}
+			return benchHost{addr: p.Addr()}
 		}},
 		{"half-refused", func(b *testing.B, domain string) benchHost {
-			return benchHost{addr: closedPort(b), tls: &tls.Config{}}
+			return benchHost{addr: closedPort(b)}
 		}},
 		{"half-reset-after-tls", func(b *testing.B, domain string) benchHost {
 			fs := fakeserver.Start(b, fakeserver.Config{Domain: domain, Handler: func(st *fakeserver.Stream) error {
@@ -83,18 +84,18 @@ func BenchmarkVerified(b *testing.B) {
 				}
 				return st.Cut()
 			}})
-			return benchHost{addr: startProxy(b, fs.Addr, oneWay).Addr(), tls: fs.TLSConfig()}
+			return benchHost{addr: startProxy(b, fs.Addr, oneWay).Addr(), ca: fs.CA}
 		}},
 		{"half-no-stream-header", func(b *testing.B, domain string) benchHost {
 			fs := fakeserver.Start(b, fakeserver.Config{Domain: domain, DirectTLS: true, Handler: func(st *fakeserver.Stream) error {
 				st.Stall(time.Minute)
 				return nil
 			}})
-			return benchHost{addr: startProxy(b, fs.Addr, oneWay).Addr(), tls: fs.TLSConfig(), direct: true}
+			return benchHost{addr: startProxy(b, fs.Addr, oneWay).Addr(), ca: fs.CA, direct: true}
 		}},
 		{"half-slow-tls", func(b *testing.B, domain string) benchHost {
 			front := startSlowStart(b, srv.DirectTLSAddr, time.Second)
-			return benchHost{addr: startProxy(b, front, oneWay).Addr(), tls: srv.TLSConfig(), direct: true}
+			return benchHost{addr: startProxy(b, front, oneWay).Addr(), ca: srv.CA.Cert, direct: true}
 		}},
 	}
 	for _, shape := range shapes {
@@ -106,7 +107,7 @@ func BenchmarkVerified(b *testing.B) {
 				if shape.broken != nil && i%2 == 1 {
 					net.hosts[h] = shape.broken(b, h)
 				} else {
-					net.hosts[h] = benchHost{addr: slow.Addr(), tls: srv.TLSConfig()}
+					net.hosts[h] = benchHost{addr: slow.Addr(), ca: srv.CA.Cert}
 					working[h] = true
 				}
 				l.Providers = append(l.Providers, provider(h, "en", "de"))
@@ -123,7 +124,7 @@ func BenchmarkVerified(b *testing.B) {
 				s := onboard.Signup{
 					Password:  testPass,
 					Providers: l,
-					Dial:      net.Dial,
+					Dialer:    net.Dialer(),
 					Timeout:   2 * time.Second,
 					Rand:      rand.New(rand.NewPCG(uint64(i), 99)),
 					Progress: func(e onboard.Event) {
@@ -174,7 +175,7 @@ func BenchmarkVerified(b *testing.B) {
 // benchHost is where a benchmark domain's server is.
 type benchHost struct {
 	addr   string
-	tls    *tls.Config
+	ca     *x509.Certificate // that signed its certificate (nil: none)
 	direct bool
 }
 
@@ -187,13 +188,24 @@ type benchNet struct {
 	open, max int
 }
 
-func (n *benchNet) Dial(ctx context.Context, domain string) (*register.Conn, error) {
-	h, ok := n.hosts[domain]
-	if !ok {
-		return nil, fmt.Errorf("bench network: unknown domain %q", domain)
+// Dialer is the Signup.Dialer of the network: the domains in Addrs and
+// DirectTLSAddrs, their CAs trusted, connections counted. The domains are
+// all mapped, so nothing is looked up.
+func (n *benchNet) Dialer() register.Dialer {
+	d := register.Dialer{Addrs: map[string]string{}, DirectTLSAddrs: map[string]string{}, NetDialer: n}
+	pool := x509.NewCertPool()
+	for domain, h := range n.hosts {
+		if h.direct {
+			d.DirectTLSAddrs[domain] = h.addr
+		} else {
+			d.Addrs[domain] = h.addr
+		}
+		if h.ca != nil {
+			pool.AddCert(h.ca)
+		}
 	}
-	d := register.Dialer{Addr: h.addr, TLSConfig: h.tls, DirectTLS: h.direct, NetDialer: n}
-	return d.Dial(ctx, domain)
+	d.TLSConfig = &tls.Config{RootCAs: pool}
+	return d
 }
 
 // DialContext is the counting NetDialer.

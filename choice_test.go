@@ -106,7 +106,7 @@ func (c *choiceServer) start(t *testing.T, net *network, domain string) *fakeser
 			return st.Bind(u)
 		}
 	}})
-	net.add(domain, srv.Addr, srv.TLSConfig())
+	net.add(domain, srv.Addr, srv.CA)
 	return srv
 }
 
@@ -143,7 +143,7 @@ func TestTypedNameNotRenamed(t *testing.T) {
 	}{{"fixed domain", true}, {"from the list", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(cs.submissions())
-			s := onboard.Signup{Username: "Juliet", Password: testPass, Dial: net.Dial}
+			s := onboard.Signup{Username: "Juliet", Password: testPass, Dialer: net.Dialer()}
 			if tc.domain {
 				s.Domain = "taken.example"
 			} else {
@@ -172,7 +172,7 @@ func TestTypedNameNotRenamed(t *testing.T) {
 		})
 	}
 	t.Run("RenameTyped", func(t *testing.T) {
-		s := onboard.Signup{Username: "juliet", Password: testPass, Domain: "taken.example", Dial: net.Dial, RenameTyped: true}
+		s := onboard.Signup{Username: "juliet", Password: testPass, Domain: "taken.example", Dialer: net.Dialer(), RenameTyped: true}
 		res, err := s.Run(testCtx(t, 20*time.Second))
 		if err != nil {
 			t.Fatalf("Run: %v", err)
@@ -184,7 +184,7 @@ func TestTypedNameNotRenamed(t *testing.T) {
 	})
 	t.Run("generated", func(t *testing.T) {
 		taken := ""
-		s := onboard.Signup{Password: testPass, Domain: "taken.example", Dial: net.Dial,
+		s := onboard.Signup{Password: testPass, Domain: "taken.example", Dialer: net.Dialer(),
 			Progress: func(e onboard.Event) {
 				if e.Stage == onboard.StageSubmitting && taken == "" {
 					// Take the generated name just before it is submitted.
@@ -218,7 +218,7 @@ func TestTypedNameNotRenamedReal(t *testing.T) {
 			net.server("open.example", srv)
 			taken := newUser("typed")
 			srv.AddUser(t, taken, "whatever-Passw0rd-1")
-			s := onboard.Signup{Username: taken, Password: testPass, Domain: "open.example", Dial: net.Dial}
+			s := onboard.Signup{Username: taken, Password: testPass, Domain: "open.example", Dialer: net.Dialer()}
 			_, err := s.Run(testCtx(t, 30*time.Second))
 			var te *onboard.UsernameTakenError
 			if !errors.As(err, &te) || !errors.Is(err, register.ErrUsernameTaken) || len(te.Suggestions) == 0 {
@@ -250,7 +250,7 @@ func TestCaptchaFeedback(t *testing.T) {
 			}}
 			cs.start(t, net, "captcha.example")
 			var seen []register.Captcha
-			s := onboard.Signup{Username: "romeo", Password: testPass, Domain: "captcha.example", Dial: net.Dial,
+			s := onboard.Signup{Username: "romeo", Password: testPass, Domain: "captcha.example", Dialer: net.Dialer(),
 				SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
 					seen = append(seen, *c)
 					return "answer", nil
@@ -299,7 +299,7 @@ func TestCaptchaFeedbackEjabberd(t *testing.T) {
 		net := newNetwork()
 		net.server("captcha.example", srv)
 		var seen []register.Captcha
-		s := onboard.Signup{Username: newUser("fb"), Password: testPass, Domain: "captcha.example", Dial: net.Dial,
+		s := onboard.Signup{Username: newUser("fb"), Password: testPass, Domain: "captcha.example", Dialer: net.Dialer(),
 			SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
 				seen = append(seen, *c)
 				if len(seen) == 1 {
@@ -338,7 +338,7 @@ func TestSeveralChallenges(t *testing.T) {
 	}}
 	cs.start(t, net, "captcha.example")
 	var types []string
-	s := onboard.Signup{Username: "romeo", Password: testPass, Domain: "captcha.example", Dial: net.Dial,
+	s := onboard.Signup{Username: "romeo", Password: testPass, Domain: "captcha.example", Dialer: net.Dialer(),
 		SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
 			types = append(types, c.Type)
 			return "red", nil
@@ -387,7 +387,7 @@ func TestInviteLinks(t *testing.T) {
 	link := page.URL + "/invite?TOKEN-page-1"
 
 	t.Run("landing page fragment", func(t *testing.T) {
-		s := onboard.Signup{Username: newUser("frag"), Password: testPass, Dial: net.Dial,
+		s := onboard.Signup{Username: newUser("frag"), Password: testPass, Dialer: net.Dialer(),
 			Invite: "https://xmpp.link/#invite.example?register;preauth=TOKEN-frag-1"}
 		res, err := s.Run(testCtx(t, 20*time.Second))
 		if err != nil {
@@ -402,7 +402,7 @@ func TestInviteLinks(t *testing.T) {
 		}
 	})
 	t.Run("page not allowed", func(t *testing.T) {
-		s := onboard.Signup{Username: newUser("pg"), Password: testPass, Dial: net.Dial, Invite: link}
+		s := onboard.Signup{Username: newUser("pg"), Password: testPass, Dialer: net.Dialer(), Invite: link}
 		_, err := s.Run(testCtx(t, 20*time.Second))
 		if !errors.Is(err, onboard.ErrInvalidInvite) || !errors.Is(err, register.ErrInvitePage) || *hits != 0 {
 			t.Fatalf("Run: %v (%d fetches)", err, *hits)
@@ -411,7 +411,7 @@ func TestInviteLinks(t *testing.T) {
 	})
 	t.Run("page public only", func(t *testing.T) {
 		// The default destination policy refuses the loopback page.
-		s := onboard.Signup{Username: newUser("pg"), Password: testPass, Dial: net.Dial, Invite: link,
+		s := onboard.Signup{Username: newUser("pg"), Password: testPass, Dialer: net.Dialer(), Invite: link,
 			InvitePages: &register.InviteFetcher{}}
 		_, err := s.Run(testCtx(t, 20*time.Second))
 		if !errors.Is(err, register.ErrForbiddenDestination) || *hits != 0 {
@@ -419,7 +419,7 @@ func TestInviteLinks(t *testing.T) {
 		}
 	})
 	t.Run("page fetched", func(t *testing.T) {
-		s := onboard.Signup{Username: newUser("pg"), Password: testPass, Dial: net.Dial, Invite: link,
+		s := onboard.Signup{Username: newUser("pg"), Password: testPass, Dialer: net.Dialer(), Invite: link,
 			InvitePages: &register.InviteFetcher{Client: page.Client(), Destinations: register.AllowAll}}
 		res, err := s.Run(testCtx(t, 20*time.Second))
 		if err != nil {
@@ -446,7 +446,7 @@ func TestInviteLinksProsody(t *testing.T) {
 		uri := srv.InviteURI(t)
 		page, hits := invitePage(t, uri)
 		token := uri[strings.Index(uri, "preauth=")+len("preauth="):]
-		s := onboard.Signup{Username: newUser("page"), Password: testPass, Dial: net.Dial,
+		s := onboard.Signup{Username: newUser("page"), Password: testPass, Dialer: net.Dialer(),
 			Invite:      page.URL + "/invite?" + token,
 			InvitePages: &register.InviteFetcher{Client: page.Client(), Destinations: register.AllowAll}}
 		res, err := s.Run(testCtx(t, 30*time.Second))
@@ -459,7 +459,7 @@ func TestInviteLinksProsody(t *testing.T) {
 		}
 
 		uri = srv.InviteURI(t)
-		s = onboard.Signup{Username: newUser("frag"), Password: testPass, Dial: net.Dial,
+		s = onboard.Signup{Username: newUser("frag"), Password: testPass, Dialer: net.Dialer(),
 			Invite: "https://xmpp.link/#" + strings.TrimPrefix(uri, "xmpp:")}
 		res, err = s.Run(testCtx(t, 30*time.Second))
 		if err != nil {
@@ -467,7 +467,7 @@ func TestInviteLinksProsody(t *testing.T) {
 		}
 		closeResult(t, res)
 		// Without an invitation the server is closed.
-		s = onboard.Signup{Username: newUser("none"), Password: testPass, Dial: net.Dial, Domain: "invite.example"}
+		s = onboard.Signup{Username: newUser("none"), Password: testPass, Dialer: net.Dialer(), Domain: "invite.example"}
 		if _, err := s.Run(testCtx(t, 30*time.Second)); err == nil {
 			t.Fatal("registered without an invitation")
 		}

@@ -94,8 +94,8 @@
 //
 // Hedging. A candidate that has not answered within the hedge delay is
 // overdue: it goes on, but the next candidate starts beside it instead of
-// waiting for the Timeout. The hedge delay is 200 ms until a candidate
-// answered, then learned in the run: a quarter more than the slowest
+// waiting for the Timeout. The hedge delay is 150 ms until a candidate
+// was verified, then learned in the run: a quarter more than the slowest
 // verification that succeeded, at least 300 ms; never more than Timeout.
 // Hedges start one at a time, the next when the previous one is overdue
 // too, and at most Parallel overdue candidates run beside Parallel others,
@@ -108,20 +108,21 @@
 // after the previous one, or at once when it fails).
 //
 // Fairness. The order is the user's preference and a fair shuffle, so a
-// provider that answers while an earlier one is still being verified is
-// held back until the earlier one answers or becomes overdue; a fast
-// server does not win just by being fast. Hedging and the hold-back use
-// the same delay, and that is the trade-off: a server that never answers
-// looks like a slow one until it is secured (TLS up, stream features
-// read). An earlier provider keeps its place if it answers within a
-// quarter more than the slowest answer so far (or within 300 ms), or if
-// it is secured by then: a secured provider is waited for one hedge delay
-// more, since its form is a round trip away. It loses its place to a
-// faster later one otherwise. Providers that answer within that margin are
-// chosen as often as each other, with or without servers that never
-// answer; a much slower provider that is not even secured by then gives
-// its place to a faster later one. TestVerifyDistribution measures both,
-// BENCHMARKS.md has the figures.
+// provider that is verified while an earlier one is still being verified
+// is held back; a fast server does not win just by being fast. What tells
+// a slow server from a dead one early is its first answer
+// (register.StageGreeted: the stream header and features, before TLS with
+// STARTTLS, after it with direct TLS), two of the five round trips into a
+// verification. An earlier provider whose server answered is live and is
+// waited for, up to a hedge delay after that answer. One that has not
+// answered when the later one is verified is waited for only while it has
+// run less than a quarter more than the later one took to answer (at
+// least 50 ms): it is more than a quarter slower, or dead, and gives its
+// place to the faster later one. So providers within a quarter of each
+// other's speed, and most slower live ones, are chosen as often as each
+// other, with or without servers that never answer, and a dead earlier
+// provider costs the later one almost nothing. TestVerifyDistribution
+// measures it, BENCHMARKS.md has the figures.
 //
 // The account is created on the connection that verified the provider,
 // with the form it received: no second connection, no second form. Then
@@ -212,14 +213,15 @@
 //
 // # Testing against local servers
 //
-// [Signup.Providers] takes any list, and [Signup.Dial] maps a domain to a
-// connection, so tests point the flow at servers on loopback:
+// [Signup.Providers] takes any list, and register.Dialer's Addrs (and
+// DirectTLSAddrs) map domains to addresses, so tests point the flow at
+// servers on loopback, on the same pipelined path as real providers:
 //
 //	s := onboard.Signup{
 //		Providers: providers.List{Providers: []providers.Provider{p1, p2}},
-//		Dial: func(ctx context.Context, domain string) (*register.Conn, error) {
-//			d := register.Dialer{Addr: addrs[domain], TLSConfig: tlsConfigs[domain]}
-//			return d.Dial(ctx, domain)
+//		Dialer: register.Dialer{
+//			Addrs:     map[string]string{"a.example": "127.0.0.1:5222", "b.example": "127.0.0.1:6222"},
+//			TLSConfig: &tls.Config{RootCAs: testCAs},
 //		},
 //	}
 //
@@ -232,12 +234,13 @@
 // Time to a verified open provider over a 50 ms round-trip link, six
 // candidates, three verified at once, Timeout 2 s (BenchmarkVerified,
 // loopback Prosody behind a delaying proxy, 40 shuffled runs, BENCHMARKS.md):
-// about 265 ms when all answer (five round trips plus the simulated TCP
-// handshake; 293 ms the slowest). When half never answer: 300 ms on
-// average and 458 ms the slowest, in the 1 in 20 orders where the first
-// three are all blackholes (the first hedge delay plus one verification;
-// before hedging it was the Timeout plus one verification, 2.28 s). Refused
-// connections, a reset after TLS, a server that never sends its stream
-// header and a 1 s TLS handshake all stay within 1.6× the slowest
-// all-alive run, with at most five connections open at once.
+// about 212 ms when all answer (four round trips, the form request going
+// out with the secured stream header, plus the simulated TCP handshake;
+// 218 ms the slowest). When half never answer: 217 ms on average and
+// 358 ms the slowest, in the 1 in 20 orders where the first three are all
+// blackholes (the first hedge delay plus one verification; before hedging
+// it was the Timeout plus one verification, 2.28 s). Refused connections,
+// a reset after TLS, a server that never sends its stream header and a 1 s
+// TLS handshake all stay within 1.04× the all-alive mean and 1.7× its
+// slowest, with at most five connections open at once.
 package onboard

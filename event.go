@@ -36,6 +36,10 @@ const (
 	StageLoggedIn = Stage(register.StageLoggedIn)
 )
 
+// stageGreeted is register.StageGreeted, which the verification
+// scheduler uses and Progress does not see.
+const stageGreeted = Stage(register.StageGreeted)
+
 // The stages of the flow around a registration.
 const (
 	// StageCandidates: the candidates are chosen (Event.Candidates, in

@@ -30,14 +30,11 @@ func FuzzSignupInput(f *testing.F) {
 	file.Close()
 	const pass = "fuzz-Passw0rd-SECRET"
 	f.Fuzz(func(t *testing.T, username, invite, domain string) {
-		var dialed []string
+		res0 := &refusingResolver{}
 		s := onboard.Signup{
 			Username: username, Password: pass, Invite: invite, Domain: domain,
 			Providers: list(provider("a.example", "en", "de")),
-			Dial: func(ctx context.Context, d string) (*register.Conn, error) {
-				dialed = append(dialed, d)
-				return nil, errRefused
-			},
+			Dialer:    register.Dialer{Resolver: res0},
 		}
 		res, err := s.Run(context.Background())
 		if res != nil || err == nil {
@@ -46,6 +43,7 @@ func FuzzSignupInput(f *testing.F) {
 		if strings.Contains(err.Error(), pass) {
 			t.Fatalf("error shows the password: %v", err)
 		}
+		dialed := res0.domains()
 		if len(dialed) == 0 {
 			return
 		}

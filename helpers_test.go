@@ -3,7 +3,9 @@ package onboard_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -32,35 +34,40 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 
 // network maps provider domains to loopback servers, and records what the
 // client sends (for the check that the form is fetched once and that no
-// password leaks into the debug output).
+// password leaks into the debug output). Its Dialer is what Signup uses:
+// the production path (register.Dialer.DialForm, pipelined), with the
+// domains mapped by Addrs, their servers' CAs trusted, and a resolver that
+// answers nothing, so that no test reaches the system's DNS.
 type network struct {
 	mu    sync.Mutex
 	hosts map[string]host
 	dials map[string]int
+	pool  *x509.CertPool
 	out   strings.Builder // Debug "out" elements
 }
 
 type host struct {
 	addr   string
-	tls    *tls.Config
 	direct bool
 }
 
 func newNetwork() *network {
-	return &network{hosts: map[string]host{}, dials: map[string]int{}}
+	return &network{hosts: map[string]host{}, dials: map[string]int{}, pool: x509.NewCertPool()}
 }
 
 // server maps domain (one of srv's hosts) to srv.
 func (n *network) server(domain string, srv *testserver.Server) {
-	cfg := srv.TLSConfig()
-	cfg.ServerName = ""
-	n.add(domain, srv.Addr, cfg)
+	n.add(domain, srv.Addr, srv.CA.Cert)
 }
 
-func (n *network) add(domain, addr string, cfg *tls.Config) {
+// add maps domain to addr, whose certificate ca signed (nil: none).
+func (n *network) add(domain, addr string, ca *x509.Certificate) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.hosts[domain] = host{addr: addr, tls: cfg}
+	n.hosts[domain] = host{addr: addr}
+	if ca != nil {
+		n.pool.AddCert(ca)
+	}
 }
 
 // blackhole maps domain to a proxy that accepts connections and never
@@ -71,21 +78,54 @@ func (n *network) blackhole(t testing.TB, domain string) *latency.Proxy {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	n.add(domain, p.Addr(), &tls.Config{})
+	n.add(domain, p.Addr(), nil)
 	return p
 }
 
-// Dial is the Signup.Dial hook.
-func (n *network) Dial(ctx context.Context, domain string) (*register.Conn, error) {
+// Dialer returns the Signup.Dialer of the network as it is now.
+func (n *network) Dialer() register.Dialer {
 	n.mu.Lock()
-	h, ok := n.hosts[domain]
-	n.dials[domain]++
-	n.mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("test network: unknown domain %q", domain)
+	defer n.mu.Unlock()
+	addrs, direct := map[string]string{}, map[string]string{}
+	for d, h := range n.hosts {
+		if h.direct {
+			direct[d] = h.addr
+		} else {
+			addrs[d] = h.addr
+		}
 	}
-	d := register.Dialer{Addr: h.addr, TLSConfig: h.tls, DirectTLS: h.direct, Debug: n.debug}
-	return d.Dial(ctx, domain)
+	return register.Dialer{Addrs: addrs, DirectTLSAddrs: direct, Resolver: n, NetDialer: n,
+		TLSConfig: &tls.Config{RootCAs: n.pool.Clone()}, Debug: n.debug}
+}
+
+// DialContext connects to addr and counts the connection for every
+// domain mapped to it.
+func (n *network) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	n.mu.Lock()
+	for d, h := range n.hosts {
+		if h.addr == addr {
+			n.dials[d]++
+		}
+	}
+	n.mu.Unlock()
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// LookupSRV answers that there is no such domain (the domains of the
+// network are in Addrs), and counts a dial of it.
+func (n *network) LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error) {
+	if service == "xmpp-client" {
+		n.mu.Lock()
+		n.dials[strings.TrimSuffix(name, ".")]++
+		n.mu.Unlock()
+	}
+	return "", nil, &net.DNSError{Err: "no such host (test network)", Name: name, IsNotFound: true}
+}
+
+// LookupHost answers that there is no such host.
+func (n *network) LookupHost(ctx context.Context, host string) ([]string, error) {
+	return nil, &net.DNSError{Err: "no such host (test network)", Name: host, IsNotFound: true}
 }
 
 func (n *network) debug(dir string, xml []byte) {

@@ -90,7 +90,7 @@ func fakeProvider(t *testing.T, net *network, domain string, db *accounts, o fak
 			}
 		}
 	}})
-	net.add(domain, srv.Addr, srv.TLSConfig())
+	net.add(domain, srv.Addr, srv.CA)
 	return srv
 }
 
@@ -128,7 +128,7 @@ func TestPreferEarlier(t *testing.T) {
 	rec := &recorder{t: t}
 	s := onboard.Signup{Username: "romeo", Password: testPass, Language: "de", Country: "de", Query: ordered(),
 		Providers: list(provider("first.example", "de", "de"), provider("second.example", "en", "us")),
-		Dial:      net.Dial, Progress: rec.progress}
+		Dialer:    net.Dialer(), Progress: rec.progress}
 	res, err := s.Run(testCtx(t, 20*time.Second))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -152,7 +152,7 @@ func TestPreferBounded(t *testing.T) {
 	check := noLeak(t)
 	s := onboard.Signup{Username: "romeo", Password: testPass, Language: "de", Country: "de", Query: ordered(),
 		Providers: list(provider("first.example", "de", "de"), provider("second.example", "en", "us")),
-		Dial:      net.Dial, Timeout: time.Minute}
+		Dialer:    net.Dialer(), Timeout: time.Minute}
 	// Were the first awaited until its Timeout, ctx would end first.
 	res, err := s.Run(testCtx(t, 20*time.Second))
 	if err != nil {
@@ -201,13 +201,13 @@ func TestOutcomeUnknown(t *testing.T) {
 					}
 					return st.Cut()
 				}})
-				net.add("cut.example", srv.Addr, srv.TLSConfig())
+				net.add("cut.example", srv.Addr, srv.CA)
 				fakeProvider(t, net, "open.example", &accounts{}, fakeOpts{})
 				check := noLeak(t)
 				rec := &recorder{t: t}
 				s := onboard.Signup{Username: "juliet", Password: testPass, Language: "de", Country: "de", Query: ordered(),
 					Providers: list(provider("cut.example", "de", "de"), provider("open.example", "en", "us")),
-					Dial:      net.Dial, Parallel: 1, Progress: rec.progress, ReusePassword: reuse}
+					Dialer:    net.Dialer(), Parallel: 1, Progress: rec.progress, ReusePassword: reuse}
 				res, err := s.Run(testCtx(t, 20*time.Second))
 				if !created && !reuse {
 					// The password may have reached cut.example: by default
@@ -251,7 +251,7 @@ func TestCancel(t *testing.T) {
 	check := noLeak(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	rec := &recorder{t: t}
-	s := onboard.Signup{Password: testPass, Dial: net.Dial, Timeout: time.Minute,
+	s := onboard.Signup{Password: testPass, Dialer: net.Dialer(), Timeout: time.Minute,
 		Providers: list(provider("a.example", "en", "de"), provider("b.example", "en", "de"), provider("c.example", "en", "de")),
 		Progress: func(e onboard.Event) {
 			rec.progress(e)

@@ -51,7 +51,7 @@ func TestFallback(t *testing.T) {
 				Country:   "de",
 				Providers: l,
 				Query:     ordered(),
-				Dial:      net.Dial,
+				Dialer:    net.Dialer(),
 				Parallel:  par,
 				Timeout:   timeout,
 				Progress:  rec.progress,
@@ -115,10 +115,9 @@ func TestReuse(t *testing.T) {
 	}
 	t.Cleanup(func() { p.Close() })
 	net := newNetwork()
-	net.server("open.example", open)
-	net.hosts["open.example"] = host{addr: p.Addr(), tls: net.hosts["open.example"].tls}
+	net.add("open.example", p.Addr(), open.CA.Cert)
 	rec := &recorder{t: t}
-	s := onboard.Signup{Providers: list(provider("open.example", "en", "de")), Dial: net.Dial, Progress: rec.progress}
+	s := onboard.Signup{Providers: list(provider("open.example", "en", "de")), Dialer: net.Dialer(), Progress: rec.progress}
 	res, err := s.Run(testCtx(t, 30*time.Second))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -169,7 +168,7 @@ func TestCaptcha(t *testing.T) {
 	t.Run("no solver", func(t *testing.T) {
 		check := noLeak(t)
 		s := onboard.Signup{Username: newUser("cap"), Password: testPass, Language: "de", Country: "de",
-			Providers: l, Query: ordered(), Dial: net.Dial, Parallel: 1}
+			Providers: l, Query: ordered(), Dialer: net.Dialer(), Parallel: 1}
 		res, err := s.Run(testCtx(t, 30*time.Second))
 		if err != nil {
 			t.Fatalf("Run: %v", err)
@@ -195,7 +194,7 @@ func TestCaptcha(t *testing.T) {
 		pc.CaptchaRequired = true
 		dials := net.dialCount("captcha.example")
 		rec := &recorder{t: t}
-		s := onboard.Signup{Password: testPass, Providers: list(pc), Dial: net.Dial, Progress: rec.progress}
+		s := onboard.Signup{Password: testPass, Providers: list(pc), Dialer: net.Dialer(), Progress: rec.progress}
 		_, err := s.Run(testCtx(t, 30*time.Second))
 		if !errors.Is(err, onboard.ErrNoProvider) || !errors.Is(err, providers.ErrNoMatch) {
 			t.Fatalf("Run: %v", err)
@@ -214,7 +213,7 @@ func TestCaptcha(t *testing.T) {
 		// the run: another provider would not make it stronger, so the
 		// application asks the user for a better one.
 		s := onboard.Signup{Username: newUser("weak"), Password: "abcabc", Language: "de", Country: "de", Query: ordered(),
-			Parallel: 1, Providers: l, Dial: net.Dial, SolveCaptcha: answer}
+			Parallel: 1, Providers: l, Dialer: net.Dialer(), SolveCaptcha: answer}
 		dials := net.dialCount("open.example")
 		_, err := s.Run(testCtx(t, 30*time.Second))
 		var ae *onboard.AttemptError
@@ -243,7 +242,7 @@ func TestCaptcha(t *testing.T) {
 		calls := 0
 		s := onboard.Signup{
 			Username: newUser("cap"), Password: testPass, Language: "de", Country: "de",
-			Providers: l, Query: ordered(), Dial: net.Dial, Progress: rec.progress, Parallel: 1,
+			Providers: l, Query: ordered(), Dialer: net.Dialer(), Progress: rec.progress, Parallel: 1,
 			SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
 				calls++
 				if domain != "captcha.example" || len(c.Image) == 0 || c.MIME != "image/png" {
@@ -287,7 +286,7 @@ func TestAllFail(t *testing.T) {
 		Password:      testPass,
 		ReusePassword: true, // invite.example refuses after the submission
 		Providers:     list(provider("closed.example", "en", "de"), provider("black.example", "en", "de"), provider("invite.example", "en", "de"), provider("nowhere.example", "en", "de")),
-		Dial:          net.Dial,
+		Dialer:        net.Dialer(),
 		Timeout:       time.Second,
 		Progress:      rec.progress,
 	}
@@ -345,7 +344,7 @@ func TestSubmitFallback(t *testing.T) {
 	net := newNetwork()
 	net.server("busy.example", throttled)
 	net.server("open.example", open)
-	first := onboard.Signup{Username: newUser("rl"), Password: testPass, Providers: list(provider("busy.example", "en", "de")), Dial: net.Dial}
+	first := onboard.Signup{Username: newUser("rl"), Password: testPass, Providers: list(provider("busy.example", "en", "de")), Dialer: net.Dialer()}
 	res, err := first.Run(testCtx(t, 30*time.Second))
 	if err != nil {
 		t.Fatalf("first registration: %v", err)
@@ -358,7 +357,7 @@ func TestSubmitFallback(t *testing.T) {
 	t.Run("no FillForm", func(t *testing.T) {
 		// open.example asks for an e-mail address; without FillForm it
 		// is not a candidate, and busy.example's refusal ends the run.
-		s := onboard.Signup{Username: newUser("rl"), Password: testPass, Providers: l, Dial: net.Dial}
+		s := onboard.Signup{Username: newUser("rl"), Password: testPass, Providers: l, Dialer: net.Dialer()}
 		_, err := s.Run(testCtx(t, 30*time.Second))
 		var npe *onboard.NoProviderError
 		if !errors.As(err, &npe) || len(npe.Attempts) != 1 || npe.Attempts[0].Step != onboard.StepSubmit || !errors.Is(err, register.ErrRateLimited) {
@@ -371,7 +370,7 @@ func TestSubmitFallback(t *testing.T) {
 		var submitted []string
 		s := onboard.Signup{
 			Username: newUser("rl"), Password: testPass, Language: "de", Country: "de",
-			Providers: l, Query: ordered(), Dial: net.Dial, Parallel: 1,
+			Providers: l, Query: ordered(), Dialer: net.Dialer(), Parallel: 1,
 			Progress: func(e onboard.Event) {
 				if e.Stage == onboard.StageSubmitting {
 					submitted = append(submitted, e.Domain)
@@ -395,7 +394,7 @@ func TestSubmitFallback(t *testing.T) {
 		rec := &recorder{t: t}
 		s := onboard.Signup{
 			Username: newUser("rl"), Password: testPass, ReusePassword: true, Language: "de", Country: "de",
-			Providers: l, Query: ordered(), Dial: net.Dial, Parallel: 1, Progress: rec.progress,
+			Providers: l, Query: ordered(), Dialer: net.Dialer(), Parallel: 1, Progress: rec.progress,
 			FillForm: func(ctx context.Context, domain string, f *register.Form) error {
 				return f.Set("email", "newcomer@example.net")
 			},
@@ -424,7 +423,7 @@ func TestUsernameTaken(t *testing.T) {
 
 	t.Run("digits", func(t *testing.T) {
 		rec := &recorder{t: t}
-		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dial: net.Dial, Progress: rec.progress, RenameTyped: true}
+		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dialer: net.Dialer(), Progress: rec.progress, RenameTyped: true}
 		res, err := s.Run(testCtx(t, 30*time.Second))
 		if err != nil {
 			t.Fatalf("Run: %v", err)
@@ -443,7 +442,7 @@ func TestUsernameTaken(t *testing.T) {
 	})
 	t.Run("app declines", func(t *testing.T) {
 		errStop := errors.New("user cancelled")
-		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dial: net.Dial,
+		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dialer: net.Dialer(),
 			Rename: func(ctx context.Context, domain, name string) (string, error) { return "", errStop }}
 		_, err := s.Run(testCtx(t, 30*time.Second))
 		var ae *onboard.AttemptError
@@ -453,7 +452,7 @@ func TestUsernameTaken(t *testing.T) {
 	})
 	t.Run("bounded", func(t *testing.T) {
 		n := 0
-		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dial: net.Dial, Renames: 2,
+		s := onboard.Signup{Username: taken, Password: testPass, Providers: l, Dialer: net.Dialer(), Renames: 2,
 			Rename: func(ctx context.Context, domain, name string) (string, error) { n++; return taken, nil }}
 		_, err := s.Run(testCtx(t, 30*time.Second))
 		if !errors.Is(err, register.ErrUsernameTaken) || n != 2 {
@@ -474,7 +473,7 @@ func TestInvite(t *testing.T) {
 	rec := &recorder{t: t}
 	// The server is not in the list; a probe with the new account tells
 	// what to show the newcomer.
-	s := onboard.Signup{Username: newUser("inv"), Invite: uri, Dial: net.Dial, Progress: rec.progress,
+	s := onboard.Signup{Username: newUser("inv"), Invite: uri, Dialer: net.Dialer(), Progress: rec.progress,
 		Providers: list(provider("other.example", "en", "de")),
 		Probe: &discovery.Prober{TLSConfig: srv.TLSConfig(), Addrs: map[string]string{"invite.example": srv.Addr},
 			Skip: discovery.PartHTTP, Timeout: 20 * time.Second}}
@@ -513,7 +512,7 @@ func TestWebOnly(t *testing.T) {
 	net.blackhole(t, "black.example")
 	l := list(provider("web.example", "en", "de"), provider("black.example", "en", "de"))
 	var offered []string
-	s := onboard.Signup{Password: testPass, Providers: l, Dial: net.Dial, Timeout: 5 * time.Second, // ejabberd's first TLS handshake is slow on a loaded machine
+	s := onboard.Signup{Password: testPass, Providers: l, Dialer: net.Dialer(), Timeout: 5 * time.Second, // ejabberd's first TLS handshake is slow on a loaded machine
 		AcceptRedirect: func(ctx context.Context, domain, url string) bool {
 			offered = append(offered, domain+" "+url)
 			return false

@@ -13,7 +13,6 @@ import (
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/stanza"
 
 	"github.com/xmpp-onboard/onboard/discovery"
 	"github.com/xmpp-onboard/onboard/internal/xmppconn"
@@ -118,14 +117,13 @@ type Signup struct {
 	// DefaultMaxCandidates.
 	MaxCandidates int
 
-	// Dialer connects to the providers when Dial is nil. Its Addr is for
-	// one server of the application's own: set Domain too (Run returns
-	// ErrAddrWithoutDomain otherwise), and TLSConfig.RootCAs for its CA.
+	// Dialer connects to the providers (SRV records, TLS, destinations;
+	// inject a Resolver or a NetDialer there). Its Addr is for one server
+	// of the application's own: set Domain too (Run returns
+	// ErrAddrWithoutDomain otherwise); Addrs and DirectTLSAddrs map
+	// several domains to servers of the application's own, for tests and
+	// local deployments. TLSConfig.RootCAs takes their CAs.
 	Dialer register.Dialer
-	// Dial, if set, replaces Dialer.Dial: it returns a secured stream to
-	// the server of domain. Tests and applications with their own
-	// transport use it to map domains to addresses and TLS settings.
-	Dial func(ctx context.Context, domain string) (*register.Conn, error)
 	// Parallel is how many providers are verified at once; zero means
 	// DefaultParallel. Verifications that take longer than the hedge
 	// delay (see the package documentation, # How Signup chooses) make
@@ -371,7 +369,7 @@ func (r *run) prepare(ctx context.Context) error {
 			r.username = inv.Username
 		}
 	}
-	if r.domain == "" && s.Dialer.Addr != "" && s.Dial == nil {
+	if r.domain == "" && s.Dialer.Addr != "" {
 		// One address for every provider of a list would send their
 		// domains to one server.
 		return ErrAddrWithoutDomain
@@ -401,7 +399,7 @@ func (r *run) prepare(ctx context.Context) error {
 }
 
 func (r *run) event(e Event) {
-	if r.s.Progress != nil {
+	if r.s.Progress != nil && e.Stage != stageGreeted {
 		r.s.Progress(e)
 	}
 }
@@ -510,41 +508,11 @@ func rated(l providers.List) providers.List {
 }
 
 // dialForm opens a secured stream to domain and gets its registration
-// form, sending the invitation token first if there is one. With
-// Signup.Dial the form is requested once the stream is up; with
-// Signup.Dialer the request goes out with the secured stream header
-// (register.Dialer.DialForm), one round trip sooner.
+// form, sending the invitation token first where invitations are
+// advertised (register.Dialer.DialForm: the request goes out with the
+// secured stream header).
 func (r *run) dialForm(ctx context.Context, domain string, emit func(Event)) (*register.Conn, *register.Form, error) {
-	if r.s.Dial == nil {
-		return r.s.Dialer.DialForm(ctx, domain, register.FormOptions{Token: r.token, Progress: forward(emit), Username: r.username})
-	}
-	c, err := r.dial(ctx, domain)
-	if err != nil {
-		return nil, nil, err
-	}
-	emit(Event{Stage: StageSecured, Domain: domain, Addr: c.RemoteAddr(), TLSVersion: c.ConnectionState().Version})
-	switch {
-	case r.token != "" && c.Features().Invites():
-		// The token goes only to a server that advertises invitations
-		// (as register.Dialer.DialForm); one that does not know the
-		// request after all gets the plain form.
-		err = c.Preauth(ctx, r.token)
-		var se stanza.Error
-		if errors.As(err, &se) && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.FeatureNotImplemented) {
-			err = nil
-		}
-	case r.token == "" && !c.Features().Register:
-		err = &register.Error{Op: "form", Kind: register.KindNotAdvertised}
-	}
-	var f *register.Form
-	if err == nil {
-		f, err = c.Form(ctx)
-	}
-	if err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	return c, f, nil
+	return r.s.Dialer.DialForm(ctx, domain, register.FormOptions{Token: r.token, Progress: forward(emit), Username: r.username})
 }
 
 // forward returns a register progress function that reports the stages
@@ -552,6 +520,8 @@ func (r *run) dialForm(ctx context.Context, domain string, emit func(Event)) (*r
 func forward(emit func(Event)) func(register.Event) {
 	return func(e register.Event) {
 		switch e.Stage {
+		case register.StageGreeted:
+			emit(Event{Stage: stageGreeted, Domain: e.Domain})
 		case register.StageSecured:
 			emit(Event{Stage: StageSecured, Domain: e.Domain, Addr: e.Addr, TLSVersion: e.TLS.Version})
 		case register.StageRegistered:
@@ -559,18 +529,6 @@ func forward(emit func(Event)) func(register.Event) {
 			emit(Event{Stage: StageLoggingIn, Domain: e.Domain})
 		}
 	}
-}
-
-// dial opens a secured stream to domain (to confirm an unknown outcome).
-func (r *run) dial(ctx context.Context, domain string) (*register.Conn, error) {
-	if r.s.Dial == nil {
-		return r.s.Dialer.Dial(ctx, domain)
-	}
-	c, err := r.s.Dial(ctx, domain)
-	if err == nil && c == nil {
-		err = errors.New("onboard: Signup.Dial returned no connection")
-	}
-	return c, err
 }
 
 // verifyOne connects to p and fetches its registration form, within
@@ -900,7 +858,7 @@ func (r *run) confirm(ctx context.Context, v *verified, user string, cause error
 	}
 	actx, cancel := xmppconn.WithTimeout(ctx, r.s.timeout())
 	defer cancel()
-	conn, err := r.dial(actx, domain)
+	conn, err := r.s.Dialer.Dial(actx, domain)
 	if err != nil {
 		return nil, nil, attempt(fmt.Errorf("%w; confirming failed: %w", cause, err))
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,18 +18,44 @@ import (
 )
 
 // Tests without any network: the candidates are observed through
-// Progress, with a Dial hook that refuses every connection.
+// Progress, with a Dialer whose resolver knows no domain, so that nothing
+// is connected to.
 
-var errRefused = errors.New("test: connection refused")
+// refusingResolver answers every lookup with "no such host" and records
+// the domains looked up.
+type refusingResolver struct {
+	mu     sync.Mutex
+	looked []string
+}
 
-func refuse(context.Context, string) (*register.Conn, error) { return nil, errRefused }
+func (r *refusingResolver) LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error) {
+	if service == "xmpp-client" {
+		r.mu.Lock()
+		r.looked = append(r.looked, name)
+		r.mu.Unlock()
+	}
+	return "", nil, &net.DNSError{Err: "no such host (test)", Name: name, IsNotFound: true}
+}
 
-// candidatesOf runs s with a refusing Dial hook and returns the
+func (r *refusingResolver) LookupHost(ctx context.Context, host string) ([]string, error) {
+	return nil, &net.DNSError{Err: "no such host (test)", Name: host, IsNotFound: true}
+}
+
+func (r *refusingResolver) domains() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.looked)
+}
+
+// refuse returns a Dialer that connects to nothing.
+func refuse() register.Dialer { return register.Dialer{Resolver: &refusingResolver{}} }
+
+// candidatesOf runs s with a Dialer that connects to nothing and returns the
 // candidate order.
 func candidatesOf(t *testing.T, s onboard.Signup) []string {
 	t.Helper()
 	var got []string
-	s.Dial = refuse
+	s.Dialer = refuse()
 	s.Progress = func(e onboard.Event) {
 		if e.Stage == onboard.StageCandidates {
 			got = e.Candidates
@@ -38,7 +66,7 @@ func candidatesOf(t *testing.T, s onboard.Signup) []string {
 	if !errors.As(err, &npe) {
 		t.Fatalf("Run: %v", err)
 	}
-	if len(got) > 0 && (len(npe.Attempts) != len(got) || !errors.Is(err, errRefused)) {
+	if len(got) > 0 && (len(npe.Attempts) != len(got) || !errors.Is(err, register.ErrConnect)) {
 		t.Fatalf("%d candidates, %d attempts: %v", len(got), len(npe.Attempts), err)
 	}
 	return got
@@ -136,7 +164,7 @@ func TestCandidatesRated(t *testing.T) {
 
 func TestNoMatch(t *testing.T) {
 	q := &providers.Query{Categories: []providers.Category{providers.CategoryA}, Countries: []string{"aq"}}
-	s := onboard.Signup{Query: q, Dial: refuse}
+	s := onboard.Signup{Query: q, Dialer: refuse()}
 	_, err := s.Run(context.Background())
 	var npe *onboard.NoProviderError
 	if !errors.As(err, &npe) || !errors.Is(err, providers.ErrNoMatch) || !errors.Is(err, onboard.ErrNoProvider) || len(npe.Attempts) != 0 {
@@ -147,8 +175,7 @@ func TestNoMatch(t *testing.T) {
 
 // TestBadInput: invalid input is refused before anything is sent.
 func TestBadInput(t *testing.T) {
-	dialed := false
-	dial := func(context.Context, string) (*register.Conn, error) { dialed = true; return nil, errRefused }
+	res := &refusingResolver{}
 	for _, c := range []struct {
 		s    onboard.Signup
 		want error
@@ -159,14 +186,14 @@ func TestBadInput(t *testing.T) {
 		{onboard.Signup{Invite: "abcdefghijklmnop"}, onboard.ErrInvalidInvite},                                              // a bare token needs Domain
 		{onboard.Signup{Invite: "xmpp:a.example?register;preauth=abcdefgh", Domain: "b.example"}, onboard.ErrInvalidInvite}, // for another server
 	} {
-		c.s.Dial = dial
+		c.s.Dialer = register.Dialer{Resolver: res}
 		_, err := c.s.Run(context.Background())
 		if !errors.Is(err, c.want) {
 			t.Errorf("%+v: %v, want %v", c.s.Username+c.s.Invite, err, c.want)
 		}
 	}
-	if dialed {
-		t.Error("a connection was attempted")
+	if d := res.domains(); len(d) != 0 {
+		t.Errorf("connections were attempted: %v", d)
 	}
 	// Dialer.Addr without Domain: every provider of the list would be
 	// sent to that one address (issue 16).

@@ -29,37 +29,42 @@ import (
 //   - The hedge delay is learned: a quarter more than the slowest
 //     successful verification of the run (a round after a failed
 //     registration starts with what the earlier ones learned), at least
-//     minHedge; before any
-//     candidate answered it is defaultHedge (less: hedging is cheap, and
-//     nothing is held back before an answer). It never exceeds Timeout.
+//     minHedge; before any candidate was verified it is defaultHedge
+//     (less: hedging is cheap, and nothing is held back before a
+//     verification). It never exceeds Timeout.
 //   - A candidate that fails (refused connection, no such domain, closed
 //     registration, …) frees its slot at once.
 //   - The list order is the user's preference and a fair shuffle, so a
-//     verified candidate is held back while an earlier one is still
-//     running and not overdue, or secured (TLS up and stream features
-//     read: a server that answers, one round trip from its form) less
-//     than the hedge delay ago. It is taken when every earlier candidate
-//     has failed or is neither. A later provider therefore wins by being
-//     faster only over an earlier one that is slower than the hedge delay
-//     allows and not yet secured by then, and a provider that never
-//     answers (or stalls before TLS) costs the hedge delay, not Timeout.
+//     verified candidate is held back while an earlier one may still be
+//     as fast: one whose server answered (register.StageGreeted: its
+//     stream header, or the direct TLS handshake) is waited for up to a
+//     hedge delay after that answer; one that has not answered yet, while
+//     it has run less than a quarter more than the held one took to
+//     answer (and never once overdue). A later provider therefore wins by
+//     being faster only over an earlier one whose server is slower to
+//     answer by more than a quarter, or dead; a provider that never
+//     answers (or answers only to TCP) costs little more than the winner's
+//     own time, not Timeout.
 //   - While a verified candidate is held back, no further one starts
 //     (those could not be taken before it anyway).
 
 const (
-	// defaultHedge is the hedge delay before any candidate answered: less
-	// than a verification takes on a good link (TCP, STARTTLS, TLS,
-	// stream, form: five round trips, 250 ms at 50 ms), so that three dead
-	// candidates first cost less than one more verification. On a slow
-	// network it starts up to Parallel more verifications early; the first
-	// answer then raises the delay.
-	defaultHedge = 200 * time.Millisecond
-	// minHedge is the least hedge delay once a candidate answered, and so
-	// the least time an earlier candidate has to answer before a later
-	// verified one is taken: fast servers keep their order among
-	// themselves (and the hold-back its meaning) however fast the fastest
-	// is.
+	// defaultHedge is the hedge delay before any candidate was verified:
+	// less than a verification takes on a good link (TCP, STARTTLS and
+	// the stream, TLS, the stream header with the form request, the form:
+	// four round trips, 200 ms at 50 ms), so that three dead candidates
+	// first cost less than one more verification. On a slow network it
+	// starts up to Parallel more verifications early; the first answer
+	// then raises the delay.
+	defaultHedge = 150 * time.Millisecond
+	// minHedge is the least hedge delay once a candidate was verified,
+	// and so the least time a live earlier candidate is waited for after
+	// its server answered: fast servers keep their order among themselves
+	// however fast the fastest is.
 	minHedge = 300 * time.Millisecond
+	// minPatience is the least time a candidate whose server has not
+	// answered yet is waited for (patience).
+	minPatience = 50 * time.Millisecond
 )
 
 // scheduler decides, for the candidates 0…n-1 of one verification round,
@@ -71,12 +76,13 @@ type scheduler struct {
 	hedges   int           // overdue candidates that may run beside them
 	timeout  time.Duration // per verification; caps the hedge delay (0: none)
 
-	next    int               // the first candidate not started yet
-	running map[int]time.Time // started, no outcome yet: start time
-	hedged  map[int]bool      // started beside Parallel others
-	held    map[int]bool      // verified, not taken yet
-	secure  map[int]time.Time // running and secured (TLS up, features read): when
-	slowest time.Duration     // the slowest successful verification
+	next    int                   // the first candidate not started yet
+	running map[int]time.Time     // started, no outcome yet: start time
+	hedged  map[int]bool          // started beside Parallel others
+	held    map[int]bool          // verified, not taken yet
+	greeted map[int]time.Time     // running, and the server answered: when
+	greetIn map[int]time.Duration // held: how long after its start it answered (0: unknown)
+	slowest time.Duration         // the slowest successful verification
 }
 
 // newScheduler returns the scheduler for n candidates, parallel of them
@@ -92,7 +98,8 @@ func newScheduler(n, parallel int, timeout time.Duration) *scheduler {
 		running:  map[int]time.Time{},
 		hedged:   map[int]bool{},
 		held:     map[int]bool{},
-		secure:   map[int]time.Time{},
+		greeted:  map[int]time.Time{},
+		greetIn:  map[int]time.Duration{},
 	}
 }
 
@@ -148,35 +155,53 @@ func (s *scheduler) verified(i int, now time.Time) {
 	if t, ok := s.running[i]; ok {
 		s.slowest = max(s.slowest, now.Sub(t))
 	}
+	if g, ok := s.greeted[i]; ok {
+		s.greetIn[i] = g.Sub(s.running[i])
+	}
 	delete(s.running, i)
-	delete(s.secure, i)
+	delete(s.greeted, i)
 	s.held[i] = true
 }
 
-// secured records that running candidate i has its TLS up and its stream
-// features read at now: it answers, only the form is still to come.
-func (s *scheduler) secured(i int, now time.Time) {
+// answered records that the server of running candidate i answered at now
+// (register.StageGreeted: its stream header, or the direct TLS
+// handshake): a live server, not a blackhole.
+func (s *scheduler) answered(i int, now time.Time) {
 	if _, ok := s.running[i]; ok {
-		s.secure[i] = now
+		s.greeted[i] = now
 	}
 }
 
 // failed records that the verification of candidate i failed.
 func (s *scheduler) failed(i int) {
 	delete(s.running, i)
-	delete(s.secure, i)
+	delete(s.greeted, i)
 }
 
 // waitFor reports whether choose waits for running candidate i before it
-// takes a later one: i is not overdue, or it is secured (a server that
-// answers, not a blackhole, whose form is one round trip away) and the
-// hedge delay since then has not passed.
-func (s *scheduler) waitFor(i int, now time.Time) bool {
-	if !s.overdue(i, now) {
-		return true
+// takes the later verified candidate first. A server that answered is
+// live: it is waited for up to a hedge delay after its answer. One that
+// has not answered yet is waited for while it has run for less than a
+// quarter more than first took to answer (a server that slow to answer is
+// not within a quarter of first's speed, or is dead), and never once it
+// is overdue.
+func (s *scheduler) waitFor(i, first int, now time.Time) bool {
+	if t, ok := s.greeted[i]; ok {
+		return now.Sub(t) < s.delay()
 	}
-	t, ok := s.secure[i]
-	return ok && now.Sub(t) < s.delay()
+	return now.Sub(s.running[i]) < s.patience(first)
+}
+
+// patience is how long a candidate that has not answered is waited for
+// before the held candidate first is taken: a quarter more than first
+// took to answer, at least minPatience (on a fast link the times are
+// jitter), at most the hedge delay.
+func (s *scheduler) patience(first int) time.Duration {
+	d := s.delay()
+	if g := s.greetIn[first]; g > 0 {
+		d = min(d, max(g+g/4, minPatience))
+	}
+	return d
 }
 
 // choose returns the verified candidate to take now, or -1: the first
@@ -192,7 +217,7 @@ func (s *scheduler) choose(now time.Time) int {
 		return -1
 	}
 	for i := range s.running {
-		if i < first && s.waitFor(i, now) {
+		if i < first && s.waitFor(i, first, now) {
 			return -1
 		}
 	}
@@ -205,11 +230,18 @@ func (s *scheduler) choose(now time.Time) int {
 func (s *scheduler) wake(now time.Time) (time.Time, bool) {
 	d := s.delay()
 	var at time.Time
-	for _, ts := range []map[int]time.Time{s.running, s.secure} {
-		for _, t := range ts {
-			if due := t.Add(d); due.After(now) && (at.IsZero() || due.Before(at)) {
-				at = due
-			}
+	next := func(due time.Time) {
+		if due.After(now) && (at.IsZero() || due.Before(at)) {
+			at = due
+		}
+	}
+	for i, t := range s.running {
+		next(t.Add(d))
+		if g, ok := s.greeted[i]; ok {
+			next(g.Add(d))
+		}
+		for h := range s.held {
+			next(t.Add(s.patience(h)))
 		}
 	}
 	return at, !at.IsZero()
@@ -313,8 +345,9 @@ loop:
 		case m := <-msgs:
 			switch m := m.(type) {
 			case progress:
-				if m.e.Stage == StageSecured {
-					sch.secured(m.i, time.Now())
+				if m.e.Stage == stageGreeted {
+					sch.answered(m.i, time.Now())
+					continue
 				}
 				r.event(m.e)
 			case outcome:

@@ -17,11 +17,12 @@ type simCand struct {
 	took    time.Duration
 	ok      bool
 	never   bool
-	secured time.Duration // when its TLS and features are up (0: never)
+	greeted time.Duration // when its server answered (0: never)
 }
 
-// alive answers after d, secured after four of its five round trips.
-func alive(d time.Duration) simCand   { return simCand{took: d, ok: true, secured: d * 4 / 5} }
+// alive is verified after d; its server answers (the stream header) after
+// two of the five round trips, TCP and the header.
+func alive(d time.Duration) simCand   { return simCand{took: d, ok: true, greeted: d * 2 / 5} }
 func refused(d time.Duration) simCand { return simCand{took: d} }
 
 var blackhole = simCand{never: true}
@@ -55,8 +56,8 @@ func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration
 			} else {
 				due[i] = now.Add(cands[i].took)
 			}
-			if cands[i].secured > 0 {
-				secure[i] = now.Add(cands[i].secured)
+			if cands[i].greeted > 0 {
+				secure[i] = now.Add(cands[i].greeted)
 			}
 		}
 		res.maxRunning = max(res.maxRunning, len(s.running))
@@ -85,7 +86,7 @@ func simulate(t *testing.T, cands []simCand, parallel int, timeout time.Duration
 		for i, d := range secure {
 			if !d.After(now) {
 				delete(secure, i)
-				s.secured(i, now)
+				s.answered(i, now)
 			}
 		}
 		var ready []int
@@ -113,9 +114,9 @@ const ms = time.Millisecond
 func TestVerifySchedulerOrder(t *testing.T) {
 	// All answer at once, within the hedge delay: the first in list order
 	// is taken when it answers, and no more than Parallel were started.
-	r := simulate(t, []simCand{alive(180 * ms), alive(180 * ms), alive(180 * ms), alive(180 * ms)}, 3, 2*time.Second)
-	if r.win != 0 || r.at != 180*ms {
-		t.Errorf("took %d at %v, want 0 at 180ms", r.win, r.at)
+	r := simulate(t, []simCand{alive(140 * ms), alive(140 * ms), alive(140 * ms), alive(140 * ms)}, 3, 2*time.Second)
+	if r.win != 0 || r.at != 140*ms {
+		t.Errorf("took %d at %v, want 0 at 140ms", r.win, r.at)
 	}
 	if _, ok := r.starts[3]; ok {
 		t.Errorf("candidate 3 was started: %v", r.starts)
@@ -129,22 +130,29 @@ func TestVerifySchedulerOrder(t *testing.T) {
 }
 
 func TestVerifySchedulerHoldBack(t *testing.T) {
-	// The second answers first; the first, a little slower (within the
-	// hedge delay, a quarter more than the slowest answer), still wins.
+	// The second answers first; the first, a little slower, still wins.
 	r := simulate(t, []simCand{alive(300 * ms), alive(250 * ms)}, 3, 2*time.Second)
 	if r.win != 0 || r.at != 300*ms {
 		t.Errorf("took %d at %v, want 0 at 300ms", r.win, r.at)
 	}
-	// Much slower: the second is taken when the first becomes overdue,
-	// 1.25 × 250 ms after they started.
+	// Slower, but its server answered (at 160 ms) before the second was
+	// verified (250 ms): it is live, and keeps its place.
 	r = simulate(t, []simCand{alive(400 * ms), alive(250 * ms)}, 3, 2*time.Second)
-	if want := 250 * ms * 5 / 4; r.win != 1 || r.at != want {
-		t.Errorf("took %d at %v, want 1 at %v", r.win, r.at, want)
+	if r.win != 0 || r.at != 400*ms {
+		t.Errorf("took %d at %v, want 0 at 400ms", r.win, r.at)
 	}
-	// Fast servers still wait minHedge for an earlier one.
+	// Much slower: no answer (due at 400 ms) when the second is verified
+	// at 250 ms, after more than a quarter more than the second took to
+	// answer (100 ms): the second is taken at once.
+	r = simulate(t, []simCand{alive(1000 * ms), alive(250 * ms)}, 3, 2*time.Second)
+	if r.win != 1 || r.at != 250*ms {
+		t.Errorf("took %d at %v, want 1 at 250ms", r.win, r.at)
+	}
+	// The same for fast servers, 150 ms against 20 ms, but the first is
+	// waited for at least minPatience (times that short are jitter).
 	r = simulate(t, []simCand{alive(150 * ms), alive(20 * ms)}, 3, 2*time.Second)
-	if r.win != 0 || r.at != 150*ms {
-		t.Errorf("took %d at %v, want 0 at 150ms", r.win, r.at)
+	if r.win != 1 || r.at != minPatience {
+		t.Errorf("took %d at %v, want 1 at %v", r.win, r.at, minPatience)
 	}
 }
 
@@ -239,8 +247,8 @@ func TestVerifyDistribution(t *testing.T) {
 	}{
 		{"none-blackholed", func(p int) time.Duration { return 250*ms + time.Duration(p)*12*ms }, nil, true},
 		{"half-blackholed", func(p int) time.Duration { return 250*ms + time.Duration(p)*12*ms }, []int{1, 3, 5}, true},
-		{"wide-spread", func(p int) time.Duration { return 200*ms + time.Duration(p)*50*ms }, nil, false},
-		{"wide-spread-half-blackholed", func(p int) time.Duration { return 200*ms + time.Duration(p)*50*ms }, []int{1, 3, 5}, false},
+		{"wide-spread", func(p int) time.Duration { return 200*ms + time.Duration(p)*50*ms }, nil, true},
+		{"wide-spread-half-blackholed", func(p int) time.Duration { return 200*ms + time.Duration(p)*50*ms }, []int{1, 3, 5}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -305,43 +313,52 @@ func TestVerifySchedulerEarlierRound(t *testing.T) {
 	}
 }
 
-func TestVerifySchedulerWaitsForSecured(t *testing.T) {
-	// Candidate 1 is verified at 100 ms (delay 300 ms from then on);
-	// candidate 0 is slower but secured at 290 ms: at 310 ms it is
-	// overdue, yet it answers, so 1 is held until 0 is verified at
-	// 450 ms. A candidate that is never secured is not waited for.
-	for _, secured := range []bool{true, false} {
+func TestVerifySchedulerWaitsForLive(t *testing.T) {
+	// Candidate 1 is verified at 100 ms; its server answered at 40 ms
+	// (patience for the others: 50 ms). Candidate 0 answered at 80 ms:
+	// it is live and waited for, up to a hedge delay (200 ms before any
+	// verification, 250 ms after) after its answer; verified at 180 ms
+	// it is taken. Had it not answered, 1 is taken at once, since 0 has
+	// run for more than 50 ms without an answer.
+	t0 := time.Unix(1_000_000, 0)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	for _, live := range []bool{true, false} {
 		s := newScheduler(2, 2, 10*time.Second)
-		t0 := time.Unix(1_000_000, 0)
 		if got := s.start(t0); !slices.Equal(got, []int{0, 1}) {
 			t.Fatalf("start = %v", got)
 		}
-		s.verified(1, t0.Add(100*ms))
-		if secured {
-			s.secured(0, t0.Add(290*ms))
+		s.answered(1, at(40*ms))
+		if live {
+			s.answered(0, at(80*ms))
 		}
-		got := s.choose(t0.Add(310 * ms))
-		if secured && got != -1 || !secured && got != 1 {
-			t.Fatalf("secured %v: choose at 310ms = %d", secured, got)
+		s.verified(1, at(100*ms))
+		got := s.choose(at(100 * ms))
+		if live && got != -1 || !live && got != 1 {
+			t.Fatalf("live %v: choose at 100ms = %d", live, got)
 		}
-		if !secured {
+		if !live {
 			continue
 		}
-		if at, ok := s.wake(t0.Add(310 * ms)); !ok || !at.Equal(t0.Add(590*ms)) {
-			t.Errorf("wake = %v, %v; want 590ms", at.Sub(t0), ok)
+		if w, ok := s.wake(at(100 * ms)); !ok || w.After(at(330*ms)) {
+			t.Errorf("wake = %v, %v; want by 330ms (0's answer + the delay)", w.Sub(t0), ok)
 		}
-		s.verified(0, t0.Add(450*ms))
-		if got := s.choose(t0.Add(450 * ms)); got != 0 {
+		s.verified(0, at(180*ms))
+		if got := s.choose(at(180 * ms)); got != 0 {
 			t.Errorf("choose after 0 verified = %d, want 0", got)
 		}
-		// Had 0 stalled after TLS, 1 is taken a hedge delay after 0 was
-		// secured.
-		s2 := newScheduler(2, 2, 10*time.Second)
-		s2.start(t0)
-		s2.verified(1, t0.Add(100*ms))
-		s2.secured(0, t0.Add(290*ms))
-		if got := s2.choose(t0.Add(590 * ms)); got != 1 {
-			t.Errorf("0 stalled after TLS: choose at 590ms = %d, want 1", got)
-		}
+	}
+	// A live candidate that stalls after its answer is waited for one
+	// hedge delay after it, then passed over.
+	s := newScheduler(2, 2, 10*time.Second)
+	s.start(t0)
+	s.answered(1, at(40*ms))
+	s.answered(0, at(80*ms))
+	s.verified(1, at(100*ms))
+	d := s.delay()
+	if got := s.choose(at(80*ms + d - ms)); got != -1 {
+		t.Errorf("choose just before 0's answer + delay = %d, want -1", got)
+	}
+	if got := s.choose(at(80*ms + d)); got != 1 {
+		t.Errorf("choose at 0's answer + delay = %d, want 1", got)
 	}
 }

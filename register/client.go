@@ -18,6 +18,13 @@ type Stage int
 const (
 	// StageConnecting: a connection to Event.Addr is being opened.
 	StageConnecting Stage = iota + 1
+	// StageGreeted: the XMPP server at Event.Addr answered: its stream
+	// header and features (before TLS with STARTTLS, after the handshake
+	// with direct TLS, where a TLS terminator could answer for a dead
+	// server). A server that accepts connections and never answers does
+	// not get here; onboard's verification tells live providers from
+	// dead ones by it.
+	StageGreeted
 	// StageSecured: TLS is established (Event.TLS), the certificate was
 	// verified for the domain and the secured stream's features are read
 	// (Event.Features).
@@ -41,6 +48,8 @@ func (s Stage) String() string {
 	switch s {
 	case StageConnecting:
 		return "connecting"
+	case StageGreeted:
+		return "greeted"
 	case StageSecured:
 		return "secured"
 	case StageForm:
@@ -62,7 +71,7 @@ type Event struct {
 	Stage     Stage               // what happened
 	Domain    string              // the XMPP domain
 	Addr      string              // address connected to
-	DirectTLS bool                // StageConnecting, StageSecured: XEP-0368
+	DirectTLS bool                // StageConnecting, StageGreeted, StageSecured: XEP-0368
 	TLS       tls.ConnectionState // StageSecured
 	Features  *Features           // StageSecured
 	Form      *Form               // StageForm, StageSubmitting (do not modify)

@@ -104,6 +104,15 @@ type Dialer struct {
 	// records say which kind each address is.
 	DirectTLS bool
 
+	// Addrs maps domains (lower case, without a trailing dot) to the
+	// "host:port" of their STARTTLS port, and DirectTLSAddrs to that of
+	// their direct TLS port, instead of their SRV records: several
+	// servers of the application's own (Addr is for one, and wins), as
+	// in discovery.Prober. A domain in neither is looked up as usual. The
+	// certificate is still checked against the domain, and the addresses,
+	// chosen by the application, are never refused by Destinations.
+	Addrs, DirectTLSAddrs map[string]string
+
 	// Timeout bounds each network step (connecting, one request and its
 	// reply) in addition to the context; zero means DefaultTimeout (30 s),
 	// a negative value means that only the context bounds the steps.
@@ -204,21 +213,56 @@ func (d *Dialer) tlsConfig(domain string, direct bool) (*tls.Config, error) {
 // 5223 when there are no records.
 func (d *Dialer) targets(ctx context.Context, domain string) ([]xmppconn.Target, error) {
 	if d.Addr != "" {
-		host, port, err := net.SplitHostPort(d.Addr)
+		t, err := addrTarget("Addr", d.Addr, d.DirectTLS)
 		if err != nil {
-			return nil, fmt.Errorf("register: Dialer.Addr: %w", err)
+			return nil, err
 		}
-		p, err := strconv.ParseUint(port, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("register: Dialer.Addr: port %q: %w", port, err)
+		return []xmppconn.Target{t}, nil
+	}
+	if d.overridden(domain) {
+		var ts []xmppconn.Target
+		for _, m := range []struct {
+			name   string
+			addrs  map[string]string
+			direct bool
+		}{{"DirectTLSAddrs", d.DirectTLSAddrs, true}, {"Addrs", d.Addrs, false}} {
+			if a, ok := m.addrs[domain]; ok {
+				t, err := addrTarget(m.name, a, m.direct)
+				if err != nil {
+					return nil, err
+				}
+				ts = append(ts, t)
+			}
 		}
-		return []xmppconn.Target{{Host: host, Port: uint16(p), DirectTLS: d.DirectTLS}}, nil
+		return ts, nil
 	}
 	ts, err := xmppconn.LookupServices(ctx, d.resolver(), domain).Targets(domain)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
 	return ts, nil
+}
+
+// overridden reports whether the application gave the address of domain
+// (Addrs, DirectTLSAddrs).
+func (d *Dialer) overridden(domain string) bool {
+	_, a := d.Addrs[domain]
+	_, b := d.DirectTLSAddrs[domain]
+	return a || b
+}
+
+// addrTarget is the target of an address the application gave (field
+// names it, for errors).
+func addrTarget(field, addr string, direct bool) (xmppconn.Target, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return xmppconn.Target{}, fmt.Errorf("register: Dialer.%s: %w", field, err)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return xmppconn.Target{}, fmt.Errorf("register: Dialer.%s: port %q: %w", field, port, err)
+	}
+	return xmppconn.Target{Host: host, Port: uint16(p), DirectTLS: direct}, nil
 }
 
 func (d *Dialer) resolver() Resolver {
@@ -341,9 +385,10 @@ func (d *Dialer) dialAs(ctx context.Context, domain, user string, progress func(
 			c.event(Event{Stage: StageConnecting, Addr: addr, DirectTLS: t.DirectTLS})
 		},
 	}
-	if d.Addr == "" {
+	if d.Addr == "" && !d.overridden(domain) {
 		// Addresses the domain chose (SRV targets, its own name) are
-		// subject to the policy; Addr, chosen by the application, is not.
+		// subject to the policy; Addr and Addrs, chosen by the
+		// application, are not.
 		xd.Policy = d.Destinations.Or(AllowAll)
 	}
 	cn, err := xd.Connect(ctx, eps)
@@ -394,7 +439,11 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 			if err != nil {
 				return err
 			}
-			return c.startStream(true, append(after, late...)...)
+			if err := c.startStream(true, append(after, late...)...); err != nil {
+				return err
+			}
+			c.event(Event{Stage: StageGreeted, Addr: c.addr, DirectTLS: true})
+			return nil
 		}
 		starttls := newNode(nsTLS, "starttls")
 		var first []*node
@@ -404,6 +453,7 @@ func (c *Conn) open(ctx context.Context, nc net.Conn, direct bool, cfg *tls.Conf
 		if err := c.startStream(false, first...); err != nil {
 			return err
 		}
+		c.event(Event{Stage: StageGreeted, Addr: c.addr})
 		if !c.plainFeatures.starttls {
 			return c.fail(&Error{Op: opDial, Kind: KindNoTLS, Err: errors.New("the server does not offer STARTTLS; refusing to continue without TLS")})
 		}

@@ -152,7 +152,7 @@ func TestFakeRegisterLogin(t *testing.T) {
 			if p, _ := db.password("alice"); p != testPass {
 				t.Errorf("server stored password %q", p)
 			}
-			want := []register.Stage{register.StageConnecting, register.StageSecured, register.StageForm, register.StageSubmitting, register.StageRegistered, register.StageLoggingIn, register.StageLoggedIn}
+			want := []register.Stage{register.StageConnecting, register.StageGreeted, register.StageSecured, register.StageForm, register.StageSubmitting, register.StageRegistered, register.StageLoggingIn, register.StageLoggedIn}
 			if fmt.Sprint(stages) != fmt.Sprint(want) {
 				t.Errorf("stages = %v, want %v", stages, want)
 			}

@@ -21,6 +21,10 @@ import (
 // it is then returned in the result. progress reports each event.
 func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list providers.List, p *cli.Prompter, tmp *cli.TempFiles, captchaOut, lang, country, username, password string, progress func(string, ...any)) result {
 	q := query()
+	dd := *d
+	if len(resolve) > 0 {
+		dd.Addrs = map[string]string(resolve)
+	}
 	s := onboard.Signup{
 		Username:  username,
 		Password:  password,
@@ -28,13 +32,7 @@ func choose(ctx context.Context, d *register.Dialer, resolve resolveFlag, list p
 		Country:   country,
 		Providers: list,
 		Query:     &q,
-		Dial: func(ctx context.Context, domain string) (*register.Conn, error) {
-			dd := *d
-			if addr, ok := resolve[domain]; ok {
-				dd.Addr = addr
-			}
-			return dd.Dial(ctx, domain)
-		},
+		Dialer:    dd,
 		SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
 			fmt.Fprintf(p.Out, "%s asks for a CAPTCHA.\n", sanitize.Line(domain))
 			return askCaptcha(ctx, p, tmp, c, captchaOut)

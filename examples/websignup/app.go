@@ -502,7 +502,7 @@ func (a *app) start(owner string, f signupForm, lang, country string) (*pending,
 		Country:   country,
 		Domain:    f.provider,
 		Providers: a.cfg.list,
-		Dial:      a.cfg.dial,
+		Dialer:    a.cfg.dialer,
 		Timeout:   a.cfg.timeout,
 		Progress: func(e onboard.Event) {
 			p.progress(e)

@@ -326,6 +326,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	// addresses (the addresses of -addr, -domain d=h:p and -invite
 	// d=h:p, the operator's choice, are exempt).
 	cfg.dialer.Destinations = register.PublicOnly
+	cfg.dialer.Addrs = cfg.addrs
 
 	a, err := newApp(cfg)
 	if err != nil {
@@ -374,13 +375,4 @@ type sanitizedLog struct{ l *log.Logger }
 func (s sanitizedLog) Write(p []byte) (int, error) {
 	s.l.Print(sanitize.Line(strings.TrimSuffix(string(p), "\n")))
 	return len(p), nil
-}
-
-// dial connects to a provider: at the configured address, if any.
-func (c *config) dial(ctx context.Context, domain string) (*register.Conn, error) {
-	d := c.dialer
-	if a, ok := c.addrs[domain]; ok {
-		d.Addr = a
-	}
-	return d.Dial(ctx, domain)
 }

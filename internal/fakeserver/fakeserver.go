@@ -81,6 +81,9 @@ type Server struct {
 	Addr string
 	// Roots holds the certificate authority that signed the certificate.
 	Roots *x509.CertPool
+	// CA is that authority's certificate (for a pool shared by several
+	// servers).
+	CA *x509.Certificate
 
 	cfg     Config
 	cert    tls.Certificate
@@ -112,7 +115,11 @@ func Start(tb testing.TB, cfg Config) *Server {
 	if err != nil {
 		tb.Fatalf("fakeserver: %v", err)
 	}
-	s := &Server{Domain: cfg.Domain, Addr: ln.Addr().String(), Roots: roots, cfg: cfg, cert: cert, ln: ln}
+	ca, err := x509.ParseCertificate(cert.Certificate[len(cert.Certificate)-1])
+	if err != nil {
+		tb.Fatalf("fakeserver: %v", err)
+	}
+	s := &Server{Domain: cfg.Domain, Addr: ln.Addr().String(), Roots: roots, CA: ca, cfg: cfg, cert: cert, ln: ln}
 	s.wg.Add(1)
 	go s.accept()
 	tb.Cleanup(s.Close)
