@@ -404,7 +404,7 @@ func TestInviteLinks(t *testing.T) {
 	t.Run("page not allowed", func(t *testing.T) {
 		s := onboard.Signup{Username: newUser("pg"), Password: testPass, Dialer: net.Dialer(), Invite: link}
 		_, err := s.Run(testCtx(t, 20*time.Second))
-		if !errors.Is(err, onboard.ErrInvalidInvite) || !errors.Is(err, register.ErrInvitePage) || *hits != 0 {
+		if !errors.Is(err, onboard.ErrMalformedInvite) || !errors.Is(err, register.ErrInvitePage) || *hits != 0 {
 			t.Fatalf("Run: %v (%d fetches)", err, *hits)
 		}
 		noSecret(t, "error", err.Error(), "TOKEN-page-1")

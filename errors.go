@@ -24,10 +24,10 @@ var (
 	// [Signup.FillForm] is nil. The attempt's error also matches
 	// register.ErrFormIncomplete.
 	ErrMoreFields = errors.New("onboard: the provider asks for more fields and there is no FillForm")
-	// ErrInvalidInvite: [Signup.Invite] cannot be read, or names no server
-	// and Signup.Domain is empty. It also matches register.ErrInvalidInvite
+	// ErrMalformedInvite: [Signup.Invite] cannot be read, or names no server
+	// and Signup.Domain is empty. It also matches register.ErrMalformedInvite
 	// when the invitation could not be parsed.
-	ErrInvalidInvite = errors.New("onboard: invalid invitation")
+	ErrMalformedInvite = errors.New("onboard: malformed invitation")
 	// ErrAddrWithoutDomain: Signup.Dialer.Addr names one server, but
 	// Signup.Domain is empty, so the providers of the list would all be
 	// sent to that address. Set Domain to the server's XMPP domain.

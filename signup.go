@@ -90,7 +90,7 @@ type Signup struct {
 	// InvitePages, if set, fetches the invitation page when Invite links
 	// to one (register.InviteFetcher: https only, size, time and
 	// destination limits, public addresses only by default). nil means
-	// such a link is an error matching ErrInvalidInvite and
+	// such a link is an error matching ErrMalformedInvite and
 	// register.ErrInvitePage: nothing is fetched unless the application
 	// says so.
 	InvitePages *register.InviteFetcher
@@ -278,7 +278,7 @@ type run struct {
 //
 //   - an error before anything is sent, for an invalid Username (a
 //     *register.Error matching register.ErrInvalidUsername), Invite
-//     ([ErrInvalidInvite]) or Domain (register.ErrInvalidDomain);
+//     ([ErrMalformedInvite]) or Domain (register.ErrInvalidDomain);
 //   - a [*NoProviderError] when no provider could create the account,
 //     listing why each one failed;
 //   - an [*AttemptError] when a verified provider refused what the user
@@ -354,16 +354,16 @@ func (r *run) prepare(ctx context.Context) error {
 			inv, err = s.InvitePages.Resolve(ctx, s.Invite)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidInvite, err)
+			return fmt.Errorf("%w: %w", ErrMalformedInvite, err)
 		}
 		r.token = inv.Token
 		switch {
 		case inv.Domain != "" && r.domain != "" && inv.Domain != r.domain:
-			return fmt.Errorf("%w: it is for %s, not %s", ErrInvalidInvite, inv.Domain, r.domain)
+			return fmt.Errorf("%w: it is for %s, not %s", ErrMalformedInvite, inv.Domain, r.domain)
 		case inv.Domain != "":
 			r.domain = inv.Domain
 		case r.domain == "":
-			return fmt.Errorf("%w: a bare token needs Signup.Domain", ErrInvalidInvite)
+			return fmt.Errorf("%w: a bare token needs Signup.Domain", ErrMalformedInvite)
 		}
 		if inv.Username != "" && s.Username == "" {
 			r.username = inv.Username

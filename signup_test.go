@@ -182,9 +182,9 @@ func TestBadInput(t *testing.T) {
 	}{
 		{onboard.Signup{Username: "not@valid"}, register.ErrInvalidUsername},
 		{onboard.Signup{Username: "two words"}, register.ErrInvalidUsername},
-		{onboard.Signup{Invite: "xmpp:example.org?register;preauth="}, onboard.ErrInvalidInvite},
-		{onboard.Signup{Invite: "abcdefghijklmnop"}, onboard.ErrInvalidInvite},                                              // a bare token needs Domain
-		{onboard.Signup{Invite: "xmpp:a.example?register;preauth=abcdefgh", Domain: "b.example"}, onboard.ErrInvalidInvite}, // for another server
+		{onboard.Signup{Invite: "xmpp:example.org?register;preauth="}, onboard.ErrMalformedInvite},
+		{onboard.Signup{Invite: "abcdefghijklmnop"}, onboard.ErrMalformedInvite},                                              // a bare token needs Domain
+		{onboard.Signup{Invite: "xmpp:a.example?register;preauth=abcdefgh", Domain: "b.example"}, onboard.ErrMalformedInvite}, // for another server
 	} {
 		c.s.Dialer = register.Dialer{Resolver: res}
 		_, err := c.s.Run(context.Background())

@@ -258,7 +258,7 @@
 // [ErrFormIncomplete] (with Error.Fields and Error.Form), [ErrOutcomeUnknown],
 // [ErrLoginFailed] (wrapping a [*SASLError]), [ErrNoTLS], [ErrNotAllowed],
 // [ErrFormRequired], [ErrConnect] and [ErrAlreadyRegistered]. An invalid domain is [ErrInvalidDomain],
-// an invalid invitation [ErrInvalidInvite]; both are reported before anything
+// a malformed invitation [ErrMalformedInvite]; both are reported before anything
 // is sent. Limits and protocol violations are [ErrTooLarge] and [ErrProtocol];
 // interrupted steps match the context's error. The server's [stanza.Error] is kept in Error.Stanza and
 // matched too: errors.Is(err, stanza.Error{Condition: stanza.Conflict}).

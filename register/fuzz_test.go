@@ -187,7 +187,7 @@ func FuzzParseInvite(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		inv, err := ParseInvite(s)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidInvite) {
+			if !errors.Is(err, ErrMalformedInvite) {
 				t.Fatalf("untyped error %v", err)
 			}
 			return

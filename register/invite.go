@@ -10,11 +10,11 @@ import (
 	"mellium.im/xmpp/jid"
 )
 
-// ErrInvalidInvite is returned by [ParseInvite] for input that is neither
+// ErrMalformedInvite is returned by [ParseInvite] for input that is neither
 // an invitation URI nor a plausible token.
-var ErrInvalidInvite = errors.New("register: invalid invitation")
+var ErrMalformedInvite = errors.New("register: malformed invitation")
 
-// ErrInvitePage is matched, together with ErrInvalidInvite, by the error
+// ErrInvitePage is matched, together with ErrMalformedInvite, by the error
 // of [ParseInvite] for an https link to an invitation web page that
 // carries no XMPP URI itself (Prosody's https://example.org/invite?TOKEN):
 // the URI is in the page, and [InviteFetcher] reads it, where the
@@ -62,12 +62,12 @@ func (inv Invite) GoString() string { return inv.String() }
 // "https://xmpp.link/#romeo@example.com?roster;preauth=TOKEN;ibr=y", with
 // or without "xmpp:"; nothing is fetched), or a bare token. Parameter
 // values are percent-decoded as RFC 5122 says; "+" is a plus sign, not a
-// space. Errors match ErrInvalidInvite; a link to an invitation page
+// space. Errors match ErrMalformedInvite; a link to an invitation page
 // without a URI after "#" also matches [ErrInvitePage].
 func ParseInvite(s string) (Invite, error) {
 	s = strings.TrimSpace(s)
 	bad := func(format string, args ...any) (Invite, error) {
-		return Invite{}, fmt.Errorf("%w: "+format, append([]any{ErrInvalidInvite}, args...)...)
+		return Invite{}, fmt.Errorf("%w: "+format, append([]any{ErrMalformedInvite}, args...)...)
 	}
 	if s == "" {
 		return bad("empty")
@@ -154,7 +154,7 @@ func ParseInvite(s string) (Invite, error) {
 func parseLanding(s string) (Invite, error) {
 	page, frag, hasFrag := strings.Cut(s, "#")
 	if !strings.HasPrefix(strings.ToLower(page), "https://") {
-		return Invite{}, fmt.Errorf("%w: %q is not an https link", ErrInvalidInvite, clipInvite(redactQuery(page)))
+		return Invite{}, fmt.Errorf("%w: %q is not an https link", ErrMalformedInvite, clipInvite(redactQuery(page)))
 	}
 	if hasFrag && strings.TrimSpace(frag) != "" {
 		if u, err := url.PathUnescape(frag); err == nil && strings.HasPrefix(strings.ToLower(u), "xmpp:") {
@@ -173,9 +173,9 @@ func parseLanding(s string) (Invite, error) {
 	// Where it may be fetched from is the InviteFetcher's policy; here
 	// only the shape is checked.
 	if u, err := url.Parse(page); err != nil || u.Host == "" || u.User != nil || !xmppconn.ValidString(page) || strings.ContainsAny(page, " \t\r\n") {
-		return Invite{}, fmt.Errorf("%w: %q is not a link that may be fetched", ErrInvalidInvite, clipInvite(redactQuery(page)))
+		return Invite{}, fmt.Errorf("%w: %q is not a link that may be fetched", ErrMalformedInvite, clipInvite(redactQuery(page)))
 	}
-	return Invite{}, fmt.Errorf("%w: %w: %s (its XMPP URI is in the page)", ErrInvalidInvite, ErrInvitePage, clipInvite(redactQuery(page)))
+	return Invite{}, fmt.Errorf("%w: %w: %s (its XMPP URI is in the page)", ErrMalformedInvite, ErrInvitePage, clipInvite(redactQuery(page)))
 }
 
 // redactQuery hides the query of a page link (it holds the token).

@@ -62,7 +62,7 @@ type InviteFetcher struct {
 
 // Resolve returns the invitation s names: [ParseInvite]'s result, or, for
 // a link to an invitation page ([ErrInvitePage]), the invitation of the
-// page's rel=alternate xmpp: link. Errors match ErrInvalidInvite, and
+// page's rel=alternate xmpp: link. Errors match ErrMalformedInvite, and
 // also ErrTooLarge for a page above MaxSize, ErrForbiddenDestination for a
 // refused address, and the context's error.
 func (f *InviteFetcher) Resolve(ctx context.Context, s string) (Invite, error) {
@@ -73,7 +73,7 @@ func (f *InviteFetcher) Resolve(ctx context.Context, s string) (Invite, error) {
 	page, _, _ := strings.Cut(strings.TrimSpace(s), "#")
 	uri, err := f.fetch(ctx, page)
 	if err != nil {
-		return Invite{}, fmt.Errorf("%w: the invitation page %s: %w", ErrInvalidInvite, redactQuery(page), err)
+		return Invite{}, fmt.Errorf("%w: the invitation page %s: %w", ErrMalformedInvite, redactQuery(page), err)
 	}
 	inv, err = ParseInvite(uri)
 	if err != nil {

@@ -682,7 +682,7 @@ func TestInviteLinkForms(t *testing.T) {
 	}
 	for _, bad := range []string{"http://example.org/invite?SECRET-1", "https://example.org/invite?SECRET-1", "https://xmpp.link/#romeo@montague.example?roster;preauth=SECRET-1"} {
 		_, err := register.ParseInvite(bad)
-		if !errors.Is(err, register.ErrInvalidInvite) || strings.Contains(err.Error(), "SECRET-1") {
+		if !errors.Is(err, register.ErrMalformedInvite) || strings.Contains(err.Error(), "SECRET-1") {
 			t.Errorf("ParseInvite(%q) = %v", bad, err)
 		}
 		if page := strings.HasPrefix(bad, "https://example.org/"); errors.Is(err, register.ErrInvitePage) != page {
@@ -738,11 +738,11 @@ func TestInviteFetcher(t *testing.T) {
 	if inv, err := f.Resolve(ctx, "https://xmpp.link/#example.org?register;preauth=F1"); err != nil || inv.Token != "F1" {
 		t.Errorf("fragment: %+v, %v", inv, err)
 	}
-	if _, err := f.Resolve(ctx, srv.URL+"/big?x"); !errors.Is(err, register.ErrTooLarge) || !errors.Is(err, register.ErrInvalidInvite) {
+	if _, err := f.Resolve(ctx, srv.URL+"/big?x"); !errors.Is(err, register.ErrTooLarge) || !errors.Is(err, register.ErrMalformedInvite) {
 		t.Errorf("big page: %v", err)
 	}
 	for _, p := range []string{"/json?x", "/nolink?x", "/tohttp?x"} {
-		if _, err := f.Resolve(ctx, srv.URL+p); !errors.Is(err, register.ErrInvalidInvite) {
+		if _, err := f.Resolve(ctx, srv.URL+p); !errors.Is(err, register.ErrMalformedInvite) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}

@@ -120,7 +120,7 @@ func TestExitCodes(t *testing.T) {
 		{"web registration over plain http", &xepServer{form: `<query xmlns='jabber:iq:register'><instructions>To register, visit http://www.shakespeare.example/contests.php</instructions>` +
 			`<x xmlns='jabber:x:oob'><url>http://www.shakespeare.example/contests.php</url></x></query>`}, "", nil, exitWebOnly, "over plain http (not offered)"},
 		{"redirect condition", &xepServer{form: xepLegacy, setErr: "<error code='302' type='modify'><redirect " + stanzaNS + "/></error>"}, "", nil, exitWebOnly, "web registration only"},
-		{"invitation page not fetched from loopback", &xepServer{form: xepLegacy}, "", []string{"-token", "https://127.0.0.1:1/invite?SECRET-tok"}, exitInviteInvalid, "invalid invitation"},
+		{"invitation page not fetched from loopback", &xepServer{form: xepLegacy}, "", []string{"-token", "https://127.0.0.1:1/invite?SECRET-tok"}, exitInviteInvalid, "malformed invitation"},
 		{"several challenges", &xepServer{form: strings.Replace(xepCaptcha, "%s", `<field type='hidden' var='answers'><value>2</value></field><field var='qa' label='Type the color of a stop light'><required/></field>`, 1)},
 			"red\n7nHL3\n", nil, exitOK, ""},
 	} {

@@ -492,7 +492,7 @@ func explain(err error, p *pending, stopped bool) (text, *text, bool) {
 		return msg("err.loginFailed"), nil, false
 	case errors.Is(err, register.ErrOutcomeUnknown):
 		return msg("err.unknown"), nil, false
-	case errors.Is(err, onboard.ErrInvalidInvite):
+	case errors.Is(err, onboard.ErrMalformedInvite):
 		return msg("err.invite"), advice("advice.invite"), false
 	}
 	return msg("err.failed"), advice("advice.again"), true
