@@ -99,9 +99,9 @@ func parseStanzaError(iq *node) stanza.Error { return xmppconn.StanzaError(iq, n
 
 // parseForm reads a data form (xmppconn.ParseDataForm, the module's one
 // XEP-0004 reader), keeping the first maxListItems fields and values.
-func parseForm(x *node) Form {
+func parseForm(x *node) DataForm {
 	d, _ := xmppconn.ParseDataForm(x, xmppconn.DataLimits{Fields: maxListItems, Values: maxListItems, Truncate: true})
-	f := Form{Type: clipString(d.FormType)}
+	f := DataForm{Type: clipString(d.FormType)}
 	for _, df := range d.Fields {
 		ff := FormField{
 			Var:      clipString(df.Var),

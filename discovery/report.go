@@ -444,7 +444,7 @@ type Info struct {
 	Status     Status     `json:"status"`
 	Identities []Identity `json:"identities,omitempty"`
 	Features   []string   `json:"features,omitempty"`
-	Forms      []Form     `json:"forms,omitempty"`
+	Forms      []DataForm `json:"forms,omitempty"`
 }
 
 // HasFeature reports whether the feature var is listed.
@@ -462,7 +462,7 @@ func (i *Info) HasIdentity(category, typ string) bool {
 }
 
 // Form returns the extension form with the FORM_TYPE, or nil.
-func (i *Info) Form(formType string) *Form {
+func (i *Info) Form(formType string) *DataForm {
 	for k := range i.Forms {
 		if i.Forms[k].Type == formType {
 			return &i.Forms[k]
@@ -481,16 +481,16 @@ type Identity struct {
 	Lang     string `json:"lang,omitempty"`
 }
 
-// Form is a data form (XEP-0004) as used by XEP-0128 extensions and
-// registration.
-type Form struct {
+// DataForm is a data form (XEP-0004) of a disco#info result (a XEP-0128
+// extension), as reported; a registration form is a register.Form.
+type DataForm struct {
 	// Type is the value of the hidden FORM_TYPE field.
 	Type   string      `json:"formType,omitempty"`
 	Fields []FormField `json:"fields,omitempty"`
 }
 
 // Values returns the values of the field var, or nil.
-func (f *Form) Values(v string) []string {
+func (f *DataForm) Values(v string) []string {
 	if f == nil {
 		return nil
 	}
