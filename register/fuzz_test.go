@@ -264,3 +264,34 @@ func FuzzFeatures(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInvitePage feeds any invitation landing page (a remote HTML page
+// InviteFetcher has fetched) to the link finder: it returns nothing or an
+// xmpp: URI that was in the page, and what it returns is read by
+// ParseInvite with a typed error or a valid invitation.
+func FuzzInvitePage(f *testing.F) {
+	f.Add(`<html><head><link rel="alternate" href="xmpp:example.org?register;preauth=abcdefgh12345678"></head></html>`)
+	f.Add(`<link rel="Alternate Stylesheet" href=" XMPP:juliet@example.org?register;preauth=TOKENTOKEN ">`)
+	f.Add(`<link rel=alternate href=xmpp:>`)
+	f.Add(`<LINK REL="alternate" HREF="https://example.org/">`)
+	f.Add(`<link rel="alternate" href="xmpp:a.example?register;preauth=` + strings.Repeat("x", 5000) + `">`)
+	f.Fuzz(func(t *testing.T, page string) {
+		uri := alternateXMPP(page)
+		if uri == "" {
+			return
+		}
+		if !strings.EqualFold(uri[:5], "xmpp:") {
+			t.Fatalf("not an xmpp: URI: %q", uri)
+		}
+		inv, err := ParseInvite(uri)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedInvite) && !errors.Is(err, ErrInvitePage) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if inv.Domain == "" || inv.Token == "" {
+			t.Fatalf("invitation without domain or token: %+v", inv)
+		}
+	})
+}
