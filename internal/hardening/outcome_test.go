@@ -133,6 +133,10 @@ func (p *cutProxy) cutAround(c, s net.Conn, first []byte) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The client's side is closed first, so that no answer of the server
+	// (a fast one comes back within microseconds on loopback) reaches
+	// the client through the other direction's copy.
+	c.Close()
 	if p.mode == "after" {
 		if n, err := s.Write(rec); err == nil {
 			p.fwdBytes = n
@@ -142,7 +146,6 @@ func (p *cutProxy) cutAround(c, s net.Conn, first []byte) {
 	// Closing the server side right after the write still delivers the
 	// data: TCP sends it before the FIN.
 	s.Close()
-	c.Close()
 }
 
 func (p *cutProxy) close() {
