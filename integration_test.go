@@ -164,6 +164,18 @@ func TestCaptcha(t *testing.T) {
 	net.server("captcha.example", captcha)
 	net.server("open.example", open)
 	l := list(provider("captcha.example", "de", "de"), provider("open.example", "en", "us"))
+	// Where the CAPTCHA provider must win, open.example is far away (300
+	// ms RTT), so that a loaded machine cannot make the loopback ejabberd
+	// slower than it: a much slower earlier provider loses its place in
+	// the fair order by design (hedging).
+	far, err := latency.Start(context.Background(), open.Addr, 150*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { far.Close() })
+	slowOpen := newNetwork()
+	slowOpen.server("captcha.example", captcha)
+	slowOpen.add("open.example", far.Addr(), open.CA.Cert)
 
 	t.Run("no solver", func(t *testing.T) {
 		check := noLeak(t)
@@ -214,7 +226,7 @@ func TestCaptcha(t *testing.T) {
 		// application asks the user for a better one.
 		rec := &recorder{t: t}
 		s := onboard.Signup{Username: newUser("weak"), Password: "abcabc", Language: "de", Country: "de", Query: ordered(),
-			Parallel: 1, Providers: l, Dialer: net.Dialer(), SolveCaptcha: answer, Progress: rec.progress}
+			Parallel: 1, Providers: l, Dialer: slowOpen.Dialer(), SolveCaptcha: answer, Progress: rec.progress}
 		_, err := s.Run(testCtx(t, 30*time.Second))
 		var ae *onboard.AttemptError
 		if !errors.As(err, &ae) || ae.Domain != "captcha.example" || !errors.Is(err, register.ErrWeakPassword) {
@@ -245,7 +257,7 @@ func TestCaptcha(t *testing.T) {
 		calls := 0
 		s := onboard.Signup{
 			Username: newUser("cap"), Password: testPass, Language: "de", Country: "de",
-			Providers: l, Query: ordered(), Dialer: net.Dialer(), Progress: rec.progress, Parallel: 1,
+			Providers: l, Query: ordered(), Dialer: slowOpen.Dialer(), Progress: rec.progress, Parallel: 1,
 			SolveCaptcha: func(ctx context.Context, domain string, c *register.Captcha) (string, error) {
 				calls++
 				if domain != "captcha.example" || len(c.Image) == 0 || c.MIME != "image/png" {
