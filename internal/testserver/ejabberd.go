@@ -39,8 +39,10 @@ const (
 // 24.12 alike; see [Server.FailedAuths].
 const ejabberdFailedAuthText = "Failed c2s "
 
-// ejabberdReadyTimeout bounds how long StartEjabberd waits.
-const ejabberdReadyTimeout = 15 * time.Second
+// ejabberdReadyTimeout bounds how long StartEjabberd waits. ejabberd
+// compiles its configuration at start; on a loaded 2-core machine running
+// the race-detector suite that took more than 15 s once.
+const ejabberdReadyTimeout = 60 * time.Second
 
 // EjabberdConfig configures [StartEjabberd]. The zero value is an open
 // registration server for "localhost" with registration_timeout infinity.
