@@ -3,6 +3,7 @@ package onboard_test
 import (
 	"bufio"
 	"context"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"os"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func FuzzSignupInput(f *testing.F) {
 	file.Close()
 	const pass = "fuzz-Passw0rd-SECRET"
 	f.Fuzz(func(t *testing.T, username, invite, domain string) {
-		res0 := &refusingResolver{}
+		res0 := &fakedns.Resolver{}
 		s := onboard.Signup{
 			Username: username, Password: pass, Invite: invite, Domain: domain,
 			Providers: list(provider("a.example", "en", "de")),
@@ -43,7 +44,7 @@ func FuzzSignupInput(f *testing.F) {
 		if strings.Contains(err.Error(), pass) {
 			t.Fatalf("error shows the password: %v", err)
 		}
-		dialed := res0.domains()
+		dialed := res0.Domains()
 		if len(dialed) == 0 {
 			return
 		}

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,34 +20,8 @@ import (
 // Progress, with a Dialer whose resolver knows no domain, so that nothing
 // is connected to.
 
-// refusingResolver answers every lookup with "no such host" and records
-// the domains looked up.
-type refusingResolver struct {
-	mu     sync.Mutex
-	looked []string
-}
-
-func (r *refusingResolver) LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error) {
-	if service == "xmpp-client" {
-		r.mu.Lock()
-		r.looked = append(r.looked, name)
-		r.mu.Unlock()
-	}
-	return "", nil, &net.DNSError{Err: "no such host (test)", Name: name, IsNotFound: true}
-}
-
-func (r *refusingResolver) LookupHost(ctx context.Context, host string) ([]string, error) {
-	return nil, &net.DNSError{Err: "no such host (test)", Name: host, IsNotFound: true}
-}
-
-func (r *refusingResolver) domains() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.looked)
-}
-
 // refuse returns a Dialer that connects to nothing.
-func refuse() register.Dialer { return register.Dialer{Resolver: &refusingResolver{}} }
+func refuse() register.Dialer { return register.Dialer{Resolver: &fakedns.Resolver{}} }
 
 // candidatesOf runs s with a Dialer that connects to nothing and returns the
 // candidate order.
@@ -175,7 +148,7 @@ func TestNoMatch(t *testing.T) {
 
 // TestBadInput: invalid input is refused before anything is sent.
 func TestBadInput(t *testing.T) {
-	res := &refusingResolver{}
+	res := &fakedns.Resolver{}
 	for _, c := range []struct {
 		s    onboard.Signup
 		want error
@@ -192,7 +165,7 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%+v: %v, want %v", c.s.Username+c.s.Invite, err, c.want)
 		}
 	}
-	if d := res.domains(); len(d) != 0 {
+	if d := res.Domains(); len(d) != 0 {
 		t.Errorf("connections were attempted: %v", d)
 	}
 	// Dialer.Addr without Domain: every provider of the list would be

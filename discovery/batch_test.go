@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"net"
 	"net/http"
 	"runtime"
@@ -13,7 +14,7 @@ import (
 	"time"
 )
 
-// mapDialer connects made-up addresses (from a fakeResolver) to real
+// mapDialer connects made-up addresses (from a fakedns.Resolver) to real
 // loopback listeners, and counts the connections open per made-up IP.
 type mapDialer struct {
 	targets map[string]string // made-up IP → loopback "host:port"
@@ -90,7 +91,7 @@ func TestProbeAllLimits(t *testing.T) {
 	}
 	defer hole.Close()
 
-	res := &fakeResolver{srv: map[string][]*net.SRV{}, hosts: map[string][]string{}}
+	res := &fakedns.Resolver{SRV: map[string][]*net.SRV{}, Hosts: map[string][]string{}}
 	targets := map[string]string{"192.0.2.99": hole.Addr().String()}
 	var domains []string
 	for h := 1; h <= 3; h++ {
@@ -99,16 +100,16 @@ func TestProbeAllLimits(t *testing.T) {
 		for i := 0; i < 12; i++ {
 			d := fmt.Sprintf("d%d.host%d.test", i, h)
 			domains = append(domains, d)
-			res.srv["_xmpp-client._tcp."+d] = []*net.SRV{{Target: fmt.Sprintf("xmpp.host%d.test", h), Port: 5222}}
+			res.SRV["_xmpp-client._tcp."+d] = []*net.SRV{{Target: fmt.Sprintf("xmpp.host%d.test", h), Port: 5222}}
 		}
-		res.hosts[fmt.Sprintf("xmpp.host%d.test", h)] = []string{ip}
+		res.Hosts[fmt.Sprintf("xmpp.host%d.test", h)] = []string{ip}
 	}
 	for i := 0; i < 3; i++ {
 		d := fmt.Sprintf("dead%d.test", i)
 		domains = append(domains, d)
-		res.srv["_xmpp-client._tcp."+d] = []*net.SRV{{Target: "blackhole.test", Port: 5222}}
+		res.SRV["_xmpp-client._tcp."+d] = []*net.SRV{{Target: "blackhole.test", Port: 5222}}
 	}
-	res.hosts["blackhole.test"] = []string{"192.0.2.99"}
+	res.Hosts["blackhole.test"] = []string{"192.0.2.99"}
 	domains = append(domains, "D0.HOST1.TEST", "not a domain")
 
 	dialer := newMapDialer(targets)

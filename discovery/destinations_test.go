@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"net"
 	"net/http"
 	"strconv"
@@ -42,12 +43,12 @@ func internalService(t *testing.T) (port string, accepted *atomic.Int32) {
 func TestPublicOnlyRefusesSRVToLoopback(t *testing.T) {
 	port, accepted := internalService(t)
 	p16, _ := strconv.Atoi(port)
-	res := &fakeResolver{
-		srv: map[string][]*net.SRV{
+	res := &fakedns.Resolver{
+		SRV: map[string][]*net.SRV{
 			"_xmpp-client._tcp.evil.test":  {{Target: "internal.evil.test", Port: uint16(p16)}},
 			"_xmpps-client._tcp.evil.test": {{Target: "127.0.0.1", Port: uint16(p16)}},
 		},
-		hosts: map[string][]string{"internal.evil.test": {"127.0.0.1", "::ffff:127.0.0.1"}},
+		Hosts: map[string][]string{"internal.evil.test": {"127.0.0.1", "::ffff:127.0.0.1"}},
 	}
 	check := func(name string, r Report) {
 		t.Helper()

@@ -3,55 +3,17 @@ package discovery
 import (
 	"context"
 	"errors"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"net"
 	"reflect"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
 
-// fakeResolver answers from maps; names it does not know do not exist.
-// It never touches the network.
-type fakeResolver struct {
-	srv   map[string][]*net.SRV // "_service._tcp.name"
-	hosts map[string][]string
-	errs  map[string]error // per SRV name or host
-
-	mu      sync.Mutex
-	lookups []string
-}
-
-func (f *fakeResolver) LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error) {
-	q := "_" + service + "._" + proto + "." + name
-	f.mu.Lock()
-	f.lookups = append(f.lookups, q)
-	f.mu.Unlock()
-	if err := f.errs[q]; err != nil {
-		return "", nil, err
-	}
-	if recs, ok := f.srv[q]; ok {
-		return q, recs, nil
-	}
-	return "", nil, &net.DNSError{Err: "no such host", Name: q, IsNotFound: true}
-}
-
-func (f *fakeResolver) LookupHost(ctx context.Context, host string) ([]string, error) {
-	f.mu.Lock()
-	f.lookups = append(f.lookups, host)
-	f.mu.Unlock()
-	if err := f.errs[host]; err != nil {
-		return nil, err
-	}
-	if ips, ok := f.hosts[host]; ok {
-		return ips, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
 func TestSRVLookup(t *testing.T) {
-	res := &fakeResolver{
-		srv: map[string][]*net.SRV{
+	res := &fakedns.Resolver{
+		SRV: map[string][]*net.SRV{
 			"_xmpp-client._tcp.example.test": {
 				{Target: "backup.example.test.", Port: 5222, Priority: 20, Weight: 0},
 				{Target: "b.example.test.", Port: 5222, Priority: 10, Weight: 10},
@@ -59,7 +21,7 @@ func TestSRVLookup(t *testing.T) {
 			},
 			"_xmpps-client._tcp.example.test": {{Target: ".", Port: 0}},
 		},
-		errs: map[string]error{"_xmpp-client._tcp.broken.test": &net.DNSError{Err: "server misbehaving", Name: "broken.test", IsTemporary: true}},
+		Errs: map[string]error{"_xmpp-client._tcp.broken.test": &net.DNSError{Err: "server misbehaving", Name: "broken.test", IsTemporary: true}},
 	}
 	p := &Prober{Resolver: res}
 	r := p.resolve(context.Background(), "example.test", p.policy(false))
@@ -105,11 +67,11 @@ func TestSRVConnectionsWithoutNetwork(t *testing.T) {
 	}
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	res := &fakeResolver{
-		srv: map[string][]*net.SRV{
+	res := &fakedns.Resolver{
+		SRV: map[string][]*net.SRV{
 			"_xmpp-client._tcp.example.test": {{Target: "xmpp.example.test", Port: port}},
 		},
-		hosts: map[string][]string{"xmpp.example.test": {"127.0.0.1"}},
+		Hosts: map[string][]string{"xmpp.example.test": {"127.0.0.1"}},
 	}
 	p := &Prober{Resolver: res, Skip: PartHTTP, Timeout: 5 * time.Second}
 	r, err := p.Probe(context.Background(), "example.test")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"net"
 	"reflect"
 	"slices"
@@ -238,15 +239,15 @@ func TestProsodySRV(t *testing.T) {
 		n, _ := strconv.Atoi(p)
 		return uint16(n)
 	}
-	res := &fakeResolver{
-		srv: map[string][]*net.SRV{
+	res := &fakedns.Resolver{
+		SRV: map[string][]*net.SRV{
 			"_xmpp-client._tcp." + domain: {
 				{Target: "down.example.test.", Port: 5222, Priority: 5},
 				{Target: "xmpp.example.test.", Port: port(srv.Addr), Priority: 10},
 			},
 			"_xmpps-client._tcp." + domain: {{Target: "xmpps.example.test.", Port: port(srv.DirectTLSAddr), Priority: 10}},
 		},
-		hosts: map[string][]string{"xmpp.example.test": {"127.0.0.1"}, "xmpps.example.test": {"127.0.0.1"}},
+		Hosts: map[string][]string{"xmpp.example.test": {"127.0.0.1"}, "xmpps.example.test": {"127.0.0.1"}},
 	}
 	p := &Prober{Resolver: res, TLSConfig: srv.TLSConfig(), Skip: PartHTTP, Timeout: 20 * time.Second}
 	r := mustProbe(t, p, domain)

@@ -4,24 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"net"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"testing"
 	"time"
 
 	"github.com/xmpp-onboard/onboard/internal/testserver"
 	"github.com/xmpp-onboard/onboard/register"
 )
-
-// noDNS fails every lookup, so that a domain missing from Addrs never
-// reaches the system's DNS.
-type noDNS struct{}
-
-func (noDNS) LookupSRV(context.Context, string, string, string) (string, []*net.SRV, error) {
-	return "", nil, &net.DNSError{Err: "no such host (test)", IsNotFound: true}
-}
-func (noDNS) LookupHost(context.Context, string) ([]string, error) {
-	return nil, &net.DNSError{Err: "no such host (test)", IsNotFound: true}
-}
 
 // TestAddrs: Addrs and DirectTLSAddrs map several domains to servers of
 // the application's own, STARTTLS and direct TLS, with the certificate
@@ -35,7 +24,7 @@ func TestAddrs(t *testing.T) {
 		Addrs:          map[string]string{"a.example": a.Addr},
 		DirectTLSAddrs: map[string]string{"b.example": b.DirectTLSAddr, "c.example": b.DirectTLSAddr},
 		TLSConfig:      &tls.Config{RootCAs: roots},
-		Resolver:       noDNS{},
+		Resolver:       &fakedns.Resolver{}, // a domain missing from Addrs never reaches the system's DNS
 		// Loopback addresses the application chose are not refused.
 		Destinations: register.PublicOnly,
 	}

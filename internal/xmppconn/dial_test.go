@@ -3,6 +3,7 @@ package xmppconn
 import (
 	"context"
 	"errors"
+	"github.com/xmpp-onboard/onboard/internal/fakedns"
 	"net"
 	"slices"
 	"sync"
@@ -16,44 +17,8 @@ import (
 // Tests of the dialer with an injected resolver and dialer: no DNS, no
 // network, no timing asserted.
 
-type fakeDNS struct {
-	srv   map[string][]*net.SRV // "_service._tcp.name"
-	hosts map[string][]string
-	errs  map[string]error
-
-	mu      sync.Mutex
-	lookups []string
-}
-
-func (f *fakeDNS) LookupSRV(_ context.Context, service, proto, name string) (string, []*net.SRV, error) {
-	q := "_" + service + "._" + proto + "." + name
-	f.mu.Lock()
-	f.lookups = append(f.lookups, q)
-	f.mu.Unlock()
-	if err := f.errs[q]; err != nil {
-		return "", nil, err
-	}
-	if r, ok := f.srv[q]; ok {
-		return q, r, nil
-	}
-	return "", nil, &net.DNSError{Err: "no such host", Name: q, IsNotFound: true}
-}
-
-func (f *fakeDNS) LookupHost(_ context.Context, host string) ([]string, error) {
-	f.mu.Lock()
-	f.lookups = append(f.lookups, host)
-	f.mu.Unlock()
-	if err := f.errs[host]; err != nil {
-		return nil, err
-	}
-	if ips, ok := f.hosts[host]; ok {
-		return ips, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
 func TestSRVTargetOrder(t *testing.T) {
-	dns := &fakeDNS{srv: map[string][]*net.SRV{
+	dns := &fakedns.Resolver{SRV: map[string][]*net.SRV{
 		"_xmpp-client._tcp.example.test": {
 			{Target: "backup.example.test.", Port: 5222, Priority: 20},
 			{Target: "a.example.test.", Port: 5222, Priority: 10, Weight: 5},
@@ -64,7 +29,7 @@ func TestSRVTargetOrder(t *testing.T) {
 		},
 		"_xmpp-client._tcp.off.test":  {{Target: ".", Port: 0}},
 		"_xmpps-client._tcp.off.test": {{Target: ".", Port: 0}},
-	}, errs: map[string]error{
+	}, Errs: map[string]error{
 		"_xmpp-client._tcp.broken.test":  &net.DNSError{Err: "server misbehaving", IsTemporary: true},
 		"_xmpps-client._tcp.broken.test": &net.DNSError{Err: "server misbehaving", IsTemporary: true},
 		"_xmpps-client._tcp.half.test":   &net.DNSError{Err: "server misbehaving", IsTemporary: true},
@@ -100,7 +65,7 @@ func TestSRVTargetOrder(t *testing.T) {
 }
 
 func TestResolveInterleaves(t *testing.T) {
-	dns := &fakeDNS{hosts: map[string][]string{
+	dns := &fakedns.Resolver{Hosts: map[string][]string{
 		"dual.test": {"2001:db8::1", "2001:db8::2", "192.0.2.1", "192.0.2.2"},
 		"v4.test":   {"192.0.2.9"},
 	}}
@@ -119,8 +84,8 @@ func TestResolveInterleaves(t *testing.T) {
 		t.Errorf("none.test: %v", eps[4].Err)
 	}
 	// Each host once; the IP literal not at all.
-	if n := len(dns.lookups); n != 3 {
-		t.Errorf("lookups %v", dns.lookups)
+	if n := len(dns.Lookups()); n != 3 {
+		t.Errorf("lookups %v", dns.Lookups())
 	}
 }
 
