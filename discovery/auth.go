@@ -102,7 +102,7 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 	fail := func(reason string, err error) Login {
 		return Login{Status: unknown(reason, sc.err(err), time.Since(t0))}
 	}
-	if s.tls == nil || tlsInfo == nil || !tlsInfo.Certificate.Valid {
+	if s.t.TLS() == nil || tlsInfo == nil || !tlsInfo.Certificate.Valid {
 		err := ErrCertificate
 		if tlsInfo != nil && tlsInfo.Certificate.Err != nil {
 			err = tlsInfo.Certificate.Err
@@ -121,7 +121,7 @@ func (p *Prober) login(ctx context.Context, domain string, s *xstream, tlsInfo *
 	// where the server lists a type this connection computes (XEP-0440;
 	// ejabberd 23.01 offers -PLUS on TLS 1.3 without listing any, and
 	// refuses tls-exporter: no -PLUS there); PLAIN only if allowed.
-	cs := s.tls.ConnectionState()
+	cs := s.t.TLS().ConnectionState()
 	choice, ok := saslclient.Choose(offered, bindings, cs, p.Account.AllowPlain)
 	if !ok {
 		return fail("no usable SASL mechanism offered", fmt.Errorf("%w: server offers %v", ErrAuth, offered))

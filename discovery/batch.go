@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	crand "crypto/rand"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -200,7 +201,7 @@ func (p *Prober) resolveOne(ctx context.Context, domain string) resolved {
 		r := failedReport(d, err)
 		return resolved{domain: d, report: &r}
 	}
-	rctx, cancel := bound(ctx, p.timeout())
+	rctx, cancel := xmppconn.WithTimeout(ctx, p.timeout())
 	defer cancel()
 	return resolved{domain: d, res: p.resolve(rctx, d, p.policy(true)), started: t0, took: time.Since(t0)}
 }
@@ -209,7 +210,7 @@ func (p *Prober) resolveOne(ctx context.Context, domain string) resolved {
 // report to done (which has room for every running probe).
 func (p *Prober) probeResolved(ctx context.Context, key string, it resolved, done chan<- finished) {
 	t0 := time.Now()
-	pctx, cancel := bound(ctx, p.timeout())
+	pctx, cancel := xmppconn.WithTimeout(ctx, p.timeout())
 	r := Report{Domain: it.domain, Started: it.started}
 	p.run(pctx, it.domain, it.res, &r, true)
 	cancel()

@@ -173,7 +173,7 @@ func (p *Prober) startTLSPath(ctx context.Context, domain string, targets []targ
 	if err := s.startTLS(ctx, p.probeTLSConfig(domain, false)); err != nil {
 		return fail("STARTTLS failed", err)
 	}
-	c.TLS = p.describeTLS(s.tls.ConnectionState(), domain, time.Now())
+	c.TLS = p.describeTLS(s.t.TLS().ConnectionState(), domain, time.Now())
 	s.t.From = p.streamFrom(domain, c.TLS)
 	f, err = s.open(ctx)
 	if err != nil {
@@ -207,7 +207,7 @@ func (p *Prober) directTLSPath(ctx context.Context, domain string, targets []tar
 	if err := s.handshake(ctx, p.probeTLSConfig(domain, true)); err != nil {
 		return fail("TLS handshake failed", err)
 	}
-	c.TLS = p.describeTLS(s.tls.ConnectionState(), domain, time.Now())
+	c.TLS = p.describeTLS(s.t.TLS().ConnectionState(), domain, time.Now())
 	s.t.From = p.streamFrom(domain, c.TLS)
 	f, err := s.open(ctx)
 	c.StreamFrom = s.from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"io"
 	"net"
 	"net/http"
@@ -137,7 +138,7 @@ type fetched struct {
 // fetch GETs an https URL, reading at most limit bytes of a 200 response.
 func (p *Prober) fetch(ctx context.Context, c *http.Client, url, accept string, limit int64) (fetched, error) {
 	t0 := time.Now()
-	ctx, cancel := bound(ctx, p.httpTimeout())
+	ctx, cancel := xmppconn.WithTimeout(ctx, p.httpTimeout())
 	defer cancel()
 	f := fetched{url: url}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

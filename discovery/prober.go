@@ -223,11 +223,6 @@ func (p *Prober) concurrency() int      { return orDefault(p.Concurrency, Defaul
 func (p *Prober) perHost() int          { return orDefault(p.PerHost, DefaultPerHost) }
 func (p *Prober) skip(part Part) bool   { return p.Skip&part != 0 }
 
-// bound applies the timeout d (0: none) to ctx.
-func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return xmppconn.WithTimeout(ctx, d)
-}
-
 func orDefault[T int | int64 | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def
@@ -269,7 +264,7 @@ func (p *Prober) Probe(ctx context.Context, domain string) (Report, error) {
 		r := failedReport(d, err)
 		return r, err
 	}
-	ctx, cancel := bound(ctx, p.timeout())
+	ctx, cancel := xmppconn.WithTimeout(ctx, p.timeout())
 	defer cancel()
 	r := Report{Domain: d, Started: time.Now()}
 	res := p.resolve(ctx, d, p.policy(false))

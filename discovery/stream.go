@@ -21,8 +21,7 @@ import (
 // verified TLS stream only) SASL and resource binding. It never registers.
 type xstream struct {
 	t      xmppconn.Transport
-	tls    *tls.Conn // the TLS connection, nil before TLS
-	from   string    // from attribute of the last stream header
+	from   string // from attribute of the last stream header
 	idBase string
 	seq    int
 	broken error // set when a read or write failed; the stream is unusable
@@ -133,11 +132,7 @@ func (s *xstream) handshake(ctx context.Context, cfg *tls.Config) error {
 }
 
 func (s *xstream) handshakeLocked(ctx context.Context, cfg *tls.Config) error {
-	if err := s.t.Handshake(ctx, cfg); err != nil {
-		return ctxErr(ctx, err)
-	}
-	s.tls = s.t.TLS()
-	return nil
+	return ctxErr(ctx, s.t.Handshake(ctx, cfg))
 }
 
 // restart starts reading a new stream on the same connection (after SASL).

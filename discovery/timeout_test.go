@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"github.com/xmpp-onboard/onboard/internal/xmppconn"
 	"testing"
 	"time"
 )
@@ -19,12 +20,12 @@ func TestTimeoutConvention(t *testing.T) {
 			t.Errorf("Timeout %v: %v, want %v", tc.v, got, tc.want)
 		}
 	}
-	ctx, cancel := bound(context.Background(), (&Prober{Timeout: -1}).timeout())
+	ctx, cancel := xmppconn.WithTimeout(context.Background(), (&Prober{Timeout: -1}).timeout())
 	defer cancel()
 	if _, ok := ctx.Deadline(); ok {
 		t.Error("a negative Timeout set a deadline")
 	}
-	ctx, cancel = bound(context.Background(), (&Prober{}).httpTimeout())
+	ctx, cancel = xmppconn.WithTimeout(context.Background(), (&Prober{}).httpTimeout())
 	defer cancel()
 	if d, ok := ctx.Deadline(); !ok || time.Until(d) > DefaultHTTPTimeout {
 		t.Errorf("zero HTTPTimeout: deadline %v, %v; want DefaultHTTPTimeout", d, ok)
