@@ -163,14 +163,6 @@ func (t *Transport) Send(header bool, els ...*Element) error {
 	return err
 }
 
-// SendRaw writes b as it is (trusted XML the caller built); Debug sees it
-// as it is, so it must hold no secret.
-func (t *Transport) SendRaw(b []byte) error {
-	t.debug(b)
-	_, err := t.cur.Write(b)
-	return err
-}
-
 func (t *Transport) secrets() []string {
 	if t.Secrets == nil {
 		return nil
